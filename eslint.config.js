@@ -1,0 +1,31 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+
+/** Folders that must not import each other: shared/ is the base, server/ and workers/ are siblings. */
+const boundary = (/** @type {string[]} */ forbidden) => ({
+  'no-restricted-imports': [
+    'error',
+    { patterns: forbidden.map((dir) => ({ group: [`**/${dir}/**`], message: `Do not import ${dir}/ from here: share it through shared/.` })) },
+  ],
+});
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.data/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  { files: ['shared/**/*.ts'], rules: boundary(['server', 'workers']) },
+  { files: ['server/**/*.ts'], rules: boundary(['workers']) },
+  { files: ['workers/**/*.ts'], rules: boundary(['server']) },
+  { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  prettier,
+);
