@@ -1,0 +1,91 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import express from 'express';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import { createChannelLog } from '../shared/channel-log.js';
+import type { Config } from '../shared/config.js';
+import type { IngestQueue } from '../shared/ingest-queue.js';
+import type { Keys } from '../shared/keys.js';
+import { articlesRouter } from './http/articles.js';
+import { requireBearerToken } from './http/auth.js';
+import { errorHandler, notFound } from './http/errors.js';
+import { postsRouter } from './http/posts.js';
+import { limitRequestsPerToken } from './http/rate-limit.js';
+import { createChannelCache } from './realtime/channel-cache.js';
+import { createEventTail } from './realtime/event-tail.js';
+import { attachPublicNamespace, type PublicNamespace } from './realtime/public-namespace.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  keys: Keys;
+  /** `command` role: fails fast, for requests and sockets. */
+  redis: Redis;
+  /** `blocking` role, used by nothing else: the fan-out tail's XREAD holds it. */
+  tailRedis: Redis;
+  queue: IngestQueue;
+}
+
+export interface App {
+  httpServer: HttpServer;
+  io: Server;
+  /** Starts following the fan-out stream. */
+  start(): void;
+  /** Stops accepting, tells clients to reconnect elsewhere, stops the tail. */
+  close(): Promise<void>;
+}
+
+/** Builds the HTTP + Socket.IO server from its dependencies; never reads env, never listens. */
+export function createApp({ config, logger, keys, redis, tailRedis, queue }: AppDeps): App {
+  const channelLog = createChannelLog(redis, keys, config);
+  const httpApp = express();
+  httpApp.disable('x-powered-by');
+  httpApp.set('query parser', 'simple');
+
+  const httpServer = createServer(httpApp);
+  const io = new Server(httpServer, {
+    serveClient: false,
+    cors: { origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins] },
+    // Public clients only send small subscribe requests.
+    maxHttpBufferSize: 16 * 1024,
+  });
+  const delivery = attachPublicNamespace({
+    nsp: io.of('/') as unknown as PublicNamespace,
+    cache: createChannelCache({ channelLog, recentLimit: config.recentLimit, logger }),
+    channelLog,
+    defaultLocale: config.defaultLocale,
+    logger,
+  });
+  const tail = createEventTail({ redis: tailRedis, keys, logger, onEvents: (events) => delivery.deliver(events) });
+
+  const guard = [
+    requireBearerToken(config.ingestTokens, 'INGEST_TOKENS'),
+    limitRequestsPerToken(redis, `${keys.all}ratelimit`, config.ingestRateLimit),
+  ];
+  httpApp.use(articlesRouter({ queue, channelLog, logger, guard }));
+  httpApp.use(
+    postsRouter({
+      channelLog,
+      redis,
+      defaultLocale: config.defaultLocale,
+      viewers: () => Promise.resolve(delivery.localViewers()),
+    }),
+  );
+  httpApp.use(notFound);
+  httpApp.use(errorHandler(logger));
+
+  return {
+    httpServer,
+    io,
+    start: () => tail.start(),
+    async close() {
+      // Closing the engine drops every transport: clients see "transport close" and
+      // reconnect (to another node), resuming from their cursors.
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      io.engine.close();
+      httpServer.closeAllConnections();
+      await Promise.all([closed, tail.stop()]);
+    },
+  };
+}

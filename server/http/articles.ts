@@ -1,0 +1,106 @@
+import express, { Router } from 'express';
+import type { Logger } from 'pino';
+import {
+  normalizeArticle,
+  POST_ID_PATTERN,
+  splitBatch,
+  type NormalizedArticle,
+} from '../../shared/article.js';
+import type { ChannelLog } from '../../shared/channel-log.js';
+import { AppError, type ErrorDetail } from '../../shared/errors.js';
+import type { IngestQueue } from '../../shared/ingest-queue.js';
+import { orUnavailable } from './unavailable.js';
+
+export interface ArticlesRouteDeps {
+  queue: IngestQueue;
+  channelLog: ChannelLog;
+  logger: Logger;
+  /** Runs first on every write: token check, then rate limit. */
+  guard: express.RequestHandler[];
+  now?: () => number;
+}
+
+interface Rejection {
+  index: number;
+  error: 'invalid_article';
+  details: ErrorDetail[];
+}
+
+const requireJson: express.RequestHandler = (req, _res, next) => {
+  if (req.is('application/json')) next();
+  else next(new AppError(415, 'unsupported_media_type', 'Send JSON with "Content-Type: application/json".'));
+};
+
+function rejectedAnswer(rejected: Rejection[], batch: boolean): AppError {
+  if (!batch) {
+    return new AppError(400, 'invalid_article', 'The article is not valid: fix the fields listed in details.', rejected[0]?.details);
+  }
+  const details = rejected.flatMap(({ index, details: list }) =>
+    list.map((d) => ({ path: d.path ? `articles[${index}].${d.path}` : `articles[${index}]`, message: d.message })),
+  );
+  return new AppError(
+    400,
+    'invalid_articles',
+    `None of the ${rejected.length} articles is valid: fix the fields listed in details.`,
+    details,
+  );
+}
+
+export function articlesRouter({ queue, channelLog, logger, guard, now = Date.now }: ArticlesRouteDeps): Router {
+  const router = Router();
+
+  router.post(
+    '/api/articles',
+    ...guard,
+    requireJson,
+    express.json({ limit: '1mb', type: () => true }),
+    async (req, res) => {
+      const items = splitBatch(req.body);
+      const batch = typeof req.body === 'object' && req.body !== null && 'articles' in req.body;
+      const acceptedAt = now();
+      const articles: NormalizedArticle[] = [];
+      const rejected: Rejection[] = [];
+      items.forEach((item, index) => {
+        const result = normalizeArticle(item, acceptedAt);
+        if (result.ok) articles.push(result.article);
+        else rejected.push({ index, error: 'invalid_article', details: result.details });
+      });
+      for (const r of rejected) {
+        logger.info({ event: 'ingest.rejected', source: 'api', index: r.index, details: r.details }, 'article rejected');
+      }
+      if (articles.length === 0) throw rejectedAnswer(rejected, batch);
+
+      // addBulk is one MULTI: every job of the request is queued, or none is.
+      const jobs = await orUnavailable(
+        queue.addBulk(
+          articles.map((article) => ({ name: 'article', data: { article, acceptedAt, source: 'api' } })),
+        ),
+      );
+      const accepted = jobs.map((job, i) => ({ id: articles[i]?.id ?? '', jobId: job.id ?? '' }));
+      for (const { id, jobId } of accepted) {
+        logger.info({ event: 'job.added', queue: queue.name, jobId, postId: id, source: 'api' }, 'job added');
+      }
+      res.status(202).json({ accepted, rejected });
+    },
+  );
+
+  router.delete('/api/articles/:id', ...guard, async (req, res) => {
+    const id = typeof req.params.id === 'string' ? req.params.id : '';
+    const notFound = new AppError(404, 'not_found', `There is no post with id "${id.slice(0, 40)}".`);
+    if (!POST_ID_PATTERN.test(id)) throw notFound;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const stored = await orUnavailable(channelLog.read(id));
+      if (!stored) throw notFound;
+      const outcome = await orUnavailable(channelLog.remove(stored));
+      if (outcome.status === 'missing') throw notFound;
+      if (outcome.status === 'removed') {
+        logger.info({ event: 'post.removed', postId: id, channels: stored.post.channels }, 'post removed');
+        res.status(204).end();
+        return;
+      }
+    }
+    throw new AppError(409, 'conflict', 'The post kept changing while being removed; retry.');
+  });
+
+  return router;
+}

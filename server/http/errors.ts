@@ -1,0 +1,43 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { AppError } from '../../shared/errors.js';
+
+/** body-parser's error types, mapped to answers a producer can act on. */
+const BODY_ERRORS: Record<string, () => AppError> = {
+  'entity.too.large': () =>
+    new AppError(413, 'payload_too_large', 'The body is over 1 MiB: send fewer articles per request.'),
+  'entity.parse.failed': () =>
+    new AppError(400, 'invalid_json', 'The body is not valid JSON: check quotes, commas and brackets.'),
+  'encoding.unsupported': () =>
+    new AppError(415, 'unsupported_encoding', 'Send the body as UTF-8 JSON.'),
+  'charset.unsupported': () =>
+    new AppError(415, 'unsupported_encoding', 'Send the body as UTF-8 JSON.'),
+};
+
+function bodyErrorType(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'type' in err && typeof err.type === 'string') {
+    return err.type;
+  }
+  return undefined;
+}
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new AppError(404, 'not_found', `There is no ${req.method} ${req.path}; see the API in README.md.`));
+};
+
+/** Every error leaves as SPEC §5's JSON; causes and stacks go to the log, never to the client. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const known = err instanceof AppError ? err : BODY_ERRORS[bodyErrorType(err) ?? '']?.();
+    const answer =
+      known ?? new AppError(500, 'internal_error', 'Something went wrong on our side; please retry.');
+    if (answer.status >= 500) {
+      logger.error(
+        { event: 'http.error', method: req.method, path: req.path, status: answer.status, err: answer.cause ?? err },
+        'request failed',
+      );
+    }
+    if (answer.status === 503 && !res.get('Retry-After')) res.set('Retry-After', '2');
+    res.status(answer.status).json(answer);
+  };
+}

@@ -1,0 +1,84 @@
+import { Router } from 'express';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { ChannelLog } from '../../shared/channel-log.js';
+import { CHANNEL_PATTERN } from '../../shared/channel.js';
+import { formatCursor } from '../../shared/cursor.js';
+import { AppError } from '../../shared/errors.js';
+import { presentPost } from '../../shared/present.js';
+import { resolveLocale } from '../../shared/relative-time.js';
+import { orUnavailable } from './unavailable.js';
+
+export interface PostsRouteDeps {
+  channelLog: ChannelLog;
+  redis: Redis;
+  defaultLocale: string;
+  /** Viewers per channel, summed over every server node. */
+  viewers: () => Promise<Map<string, number>>;
+  now?: () => number;
+}
+
+const postsQuery = z.object({
+  channel: z
+    .string({ error: 'channel must be one channel name, such as channel=top' })
+    .regex(CHANNEL_PATTERN, 'channel must be a slug of lowercase letters, digits and dashes, such as channel=bihar')
+    .default('top'),
+  limit: z.coerce
+    .number({ error: 'limit must be a number from 1 to 100, such as limit=20' })
+    .int('limit must be a whole number from 1 to 100, such as limit=20')
+    .min(1, 'limit must be at least 1, such as limit=20')
+    .max(100, 'limit must be at most 100, such as limit=20')
+    .default(20),
+  locale: z.string({ error: 'locale must be one language tag, such as locale=hi' }).optional(),
+  before: z
+    .string({ error: 'before must be one ISO date, such as before=2024-06-19T10:00:00Z' })
+    .refine((v) => !Number.isNaN(Date.parse(v)), 'before must be an ISO date, such as before=2024-06-19T10:00:00Z')
+    .optional(),
+});
+
+export function postsRouter({ channelLog, redis, defaultLocale, viewers, now = Date.now }: PostsRouteDeps): Router {
+  const router = Router();
+
+  router.get('/api/posts', async (req, res) => {
+    const parsed = postsQuery.safeParse(req.query);
+    if (!parsed.success) {
+      const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      throw new AppError(400, 'invalid_query', details[0]?.message ?? 'The query is not valid.', details);
+    }
+    const { channel, limit, locale, before } = parsed.data;
+    const label = resolveLocale(locale, defaultLocale);
+    const snapshot = await orUnavailable(
+      channelLog.snapshot(channel, limit, before === undefined ? undefined : Date.parse(before)),
+    );
+    const at = now();
+    res.json({
+      channel,
+      serverTime: new Date(at).toISOString(),
+      cursor: formatCursor(snapshot.epoch, snapshot.seq),
+      posts: snapshot.posts.map((post) => presentPost(post, at, label)),
+    });
+  });
+
+  router.get('/api/channels', async (_req, res) => {
+    const [channels, counts] = await orUnavailable(Promise.all([channelLog.channels(), viewers()]));
+    res.json(
+      channels.map(({ channel, posts, lastPublishedMs }) => ({
+        channel,
+        posts,
+        lastPublishedAt: lastPublishedMs === null ? null : new Date(lastPublishedMs).toISOString(),
+        viewers: counts.get(channel) ?? 0,
+      })),
+    );
+  });
+
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/readyz', async (_req, res) => {
+    await orUnavailable(redis.ping(), 1000);
+    res.json({ status: 'ready' });
+  });
+
+  return router;
+}

@@ -1,0 +1,41 @@
+import type { RequestHandler } from 'express';
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppError } from '../../shared/errors.js';
+import type { CallerLocals } from './auth.js';
+
+/**
+ * Per-token request budget over a one-minute window, kept in Redis so every server node
+ * draws on the same budget. Runs after the token check, which sets `callerKey`.
+ */
+export function limitRequestsPerToken(
+  redis: Redis,
+  keyPrefix: string,
+  perMinute: number,
+): RequestHandler {
+  if (perMinute === 0) return (_req, _res, next) => next();
+  const limiter = new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix,
+    points: perMinute,
+    duration: 60,
+  });
+  return (_req, res, next) => {
+    const key = (res.locals as CallerLocals).callerKey ?? 'anonymous';
+    limiter.consume(key).then(
+      () => next(),
+      (rejection: unknown) => {
+        if (rejection instanceof RateLimiterRes) {
+          const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+          res.set('Retry-After', String(seconds));
+          next(
+            new AppError(429, 'rate_limited', `Too many requests for this token; retry in ${seconds} s.`),
+          );
+        } else {
+          res.set('Retry-After', '2');
+          next(new AppError(503, 'redis_unavailable', 'Storage is unavailable; retry in a few seconds.', undefined, { cause: rejection }));
+        }
+      },
+    );
+  };
+}

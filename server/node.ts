@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { Config } from '../shared/config.js';
+import { createIngestQueue } from '../shared/ingest-queue.js';
+import { createKeys } from '../shared/keys.js';
+import { createRedis, DEFAULT_REDIS_URL } from '../shared/redis.js';
+import { createApp, type App } from './app.js';
+
+export interface ServerNode {
+  app: App;
+  /** Listens, starts the fan-out, and resolves with the bound port. */
+  listen(port: number, host: string): Promise<number>;
+  /** Drains (clients told to reconnect), then closes the queue and Redis connections. */
+  close(): Promise<void>;
+}
+
+/** Wires a server node's connections and app from a validated config; used by main and tests. */
+export function createServerNode(config: Config, logger: Logger): ServerNode {
+  const url = config.redisUrl ?? DEFAULT_REDIS_URL;
+  const keys = createKeys(config.keyPrefix);
+  const redis = createRedis({ url, role: 'command', name: 'khabar:server:command', logger });
+  const tailRedis = createRedis({ url, role: 'blocking', name: 'khabar:server:tail', logger });
+  const queue = createIngestQueue(redis, keys);
+  queue.on('error', (err) => {
+    logger.debug({ event: 'queue.error', err: { message: err.message } }, 'queue connection problem');
+  });
+  const app = createApp({ config, logger, keys, redis, tailRedis, queue });
+
+  return {
+    app,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        app.httpServer.once('error', reject);
+        app.httpServer.listen(port, host, () => {
+          app.httpServer.off('error', reject);
+          app.start();
+          const address = app.httpServer.address();
+          resolve(typeof address === 'object' && address ? address.port : port);
+        });
+      });
+    },
+    async close() {
+      await app.close();
+      await queue.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,227 @@
+import type { Logger } from 'pino';
+import type { Namespace, Socket } from 'socket.io';
+import { z } from 'zod';
+import type { ChannelLog, LogEvent } from '../../shared/channel-log.js';
+import { CHANNEL_PATTERN } from '../../shared/channel.js';
+import { formatCursor, parseCursor, type Cursor } from '../../shared/cursor.js';
+import { presentPost } from '../../shared/present.js';
+import type {
+  PublicClientEvents,
+  PublicServerEvents,
+  ReplayedEvent,
+  RequestFailed,
+  SubscribeOk,
+} from '../../shared/protocol.js';
+import { resolveLocale } from '../../shared/relative-time.js';
+import type { ChannelCache, ChannelState } from './channel-cache.js';
+
+export interface PublicSocketData {
+  /** channel → the room (channel × locale) this socket listens in. */
+  subscriptions: Map<string, string>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- no server-to-server events
+type NoServerEvents = {};
+export type PublicNamespace = Namespace<PublicClientEvents, PublicServerEvents, NoServerEvents, PublicSocketData>;
+type PublicSocket = Socket<PublicClientEvents, PublicServerEvents, NoServerEvents, PublicSocketData>;
+
+export interface PublicNamespaceDeps {
+  nsp: PublicNamespace;
+  cache: ChannelCache;
+  channelLog: ChannelLog;
+  defaultLocale: string;
+  logger: Logger;
+  now?: () => number;
+  maxChannelsPerSocket?: number;
+  /** How long a channel nobody watches stays cached, so a reconnect wave finds it warm. */
+  idleChannelMs?: number;
+}
+
+export interface PublicDelivery {
+  /** Applies fan-out events to the cache and pushes them to the rooms that watch them. */
+  deliver(events: readonly LogEvent[]): void;
+  /** Viewers per channel on this node. */
+  localViewers(): Map<string, number>;
+}
+
+const subscribeRequest = z.object({
+  channel: z
+    .string({ error: 'channel must be a channel name, such as "top"' })
+    .regex(CHANNEL_PATTERN, 'channel must be a slug of lowercase letters, digits and dashes, such as "bihar"'),
+  limit: z
+    .number({ error: 'limit must be a number from 1 to 50' })
+    .int('limit must be a whole number from 1 to 50')
+    .min(1, 'limit must be at least 1')
+    .max(50, 'limit must be at most 50')
+    .default(10),
+  locale: z.string({ error: 'locale must be a language tag, such as "hi"' }).max(64).optional(),
+  since: z.string({ error: 'since must be the last cursor you received' }).max(100).optional(),
+});
+const unsubscribeRequest = z.object({ channel: z.string().regex(CHANNEL_PATTERN) });
+
+const roomOf = (channel: string, locale: string): string => `ch:${channel}:${locale}`;
+/** Room names of this namespace are `ch:<channel>:<locale>`; others (socket ids) are not ours. */
+function parseRoom(room: string): { channel: string; locale: string } | null {
+  const parts = room.split(':');
+  return parts.length === 3 && parts[0] === 'ch' ? { channel: parts[1] as string, locale: parts[2] as string } : null;
+}
+
+function failed(error: string, message: string): RequestFailed {
+  return { ok: false, error, message };
+}
+
+export function attachPublicNamespace({
+  nsp,
+  cache,
+  channelLog,
+  defaultLocale,
+  logger,
+  now = Date.now,
+  maxChannelsPerSocket = 50,
+  idleChannelMs = 30_000,
+}: PublicNamespaceDeps): PublicDelivery {
+  /** channel → locale → room, for the rooms that exist on this node. */
+  const roomsByChannel = new Map<string, Map<string, string>>();
+
+  nsp.adapter.on('delete-room', (room: string) => {
+    const parsed = parseRoom(room);
+    if (!parsed) return;
+    const rooms = roomsByChannel.get(parsed.channel);
+    rooms?.delete(parsed.locale);
+    if (rooms?.size !== 0) return;
+    roomsByChannel.delete(parsed.channel);
+    setTimeout(() => {
+      if (!roomsByChannel.has(parsed.channel)) cache.drop(parsed.channel);
+    }, idleChannelMs).unref();
+  });
+
+  function join(socket: PublicSocket, channel: string, locale: string): void {
+    const room = roomOf(channel, locale);
+    const previous = socket.data.subscriptions.get(channel);
+    if (previous && previous !== room) void socket.leave(previous);
+    void socket.join(room);
+    socket.data.subscriptions.set(channel, room);
+    let rooms = roomsByChannel.get(channel);
+    if (!rooms) roomsByChannel.set(channel, (rooms = new Map()));
+    rooms.set(locale, room);
+  }
+
+  function toReplayed(event: LogEvent, at: number, locale: string): ReplayedEvent {
+    const head = { channel: event.channel, seq: event.seq, cursor: formatCursor(event.epoch, event.seq) };
+    if (event.type === 'post:removed' || !event.post) return { type: 'post:removed', ...head, id: event.id };
+    return { type: event.type, ...head, post: presentPost(event.post, at, locale) };
+  }
+
+  /** The events a client resuming at `since` needs, or null when it must take a snapshot. */
+  function replayFor(current: ChannelState, since: Cursor, older: LogEvent[] | null): LogEvent[] | null {
+    if (since.epoch !== current.epoch || since.seq > current.seq) return null;
+    const fromMemory = cache.eventsSince(current, since.seq);
+    if (fromMemory) return fromMemory;
+    if (!older) return null;
+    const readUpTo = since.seq + older.length;
+    // Redis may be ahead of this node's fan-out: the room will deliver those live.
+    if (readUpTo >= current.seq) return older.slice(0, current.seq - since.seq);
+    const rest = cache.eventsSince(current, readUpTo);
+    return rest ? [...older, ...rest] : null;
+  }
+
+  async function subscribe(socket: PublicSocket, raw: unknown): Promise<SubscribeOk | RequestFailed> {
+    const parsed = subscribeRequest.safeParse(raw);
+    if (!parsed.success) return failed('invalid_request', parsed.error.issues[0]?.message ?? 'bad request');
+    const { channel, limit } = parsed.data;
+    const subscriptions = socket.data.subscriptions;
+    if (!subscriptions.has(channel) && subscriptions.size >= maxChannelsPerSocket) {
+      return failed('too_many_channels', `One connection may watch at most ${maxChannelsPerSocket} channels.`);
+    }
+    const locale = resolveLocale(parsed.data.locale, defaultLocale);
+    const since = parseCursor(parsed.data.since);
+
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await cache.acquire(channel);
+      let current = cache.peek(channel);
+      let older: LogEvent[] | null = null;
+      if (current && since?.epoch === current.epoch && since.seq <= current.seq && !cache.eventsSince(current, since.seq)) {
+        older = await channelLog.readSince(channel, since.epoch, since.seq);
+        current = cache.peek(channel);
+      }
+      if (!current || socket.disconnected) continue;
+      // From here to the return nothing awaits: the answer reflects exactly the events
+      // before the join, and the room delivers exactly the ones after it.
+      const replay = since ? replayFor(current, since, older) : null;
+      join(socket, channel, locale);
+      const at = now();
+      const head = {
+        ok: true as const,
+        channel,
+        serverTime: new Date(at).toISOString(),
+        cursor: formatCursor(current.epoch, current.seq),
+      };
+      return replay
+        ? { ...head, recovered: true, events: replay.map((e) => toReplayed(e, at, locale)) }
+        : { ...head, recovered: false, posts: current.posts.slice(0, limit).map((p) => presentPost(p, at, locale)) };
+    }
+    return failed('unavailable', 'The channel is being reloaded; retry in a moment.');
+  }
+
+  nsp.on('connection', (socket: PublicSocket) => {
+    socket.data.subscriptions = new Map();
+    logger.debug({ event: 'socket.connected', socketId: socket.id, transport: socket.conn.transport.name }, 'socket connected');
+    socket.on('disconnect', (reason) => {
+      logger.debug({ event: 'socket.disconnected', socketId: socket.id, reason }, 'socket disconnected');
+    });
+
+    socket.on('subscribe', (request, ack) => {
+      if (typeof ack !== 'function') return;
+      subscribe(socket, request).then(ack, (err: unknown) => {
+        logger.warn({ event: 'socket.subscribe_failed', socketId: socket.id, err }, 'subscribe failed');
+        ack(failed('unavailable', 'Storage is unavailable; retry in a few seconds.'));
+      });
+    });
+
+    socket.on('unsubscribe', (request, ack) => {
+      if (typeof ack !== 'function') return;
+      const parsed = unsubscribeRequest.safeParse(request);
+      if (!parsed.success) {
+        ack(failed('invalid_request', 'channel must be a channel name, such as "top"'));
+        return;
+      }
+      const room = socket.data.subscriptions.get(parsed.data.channel);
+      if (room) void socket.leave(room);
+      socket.data.subscriptions.delete(parsed.data.channel);
+      ack({ ok: true });
+    });
+  });
+
+  function emit(event: LogEvent): void {
+    const rooms = roomsByChannel.get(event.channel);
+    if (!rooms || rooms.size === 0) return;
+    const head = { channel: event.channel, seq: event.seq, cursor: formatCursor(event.epoch, event.seq) };
+    if (event.type === 'post:removed' || !event.post) {
+      nsp.to([...rooms.values()]).emit('post:removed', { ...head, id: event.id });
+      return;
+    }
+    // One encode per room (channel × locale): the label is the only per-locale part.
+    const at = now();
+    for (const [locale, room] of rooms) {
+      nsp.to(room).emit(event.type, { ...head, post: presentPost(event.post, at, locale) });
+    }
+  }
+
+  return {
+    deliver(events) {
+      for (const event of events) {
+        const result = cache.apply(event);
+        if (result !== 'untracked' && result !== 'duplicate') emit(event);
+      }
+    },
+    localViewers() {
+      const viewers = new Map<string, number>();
+      for (const [channel, rooms] of roomsByChannel) {
+        let count = 0;
+        for (const room of rooms.values()) count += nsp.adapter.rooms.get(room)?.size ?? 0;
+        viewers.set(channel, count);
+      }
+      return viewers;
+    },
+  };
+}

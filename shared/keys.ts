@@ -1,0 +1,45 @@
+/**
+ * Every Redis key Khabar writes, built from KEY_PREFIX here and nowhere else.
+ *
+ * Data keys share the hash tag `{feed}` so that one Lua script may touch a post, its
+ * channels' logs and the fan-out stream on a Redis Cluster (they all live in one slot);
+ * BullMQ's keys carry their own tag, `{queue}`, for the same reason.
+ */
+export interface Keys {
+  /** Hash: `data` (post JSON), `hash` (content hash), `acceptedAt`, `channels`. */
+  post(id: string): string;
+  /** Sorted set of post ids, scored by publishedAt (ms), capped at RECENT_LIMIT. */
+  recent(channel: string): string;
+  /** Counter: the channel's last event `seq`. */
+  seq(channel: string): string;
+  /** String: the channel's history epoch; recreated only when the history was lost. */
+  epoch(channel: string): string;
+  /** Stream: the channel's events with ids `<seq>-0`, capped at HISTORY_LIMIT. */
+  log(channel: string): string;
+  /** Stream: every event of every channel, tailed by each server node. */
+  readonly events: string;
+  /** Sorted set of channel names, scored by the time of their last event. */
+  readonly channels: string;
+  /** The `prefix` option for BullMQ queues and workers. */
+  readonly queuePrefix: string;
+  /** The prefix under which every key lives (for cleanup and inspection). */
+  readonly all: string;
+}
+
+export function createKeys(prefix: string): Keys {
+  const data = `${prefix}:{feed}`;
+  return Object.freeze({
+    post: (id: string) => `${data}:post:${id}`,
+    recent: (channel: string) => `${data}:recent:${channel}`,
+    seq: (channel: string) => `${data}:seq:${channel}`,
+    epoch: (channel: string) => `${data}:epoch:${channel}`,
+    log: (channel: string) => `${data}:log:${channel}`,
+    events: `${data}:events`,
+    channels: `${data}:channels`,
+    queuePrefix: `${prefix}:{queue}`,
+    all: `${prefix}:`,
+  });
+}
+
+/** The BullMQ queue every article goes through. */
+export const INGEST_QUEUE = 'ingest';

@@ -1,0 +1,33 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ChannelLog } from '../../shared/channel-log.js';
+import type { IngestJobData, IngestJobResult } from '../../shared/ingest-queue.js';
+import { INGEST_QUEUE, type Keys } from '../../shared/keys.js';
+import { logJobLifecycle } from '../monitor/job-logs.js';
+import { createIngestProcessor } from './processor.js';
+
+export interface IngestWorkerDeps {
+  /** A `blocking`-role connection; BullMQ duplicates it for its own blocking reads. */
+  connection: Redis;
+  keys: Keys;
+  channelLog: ChannelLog;
+  concurrency: number;
+  logger: Logger;
+}
+
+export function createIngestWorker({
+  connection,
+  keys,
+  channelLog,
+  concurrency,
+  logger,
+}: IngestWorkerDeps): Worker<IngestJobData, IngestJobResult> {
+  const worker = new Worker<IngestJobData, IngestJobResult>(
+    INGEST_QUEUE,
+    createIngestProcessor(channelLog),
+    { connection, prefix: keys.queuePrefix, concurrency, autorun: false },
+  );
+  logJobLifecycle(worker, logger);
+  return worker;
+}
