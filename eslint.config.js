@@ -7,7 +7,12 @@ import prettier from 'eslint-config-prettier';
 const boundary = (/** @type {string[]} */ forbidden) => ({
   'no-restricted-imports': [
     'error',
-    { patterns: forbidden.map((dir) => ({ group: [`**/${dir}/**`], message: `Do not import ${dir}/ from here: share it through shared/.` })) },
+    {
+      patterns: forbidden.map((dir) => ({
+        group: [`**/${dir}/**`],
+        message: `Do not import ${dir}/ from here: share it through shared/.`,
+      })),
+    },
   ],
 });
 
@@ -16,7 +21,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],

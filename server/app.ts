@@ -7,6 +7,7 @@ import { createChannelLog } from '../shared/channel-log.js';
 import type { Config } from '../shared/config.js';
 import type { IngestQueue } from '../shared/ingest-queue.js';
 import type { Keys } from '../shared/keys.js';
+import type { PublicClientEvents, PublicServerEvents } from '../shared/protocol.js';
 import { articlesRouter } from './http/articles.js';
 import { requireBearerToken } from './http/auth.js';
 import { errorHandler, notFound } from './http/errors.js';
@@ -14,7 +15,11 @@ import { postsRouter } from './http/posts.js';
 import { limitRequestsPerToken } from './http/rate-limit.js';
 import { createChannelCache } from './realtime/channel-cache.js';
 import { createEventTail } from './realtime/event-tail.js';
-import { attachPublicNamespace, type PublicNamespace } from './realtime/public-namespace.js';
+import {
+  attachPublicNamespace,
+  type NoServerEvents,
+  type PublicSocketData,
+} from './realtime/public-namespace.js';
 
 export interface AppDeps {
   config: Config;
@@ -44,20 +49,30 @@ export function createApp({ config, logger, keys, redis, tailRedis, queue }: App
   httpApp.set('query parser', 'simple');
 
   const httpServer = createServer(httpApp);
-  const io = new Server(httpServer, {
-    serveClient: false,
-    cors: { origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins] },
-    // Public clients only send small subscribe requests.
-    maxHttpBufferSize: 16 * 1024,
-  });
+  const io = new Server<PublicClientEvents, PublicServerEvents, NoServerEvents, PublicSocketData>(
+    httpServer,
+    {
+      serveClient: false,
+      cors: { origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins] },
+      // Public clients only send small subscribe requests.
+      maxHttpBufferSize: 16 * 1024,
+    },
+  );
   const delivery = attachPublicNamespace({
-    nsp: io.of('/') as unknown as PublicNamespace,
+    nsp: io.of('/'),
     cache: createChannelCache({ channelLog, recentLimit: config.recentLimit, logger }),
     channelLog,
     defaultLocale: config.defaultLocale,
     logger,
   });
-  const tail = createEventTail({ redis: tailRedis, keys, logger, onEvents: (events) => delivery.deliver(events) });
+  const tail = createEventTail({
+    redis: tailRedis,
+    keys,
+    logger,
+    onEvents: (events) => {
+      delivery.deliver(events);
+    },
+  });
 
   const guard = [
     requireBearerToken(config.ingestTokens, 'INGEST_TOKENS'),
@@ -78,11 +93,17 @@ export function createApp({ config, logger, keys, redis, tailRedis, queue }: App
   return {
     httpServer,
     io,
-    start: () => tail.start(),
+    start: () => {
+      tail.start();
+    },
     async close() {
       // Closing the engine drops every transport: clients see "transport close" and
       // reconnect (to another node), resuming from their cursors.
-      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      const closed = new Promise<void>((resolve) =>
+        httpServer.close(() => {
+          resolve();
+        }),
+      );
       io.engine.close();
       httpServer.closeAllConnections();
       await Promise.all([closed, tail.stop()]);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../shared/config.js';
 import { createIngestQueue } from '../shared/ingest-queue.js';
 import { createKeys } from '../shared/keys.js';
-import { createRedis, DEFAULT_REDIS_URL } from '../shared/redis.js';
+import { createRedis, DEFAULT_REDIS_URL, waitUntilReady } from '../shared/redis.js';
 import { createApp, type App } from './app.js';
 
 export interface ServerNode {
@@ -21,13 +21,19 @@ export function createServerNode(config: Config, logger: Logger): ServerNode {
   const tailRedis = createRedis({ url, role: 'blocking', name: 'khabar:server:tail', logger });
   const queue = createIngestQueue(redis, keys);
   queue.on('error', (err) => {
-    logger.debug({ event: 'queue.error', err: { message: err.message } }, 'queue connection problem');
+    logger.debug(
+      { event: 'queue.error', err: { message: err.message } },
+      'queue connection problem',
+    );
   });
   const app = createApp({ config, logger, keys, redis, tailRedis, queue });
 
   return {
     app,
-    listen(port, host) {
+    async listen(port, host) {
+      // A node that comes up with Redis should answer its first request; one that comes up
+      // without it still listens (readyz says 503) and catches up when Redis is back.
+      await waitUntilReady(redis, 3000).catch(() => undefined);
       return new Promise((resolve, reject) => {
         app.httpServer.once('error', reject);
         app.httpServer.listen(port, host, () => {
@@ -41,7 +47,9 @@ export function createServerNode(config: Config, logger: Logger): ServerNode {
     async close() {
       await app.close();
       await queue.close();
-      await redis.quit().catch(() => redis.disconnect());
+      await redis.quit().catch(() => {
+        redis.disconnect();
+      });
     },
   };
 }

@@ -49,7 +49,9 @@ export function freePort(): Promise<number> {
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolvePort(port));
+      probe.close(() => {
+        resolvePort(port);
+      });
     });
   });
 }
@@ -66,7 +68,8 @@ export async function redisAnswers(url: string, timeoutMs = 500): Promise<boolea
   probe.on('error', () => undefined);
   try {
     await probe.connect();
-    return (await probe.ping()) === 'PONG';
+    await probe.ping();
+    return true;
   } catch {
     return false;
   } finally {
@@ -76,7 +79,11 @@ export async function redisAnswers(url: string, timeoutMs = 500): Promise<boolea
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => child.once('exit', () => done()));
+  return new Promise((done) =>
+    child.once('exit', () => {
+      done();
+    }),
+  );
 }
 
 export async function startRedisProcess({
@@ -91,14 +98,21 @@ export async function startRedisProcess({
   const child = spawn(
     binary,
     [
-      '--port', String(chosenPort),
-      '--bind', '127.0.0.1',
-      '--dir', absoluteDir,
-      '--appendonly', appendOnly ? 'yes' : 'no',
-      '--save', '',
+      '--port',
+      String(chosenPort),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      absoluteDir,
+      '--appendonly',
+      appendOnly ? 'yes' : 'no',
+      '--save',
+      '',
       // BullMQ and the channel logs must never be evicted to make room.
-      '--maxmemory-policy', 'noeviction',
-      '--logfile', join(absoluteDir, 'redis.log'),
+      '--maxmemory-policy',
+      'noeviction',
+      '--logfile',
+      join(absoluteDir, 'redis.log'),
     ],
     { stdio: 'ignore' },
   );
@@ -106,7 +120,10 @@ export async function startRedisProcess({
   const url = `redis://127.0.0.1:${chosenPort}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}; see ${join(absoluteDir, 'redis.log')}`);
+    if (child.exitCode !== null)
+      throw new Error(
+        `redis-server exited with code ${child.exitCode}; see ${join(absoluteDir, 'redis.log')}`,
+      );
     if (await Promise.race([redisAnswers(url, 300), spawnFailed])) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

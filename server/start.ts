@@ -28,7 +28,10 @@ const logger = createLogger({
 async function findRedis(): Promise<{ url: string; owned?: RedisProcess }> {
   if (config.redisUrl) return { url: config.redisUrl };
   if (await redisAnswers(DEFAULT_REDIS_URL)) {
-    logger.info({ event: 'start.redis', url: DEFAULT_REDIS_URL }, 'using the Redis on 127.0.0.1:6379');
+    logger.info(
+      { event: 'start.redis', url: DEFAULT_REDIS_URL },
+      'using the Redis on 127.0.0.1:6379',
+    );
     return { url: DEFAULT_REDIS_URL };
   }
   const binary = findOnPath('redis-server');
@@ -37,13 +40,21 @@ async function findRedis(): Promise<{ url: string; owned?: RedisProcess }> {
     process.exit(1);
   }
   const owned = await startRedisProcess({ dir: '.data/redis', appendOnly: true, binary });
-  logger.info({ event: 'start.redis', url: owned.url, dir: owned.dir }, `started a private redis-server on port ${owned.port}`);
+  logger.info(
+    { event: 'start.redis', url: owned.url, dir: owned.dir },
+    `started a private redis-server on port ${owned.port}`,
+  );
   return { url: owned.url, owned };
 }
 
 function run(role: 'server' | 'workers', env: NodeJS.ProcessEnv): ChildProcess {
-  const script = fileURLToPath(new URL(role === 'server' ? './main.js' : '../workers/main.js', import.meta.url));
-  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', pretty ? 'pipe' : 'inherit', 'inherit'] });
+  const script = fileURLToPath(
+    new URL(role === 'server' ? './main.js' : '../workers/main.js', import.meta.url),
+  );
+  const child = spawn(process.execPath, [script], {
+    env,
+    stdio: ['ignore', pretty ? 'pipe' : 'inherit', 'inherit'],
+  });
   if (pretty) child.stdout?.pipe(PinoPretty({ colorize: true, destination: 1 }));
   return child;
 }
@@ -71,7 +82,10 @@ async function stopAll(code: number): Promise<never> {
 for (const child of children) {
   child.once('exit', (code, signal) => {
     if (stopping) return;
-    logger.error({ event: 'start.child_exited', pid: child.pid, code, signal }, 'a Khabar process stopped; stopping the rest');
+    logger.error(
+      { event: 'start.child_exited', pid: child.pid, code, signal },
+      'a Khabar process stopped; stopping the rest',
+    );
     void stopAll(1);
   });
 }

@@ -340,7 +340,7 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
       return names.map((channel, i) => {
         const [countErr, count] = replies[i * 2] ?? [];
         const [topErr, top] = replies[i * 2 + 1] ?? [];
-        if (countErr || topErr) throw countErr ?? topErr;
+        if (countErr ?? topErr) throw countErr ?? topErr ?? new Error('pipeline failed');
         const score = (top as string[] | undefined)?.[1];
         return {
           channel,

@@ -22,6 +22,8 @@ export interface Keys {
   readonly channels: string;
   /** The `prefix` option for BullMQ queues and workers. */
   readonly queuePrefix: string;
+  /** The prefix of every Khabar data key (posts, lists, logs), without the queue's. */
+  readonly data: string;
   /** The prefix under which every key lives (for cleanup and inspection). */
   readonly all: string;
 }
@@ -37,6 +39,7 @@ export function createKeys(prefix: string): Keys {
     events: `${data}:events`,
     channels: `${data}:channels`,
     queuePrefix: `${prefix}:{queue}`,
+    data: `${data}:`,
     all: `${prefix}:`,
   });
 }

@@ -45,8 +45,7 @@ export interface RemovedEvent extends EventHead {
 
 /** An event replayed in a `subscribe` answer: the live payload plus its type. */
 export type ReplayedEvent =
-  | ({ type: 'post:new' | 'post:updated' } & PostEvent)
-  | ({ type: 'post:removed' } & RemovedEvent);
+  ({ type: 'post:new' | 'post:updated' } & PostEvent) | ({ type: 'post:removed' } & RemovedEvent);
 
 export interface SubscribeRequest {
   channel: string;

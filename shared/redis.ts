@@ -43,7 +43,10 @@ export function createRedis({ url, role, name, logger }: RedisConnectOptions): R
   redis.on('error', (err: Error) => {
     if (!healthy) return;
     healthy = false;
-    logger.warn({ event: 'redis.unavailable', connection: name, err: { message: err.message } }, 'Redis connection lost; retrying');
+    logger.warn(
+      { event: 'redis.unavailable', connection: name, err: { message: err.message } },
+      'Redis connection lost; retrying',
+    );
   });
   redis.on('ready', () => {
     if (healthy) return;

@@ -37,14 +37,19 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
     run: () => worker.run(),
     async close(graceMs = 6000) {
       let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+      const grace = new Promise<'timeout'>(
+        (resolve) =>
+          (timer = setTimeout(() => {
+            resolve('timeout');
+          }, graceMs)),
+      );
       const result = await Promise.race([worker.close(), grace]);
       clearTimeout(timer);
-      if (result === 'timeout') await worker.close(true);
-      await Promise.all([data.quit(), connection.quit()]).catch(() => {
-        data.disconnect();
-        connection.disconnect();
-      });
+      // Past the grace (or with Redis away) nothing more is waited for: dropping the
+      // connections releases the locks, and the stalled-job check re-queues what was active.
+      if (result === 'timeout') void worker.close(true);
+      data.disconnect();
+      connection.disconnect();
     },
   };
 }

@@ -28,15 +28,30 @@ interface Rejection {
 
 const requireJson: express.RequestHandler = (req, _res, next) => {
   if (req.is('application/json')) next();
-  else next(new AppError(415, 'unsupported_media_type', 'Send JSON with "Content-Type: application/json".'));
+  else
+    next(
+      new AppError(
+        415,
+        'unsupported_media_type',
+        'Send JSON with "Content-Type: application/json".',
+      ),
+    );
 };
 
 function rejectedAnswer(rejected: Rejection[], batch: boolean): AppError {
   if (!batch) {
-    return new AppError(400, 'invalid_article', 'The article is not valid: fix the fields listed in details.', rejected[0]?.details);
+    return new AppError(
+      400,
+      'invalid_article',
+      'The article is not valid: fix the fields listed in details.',
+      rejected[0]?.details,
+    );
   }
   const details = rejected.flatMap(({ index, details: list }) =>
-    list.map((d) => ({ path: d.path ? `articles[${index}].${d.path}` : `articles[${index}]`, message: d.message })),
+    list.map((d) => ({
+      path: d.path ? `articles[${index}].${d.path}` : `articles[${index}]`,
+      message: d.message,
+    })),
   );
   return new AppError(
     400,
@@ -46,14 +61,20 @@ function rejectedAnswer(rejected: Rejection[], batch: boolean): AppError {
   );
 }
 
-export function articlesRouter({ queue, channelLog, logger, guard, now = Date.now }: ArticlesRouteDeps): Router {
+export function articlesRouter({
+  queue,
+  channelLog,
+  logger,
+  guard,
+  now = Date.now,
+}: ArticlesRouteDeps): Router {
   const router = Router();
 
   router.post(
     '/api/articles',
     ...guard,
     requireJson,
-    express.json({ limit: '1mb', type: () => true }),
+    express.json({ limit: '1mb', type: () => true, strict: false }),
     async (req, res) => {
       const items = splitBatch(req.body);
       const batch = typeof req.body === 'object' && req.body !== null && 'articles' in req.body;
@@ -66,19 +87,28 @@ export function articlesRouter({ queue, channelLog, logger, guard, now = Date.no
         else rejected.push({ index, error: 'invalid_article', details: result.details });
       });
       for (const r of rejected) {
-        logger.info({ event: 'ingest.rejected', source: 'api', index: r.index, details: r.details }, 'article rejected');
+        logger.info(
+          { event: 'ingest.rejected', source: 'api', index: r.index, details: r.details },
+          'article rejected',
+        );
       }
       if (articles.length === 0) throw rejectedAnswer(rejected, batch);
 
       // addBulk is one MULTI: every job of the request is queued, or none is.
       const jobs = await orUnavailable(
         queue.addBulk(
-          articles.map((article) => ({ name: 'article', data: { article, acceptedAt, source: 'api' } })),
+          articles.map((article) => ({
+            name: 'article',
+            data: { article, acceptedAt, source: 'api' },
+          })),
         ),
       );
       const accepted = jobs.map((job, i) => ({ id: articles[i]?.id ?? '', jobId: job.id ?? '' }));
       for (const { id, jobId } of accepted) {
-        logger.info({ event: 'job.added', queue: queue.name, jobId, postId: id, source: 'api' }, 'job added');
+        logger.info(
+          { event: 'job.added', queue: queue.name, jobId, postId: id, source: 'api' },
+          'job added',
+        );
       }
       res.status(202).json({ accepted, rejected });
     },
@@ -86,7 +116,11 @@ export function articlesRouter({ queue, channelLog, logger, guard, now = Date.no
 
   router.delete('/api/articles/:id', ...guard, async (req, res) => {
     const id = typeof req.params.id === 'string' ? req.params.id : '';
-    const notFound = new AppError(404, 'not_found', `There is no post with id "${id.slice(0, 40)}".`);
+    const notFound = new AppError(
+      404,
+      'not_found',
+      `There is no post with id "${id.slice(0, 40)}".`,
+    );
     if (!POST_ID_PATTERN.test(id)) throw notFound;
     for (let attempt = 0; attempt < 5; attempt++) {
       const stored = await orUnavailable(channelLog.read(id));
@@ -94,7 +128,10 @@ export function articlesRouter({ queue, channelLog, logger, guard, now = Date.no
       const outcome = await orUnavailable(channelLog.remove(stored));
       if (outcome.status === 'missing') throw notFound;
       if (outcome.status === 'removed') {
-        logger.info({ event: 'post.removed', postId: id, channels: stored.post.channels }, 'post removed');
+        logger.info(
+          { event: 'post.removed', postId: id, channels: stored.post.channels },
+          'post removed',
+        );
         res.status(204).end();
         return;
       }

@@ -25,13 +25,23 @@ export function requireBearerToken(tokens: readonly string[], variable: string):
   const digests = digestTokens(tokens);
   return (req, res, next) => {
     if (digests.length === 0) {
-      next(new AppError(503, 'write_api_disabled', `The write API is off: set ${variable} to enable it.`));
+      next(
+        new AppError(
+          503,
+          'write_api_disabled',
+          `The write API is off: set ${variable} to enable it.`,
+        ),
+      );
       return;
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
     if (!match) {
       next(
-        new AppError(401, 'unauthorized', 'Send your ingest token as "Authorization: Bearer <token>".'),
+        new AppError(
+          401,
+          'unauthorized',
+          'Send your ingest token as "Authorization: Bearer <token>".',
+        ),
       );
       return;
     }
@@ -40,7 +50,9 @@ export function requireBearerToken(tokens: readonly string[], variable: string):
       return;
     }
     // Rate limits count per token; they see a digest of it, never the token itself.
-    (res.locals as CallerLocals).callerKey = digest(match[1] as string).toString('hex').slice(0, 24);
+    (res.locals as CallerLocals).callerKey = digest(match[1] as string)
+      .toString('hex')
+      .slice(0, 24);
     next();
   };
 }

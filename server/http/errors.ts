@@ -5,9 +5,17 @@ import { AppError } from '../../shared/errors.js';
 /** body-parser's error types, mapped to answers a producer can act on. */
 const BODY_ERRORS: Record<string, () => AppError> = {
   'entity.too.large': () =>
-    new AppError(413, 'payload_too_large', 'The body is over 1 MiB: send fewer articles per request.'),
+    new AppError(
+      413,
+      'payload_too_large',
+      'The body is over 1 MiB: send fewer articles per request.',
+    ),
   'entity.parse.failed': () =>
-    new AppError(400, 'invalid_json', 'The body is not valid JSON: check quotes, commas and brackets.'),
+    new AppError(
+      400,
+      'invalid_json',
+      'The body is not valid JSON: check quotes, commas and brackets.',
+    ),
   'encoding.unsupported': () =>
     new AppError(415, 'unsupported_encoding', 'Send the body as UTF-8 JSON.'),
   'charset.unsupported': () =>
@@ -22,7 +30,13 @@ function bodyErrorType(err: unknown): string | undefined {
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {
-  next(new AppError(404, 'not_found', `There is no ${req.method} ${req.path}; see the API in README.md.`));
+  next(
+    new AppError(
+      404,
+      'not_found',
+      `There is no ${req.method} ${req.path}; see the API in README.md.`,
+    ),
+  );
 };
 
 /** Every error leaves as SPEC §5's JSON; causes and stacks go to the log, never to the client. */
@@ -30,10 +44,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const known = err instanceof AppError ? err : BODY_ERRORS[bodyErrorType(err) ?? '']?.();
     const answer =
-      known ?? new AppError(500, 'internal_error', 'Something went wrong on our side; please retry.');
+      known ??
+      new AppError(500, 'internal_error', 'Something went wrong on our side; please retry.');
     if (answer.status >= 500) {
       logger.error(
-        { event: 'http.error', method: req.method, path: req.path, status: answer.status, err: answer.cause ?? err },
+        {
+          event: 'http.error',
+          method: req.method,
+          path: req.path,
+          status: answer.status,
+          err: answer.cause ?? err,
+        },
         'request failed',
       );
     }

@@ -21,7 +21,10 @@ export interface PostsRouteDeps {
 const postsQuery = z.object({
   channel: z
     .string({ error: 'channel must be one channel name, such as channel=top' })
-    .regex(CHANNEL_PATTERN, 'channel must be a slug of lowercase letters, digits and dashes, such as channel=bihar')
+    .regex(
+      CHANNEL_PATTERN,
+      'channel must be a slug of lowercase letters, digits and dashes, such as channel=bihar',
+    )
     .default('top'),
   limit: z.coerce
     .number({ error: 'limit must be a number from 1 to 100, such as limit=20' })
@@ -32,18 +35,35 @@ const postsQuery = z.object({
   locale: z.string({ error: 'locale must be one language tag, such as locale=hi' }).optional(),
   before: z
     .string({ error: 'before must be one ISO date, such as before=2024-06-19T10:00:00Z' })
-    .refine((v) => !Number.isNaN(Date.parse(v)), 'before must be an ISO date, such as before=2024-06-19T10:00:00Z')
+    .refine(
+      (v) => !Number.isNaN(Date.parse(v)),
+      'before must be an ISO date, such as before=2024-06-19T10:00:00Z',
+    )
     .optional(),
 });
 
-export function postsRouter({ channelLog, redis, defaultLocale, viewers, now = Date.now }: PostsRouteDeps): Router {
+export function postsRouter({
+  channelLog,
+  redis,
+  defaultLocale,
+  viewers,
+  now = Date.now,
+}: PostsRouteDeps): Router {
   const router = Router();
 
   router.get('/api/posts', async (req, res) => {
     const parsed = postsQuery.safeParse(req.query);
     if (!parsed.success) {
-      const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-      throw new AppError(400, 'invalid_query', details[0]?.message ?? 'The query is not valid.', details);
+      const details = parsed.error.issues.map((i) => ({
+        path: i.path.join('.'),
+        message: i.message,
+      }));
+      throw new AppError(
+        400,
+        'invalid_query',
+        details[0]?.message ?? 'The query is not valid.',
+        details,
+      );
     }
     const { channel, limit, locale, before } = parsed.data;
     const label = resolveLocale(locale, defaultLocale);

@@ -13,7 +13,10 @@ export function limitRequestsPerToken(
   keyPrefix: string,
   perMinute: number,
 ): RequestHandler {
-  if (perMinute === 0) return (_req, _res, next) => next();
+  if (perMinute === 0)
+    return (_req, _res, next) => {
+      next();
+    };
   const limiter = new RateLimiterRedis({
     storeClient: redis,
     keyPrefix,
@@ -23,17 +26,31 @@ export function limitRequestsPerToken(
   return (_req, res, next) => {
     const key = (res.locals as CallerLocals).callerKey ?? 'anonymous';
     limiter.consume(key).then(
-      () => next(),
+      () => {
+        next();
+      },
       (rejection: unknown) => {
         if (rejection instanceof RateLimiterRes) {
           const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
           res.set('Retry-After', String(seconds));
           next(
-            new AppError(429, 'rate_limited', `Too many requests for this token; retry in ${seconds} s.`),
+            new AppError(
+              429,
+              'rate_limited',
+              `Too many requests for this token; retry in ${seconds} s.`,
+            ),
           );
         } else {
           res.set('Retry-After', '2');
-          next(new AppError(503, 'redis_unavailable', 'Storage is unavailable; retry in a few seconds.', undefined, { cause: rejection }));
+          next(
+            new AppError(
+              503,
+              'redis_unavailable',
+              'Storage is unavailable; retry in a few seconds.',
+              undefined,
+              { cause: rejection },
+            ),
+          );
         }
       },
     );

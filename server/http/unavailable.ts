@@ -15,9 +15,15 @@ export async function orUnavailable<T>(work: Promise<T>, timeoutMs = 2000): Prom
     return await Promise.race([work, deadline]);
   } catch (err) {
     if (err instanceof AppError) throw err;
-    throw new AppError(503, 'redis_unavailable', 'Storage is unavailable; retry in a few seconds.', undefined, {
-      cause: err,
-    });
+    throw new AppError(
+      503,
+      'redis_unavailable',
+      'Storage is unavailable; retry in a few seconds.',
+      undefined,
+      {
+        cause: err,
+      },
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -135,11 +135,20 @@ export function createChannelCache({
         return 'applied';
       }
       logger.warn(
-        { event: 'channel.reload', channel: event.channel, have: state.seq, got: event.seq, epochChanged: event.epoch !== state.epoch },
+        {
+          event: 'channel.reload',
+          channel: event.channel,
+          have: state.seq,
+          got: event.seq,
+          epochChanged: event.epoch !== state.epoch,
+        },
         'channel history moved on without us; reloading it',
       );
       load(event.channel, entry).catch((err: unknown) => {
-        logger.warn({ event: 'channel.reload_failed', channel: event.channel, err }, 'reloading a channel failed');
+        logger.warn(
+          { event: 'channel.reload_failed', channel: event.channel, err },
+          'reloading a channel failed',
+        );
       });
       return 'gap';
     },

@@ -10,8 +10,8 @@ import type { PostEventType, StoredPost } from '../../shared/protocol.js';
  * A node starts at the stream's end; its clients resume from their own cursors.
  */
 export interface EventTail {
-  start(): void;
-  stop(): Promise<void>;
+  start: () => void;
+  stop: () => Promise<void>;
 }
 
 export interface EventTailDeps {
@@ -19,7 +19,7 @@ export interface EventTailDeps {
   redis: Redis;
   keys: Keys;
   logger: Logger;
-  onEvents(events: LogEvent[]): void;
+  onEvents: (events: LogEvent[]) => void;
   /** How long one XREAD waits (it also bounds how fast `stop` returns on a silent stream). */
   blockMs?: number;
 }
@@ -40,8 +40,16 @@ function parseEvent(flat: string[]): LogEvent | null {
     : { type, channel, seq, epoch, id };
 }
 
-export function createEventTail({ redis, keys, logger, onEvents, blockMs = 5000 }: EventTailDeps): EventTail {
+export function createEventTail({
+  redis,
+  keys,
+  logger,
+  onEvents,
+  blockMs = 5000,
+}: EventTailDeps): EventTail {
   let stopped = false;
+  // A function, so TypeScript does not assume the loop's condition still holds in its catch.
+  const isStopped = (): boolean => stopped;
   let running: Promise<void> | undefined;
 
   async function latestId(): Promise<string> {
@@ -52,11 +60,20 @@ export function createEventTail({ redis, keys, logger, onEvents, blockMs = 5000 
   async function loop(): Promise<void> {
     let lastId: string | undefined;
     let failures = 0;
-    while (!stopped) {
+    while (!isStopped()) {
       try {
         lastId ??= await latestId();
-        const reply = await redis.xread('COUNT', BATCH, 'BLOCK', blockMs, 'STREAMS', keys.events, lastId);
-        if (failures > 0) logger.info({ event: 'fanout.resumed', stream: keys.events }, 'fan-out resumed');
+        const reply = await redis.xread(
+          'COUNT',
+          BATCH,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          keys.events,
+          lastId,
+        );
+        if (failures > 0)
+          logger.info({ event: 'fanout.resumed', stream: keys.events }, 'fan-out resumed');
         failures = 0;
         const entries = reply?.[0]?.[1] ?? [];
         if (entries.length === 0) continue;
@@ -73,8 +90,9 @@ export function createEventTail({ redis, keys, logger, onEvents, blockMs = 5000 
           logger.error({ event: 'fanout.delivery_failed', err }, 'delivering a batch failed');
         }
       } catch (err) {
-        if (stopped) break;
-        if (failures++ === 0) logger.warn({ event: 'fanout.interrupted', err }, 'fan-out interrupted; retrying');
+        if (isStopped()) break;
+        if (failures++ === 0)
+          logger.warn({ event: 'fanout.interrupted', err }, 'fan-out interrupted; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * failures, 1000)));
       }
     }
@@ -86,9 +104,12 @@ export function createEventTail({ redis, keys, logger, onEvents, blockMs = 5000 
     },
     async stop() {
       stopped = true;
-      // Ends the pending XREAD at once instead of waiting out its BLOCK.
+      // Ends the pending XREAD at once instead of waiting out its BLOCK. While Redis is
+      // away a queued XREAD may never settle, so the wait for the loop is bounded.
       redis.disconnect();
-      await running;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+      clearTimeout(timer);
     },
   };
 }

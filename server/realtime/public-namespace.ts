@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
-import type { ChannelLog, LogEvent } from '../../shared/channel-log.js';
+import { EMPTY_EPOCH, type ChannelLog, type LogEvent } from '../../shared/channel-log.js';
 import { CHANNEL_PATTERN } from '../../shared/channel.js';
 import { formatCursor, parseCursor, type Cursor } from '../../shared/cursor.js';
 import { presentPost } from '../../shared/present.js';
@@ -21,9 +21,19 @@ export interface PublicSocketData {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- no server-to-server events
-type NoServerEvents = {};
-export type PublicNamespace = Namespace<PublicClientEvents, PublicServerEvents, NoServerEvents, PublicSocketData>;
-type PublicSocket = Socket<PublicClientEvents, PublicServerEvents, NoServerEvents, PublicSocketData>;
+export type NoServerEvents = {};
+export type PublicNamespace = Namespace<
+  PublicClientEvents,
+  PublicServerEvents,
+  NoServerEvents,
+  PublicSocketData
+>;
+type PublicSocket = Socket<
+  PublicClientEvents,
+  PublicServerEvents,
+  NoServerEvents,
+  PublicSocketData
+>;
 
 export interface PublicNamespaceDeps {
   nsp: PublicNamespace;
@@ -47,7 +57,10 @@ export interface PublicDelivery {
 const subscribeRequest = z.object({
   channel: z
     .string({ error: 'channel must be a channel name, such as "top"' })
-    .regex(CHANNEL_PATTERN, 'channel must be a slug of lowercase letters, digits and dashes, such as "bihar"'),
+    .regex(
+      CHANNEL_PATTERN,
+      'channel must be a slug of lowercase letters, digits and dashes, such as "bihar"',
+    ),
   limit: z
     .number({ error: 'limit must be a number from 1 to 50' })
     .int('limit must be a whole number from 1 to 50')
@@ -59,11 +72,23 @@ const subscribeRequest = z.object({
 });
 const unsubscribeRequest = z.object({ channel: z.string().regex(CHANNEL_PATTERN) });
 
+/**
+ * Whether `since` is a position in the channel's current history. `0-0` is the position
+ * before a channel's first event (what a client of an empty channel holds), in any epoch.
+ */
+function sameHistory(since: Cursor, current: ChannelState): boolean {
+  const epochMatches =
+    since.epoch === current.epoch || (since.epoch === EMPTY_EPOCH && since.seq === 0);
+  return epochMatches && since.seq <= current.seq;
+}
+
 const roomOf = (channel: string, locale: string): string => `ch:${channel}:${locale}`;
 /** Room names of this namespace are `ch:<channel>:<locale>`; others (socket ids) are not ours. */
 function parseRoom(room: string): { channel: string; locale: string } | null {
   const parts = room.split(':');
-  return parts.length === 3 && parts[0] === 'ch' ? { channel: parts[1] as string, locale: parts[2] as string } : null;
+  return parts.length === 3 && parts[0] === 'ch'
+    ? { channel: parts[1] as string, locale: parts[2] as string }
+    : null;
 }
 
 function failed(error: string, message: string): RequestFailed {
@@ -102,19 +127,28 @@ export function attachPublicNamespace({
     void socket.join(room);
     socket.data.subscriptions.set(channel, room);
     let rooms = roomsByChannel.get(channel);
-    if (!rooms) roomsByChannel.set(channel, (rooms = new Map()));
+    if (!rooms) roomsByChannel.set(channel, (rooms = new Map<string, string>()));
     rooms.set(locale, room);
   }
 
   function toReplayed(event: LogEvent, at: number, locale: string): ReplayedEvent {
-    const head = { channel: event.channel, seq: event.seq, cursor: formatCursor(event.epoch, event.seq) };
-    if (event.type === 'post:removed' || !event.post) return { type: 'post:removed', ...head, id: event.id };
+    const head = {
+      channel: event.channel,
+      seq: event.seq,
+      cursor: formatCursor(event.epoch, event.seq),
+    };
+    if (event.type === 'post:removed' || !event.post)
+      return { type: 'post:removed', ...head, id: event.id };
     return { type: event.type, ...head, post: presentPost(event.post, at, locale) };
   }
 
   /** The events a client resuming at `since` needs, or null when it must take a snapshot. */
-  function replayFor(current: ChannelState, since: Cursor, older: LogEvent[] | null): LogEvent[] | null {
-    if (since.epoch !== current.epoch || since.seq > current.seq) return null;
+  function replayFor(
+    current: ChannelState,
+    since: Cursor,
+    older: LogEvent[] | null,
+  ): LogEvent[] | null {
+    if (!sameHistory(since, current)) return null;
     const fromMemory = cache.eventsSince(current, since.seq);
     if (fromMemory) return fromMemory;
     if (!older) return null;
@@ -125,13 +159,20 @@ export function attachPublicNamespace({
     return rest ? [...older, ...rest] : null;
   }
 
-  async function subscribe(socket: PublicSocket, raw: unknown): Promise<SubscribeOk | RequestFailed> {
+  async function subscribe(
+    socket: PublicSocket,
+    raw: unknown,
+  ): Promise<SubscribeOk | RequestFailed> {
     const parsed = subscribeRequest.safeParse(raw);
-    if (!parsed.success) return failed('invalid_request', parsed.error.issues[0]?.message ?? 'bad request');
+    if (!parsed.success)
+      return failed('invalid_request', parsed.error.issues[0]?.message ?? 'bad request');
     const { channel, limit } = parsed.data;
     const subscriptions = socket.data.subscriptions;
     if (!subscriptions.has(channel) && subscriptions.size >= maxChannelsPerSocket) {
-      return failed('too_many_channels', `One connection may watch at most ${maxChannelsPerSocket} channels.`);
+      return failed(
+        'too_many_channels',
+        `One connection may watch at most ${maxChannelsPerSocket} channels.`,
+      );
     }
     const locale = resolveLocale(parsed.data.locale, defaultLocale);
     const since = parseCursor(parsed.data.since);
@@ -140,8 +181,13 @@ export function attachPublicNamespace({
       await cache.acquire(channel);
       let current = cache.peek(channel);
       let older: LogEvent[] | null = null;
-      if (current && since?.epoch === current.epoch && since.seq <= current.seq && !cache.eventsSince(current, since.seq)) {
-        older = await channelLog.readSince(channel, since.epoch, since.seq);
+      if (
+        current &&
+        since &&
+        sameHistory(since, current) &&
+        !cache.eventsSince(current, since.seq)
+      ) {
+        older = await channelLog.readSince(channel, current.epoch, since.seq);
         current = cache.peek(channel);
       }
       if (!current || socket.disconnected) continue;
@@ -158,22 +204,35 @@ export function attachPublicNamespace({
       };
       return replay
         ? { ...head, recovered: true, events: replay.map((e) => toReplayed(e, at, locale)) }
-        : { ...head, recovered: false, posts: current.posts.slice(0, limit).map((p) => presentPost(p, at, locale)) };
+        : {
+            ...head,
+            recovered: false,
+            posts: current.posts.slice(0, limit).map((p) => presentPost(p, at, locale)),
+          };
     }
     return failed('unavailable', 'The channel is being reloaded; retry in a moment.');
   }
 
   nsp.on('connection', (socket: PublicSocket) => {
-    socket.data.subscriptions = new Map();
-    logger.debug({ event: 'socket.connected', socketId: socket.id, transport: socket.conn.transport.name }, 'socket connected');
+    socket.data.subscriptions = new Map<string, string>();
+    logger.debug(
+      { event: 'socket.connected', socketId: socket.id, transport: socket.conn.transport.name },
+      'socket connected',
+    );
     socket.on('disconnect', (reason) => {
-      logger.debug({ event: 'socket.disconnected', socketId: socket.id, reason }, 'socket disconnected');
+      logger.debug(
+        { event: 'socket.disconnected', socketId: socket.id, reason },
+        'socket disconnected',
+      );
     });
 
     socket.on('subscribe', (request, ack) => {
       if (typeof ack !== 'function') return;
       subscribe(socket, request).then(ack, (err: unknown) => {
-        logger.warn({ event: 'socket.subscribe_failed', socketId: socket.id, err }, 'subscribe failed');
+        logger.warn(
+          { event: 'socket.subscribe_failed', socketId: socket.id, err },
+          'subscribe failed',
+        );
         ack(failed('unavailable', 'Storage is unavailable; retry in a few seconds.'));
       });
     });
@@ -195,7 +254,11 @@ export function attachPublicNamespace({
   function emit(event: LogEvent): void {
     const rooms = roomsByChannel.get(event.channel);
     if (!rooms || rooms.size === 0) return;
-    const head = { channel: event.channel, seq: event.seq, cursor: formatCursor(event.epoch, event.seq) };
+    const head = {
+      channel: event.channel,
+      seq: event.seq,
+      cursor: formatCursor(event.epoch, event.seq),
+    };
     if (event.type === 'post:removed' || !event.post) {
       nsp.to([...rooms.values()]).emit('post:removed', { ...head, id: event.id });
       return;

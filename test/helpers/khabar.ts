@@ -5,7 +5,12 @@ import { io as connectClient, type Socket as ClientSocket } from 'socket.io-clie
 import { loadConfig, type Config } from '../../shared/config.js';
 import { createKeys, type Keys } from '../../shared/keys.js';
 import { createLogger } from '../../shared/logger.js';
-import type { PublicClientEvents, PublicServerEvents, SubscribeAnswer, SubscribeRequest } from '../../shared/protocol.js';
+import type {
+  PublicClientEvents,
+  PublicServerEvents,
+  SubscribeAnswer,
+  SubscribeRequest,
+} from '../../shared/protocol.js';
 import { createServerNode, type ServerNode } from '../../server/node.js';
 import { createWorkerNode, type WorkerNode } from '../../workers/node.js';
 import type { RedisProcess } from '../../server/redis-process.js';
@@ -33,8 +38,15 @@ export interface TestKhabar {
   workers?: WorkerNode;
   logs: LogLine[];
   /** POSTs JSON to /api/articles with the test token (override with `token: null` or another). */
-  postArticles(body: unknown, init?: { token?: string | null; contentType?: string; raw?: string }): Promise<HttpAnswer>;
-  request(method: string, path: string, init?: { token?: string | null; body?: string; contentType?: string }): Promise<HttpAnswer>;
+  postArticles(
+    body: unknown,
+    init?: { token?: string | null; contentType?: string; raw?: string },
+  ): Promise<HttpAnswer>;
+  request(
+    method: string,
+    path: string,
+    init?: { token?: string | null; body?: string; contentType?: string },
+  ): Promise<HttpAnswer>;
   connect(options?: { transports?: ('websocket' | 'polling')[] }): Promise<FeedSocket>;
   close(): Promise<void>;
 }
@@ -56,7 +68,8 @@ export function uniquePrefix(): string {
 function captureLogs(lines: LogLine[]): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as LogLine);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) lines.push(JSON.parse(line) as LogLine);
       done();
     },
   });
@@ -86,7 +99,11 @@ export async function startKhabar(options: StartOptions = {}): Promise<TestKhaba
     ...options.env,
   });
   const logs: LogLine[] = [];
-  const logger = createLogger({ level: config.logLevel, role: 'test', destination: captureLogs(logs) });
+  const logger = createLogger({
+    level: config.logLevel,
+    role: 'test',
+    destination: captureLogs(logs),
+  });
   const node = createServerNode(config, logger);
   const port = await node.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
@@ -158,7 +175,7 @@ export function nextEvent<E extends keyof PublicServerEvents>(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, listener as never);
-      reject(new Error(`no ${String(event)} within ${timeoutMs} ms`));
+      reject(new Error(`no ${event} within ${timeoutMs} ms`));
     }, timeoutMs);
     const listener = (payload: Parameters<PublicServerEvents[E]>[0]): void => {
       if (!accept(payload)) return;
@@ -171,7 +188,10 @@ export function nextEvent<E extends keyof PublicServerEvents>(
 }
 
 /** Polls `check` until it returns a value (not undefined) or `timeoutMs` passes. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -26,8 +26,8 @@ export function startProcess(relative: string, env: Record<string, string>): Kha
   const logs: Record<string, unknown>[] = [];
   const waiters: { event: string; resolve: (line: Record<string, unknown>) => void }[] = [];
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  createInterface({ input: child.stdout! }).on('line', (text) => {
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  createInterface({ input: child.stdout }).on('line', (text) => {
     let line: Record<string, unknown>;
     try {
       line = JSON.parse(text) as Record<string, unknown>;
@@ -38,7 +38,9 @@ export function startProcess(relative: string, env: Record<string, string>): Kha
     for (const waiter of waiters.filter((w) => w.event === line.event)) waiter.resolve(line);
   });
   const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+    child.once('exit', (code, signal) => {
+      resolve(code ?? signal ?? 'unknown');
+    }),
   );
   return {
     child,
@@ -49,7 +51,9 @@ export function startProcess(relative: string, env: Record<string, string>): Kha
       const seen = logs.find((l) => l.event === event);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${event} log within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+        const timer = setTimeout(() => {
+          reject(new Error(`no ${event} log within ${timeoutMs} ms; stderr: ${stderr}`));
+        }, timeoutMs);
         waiters.push({
           event,
           resolve: (line) => {

@@ -5,9 +5,15 @@ import { Redis } from 'ioredis';
 import { startRedisProcess, type RedisProcess } from '../../server/redis-process.js';
 
 /** A throwaway redis-server on a free port, with its files in a temp folder removed on stop. */
-export async function startTestRedis(options: { appendOnly?: boolean; port?: number; dir?: string } = {}): Promise<RedisProcess> {
+export async function startTestRedis(
+  options: { appendOnly?: boolean; port?: number; dir?: string } = {},
+): Promise<RedisProcess> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'khabar-redis-'));
-  const server = await startRedisProcess({ dir, appendOnly: options.appendOnly ?? false, port: options.port });
+  const server = await startRedisProcess({
+    dir,
+    appendOnly: options.appendOnly ?? false,
+    port: options.port,
+  });
   return {
     ...server,
     async stop() {

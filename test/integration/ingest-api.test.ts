@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { createIngestQueue } from '../../shared/ingest-queue.js';
 import { keysUnder } from '../helpers/redis.js';
-import { eventually, startKhabar, startKhabarWithOwnRedis, type HttpAnswer, type TestKhabar } from '../helpers/khabar.js';
+import {
+  eventually,
+  startKhabar,
+  startKhabarWithOwnRedis,
+  type HttpAnswer,
+  type TestKhabar,
+} from '../helpers/khabar.js';
 
 interface ErrorBody {
   error: string;
@@ -20,15 +26,27 @@ describe('ingest API', function () {
     await khabar.close();
   });
 
+  /** What a request could have left behind: Khabar's data keys and the queue's jobs. */
+  async function traces(): Promise<unknown> {
+    const queue = createIngestQueue(khabar.redis, khabar.keys);
+    const jobs = await queue.getJobCounts();
+    await queue.close();
+    return { data: await keysUnder(khabar.redis, khabar.keys.data), jobs };
+  }
+
   /** Sends a bad request and checks it is refused with `status`/`code` and leaves Redis as it was. */
-  async function refused(send: () => Promise<HttpAnswer>, status: number, code: string): Promise<ErrorBody> {
-    const before = await keysUnder(khabar.redis, `${khabar.config.keyPrefix}:`);
+  async function refused(
+    send: () => Promise<HttpAnswer>,
+    status: number,
+    code: string,
+  ): Promise<ErrorBody> {
+    const before = await traces();
     const answer = await send();
     assert.equal(answer.status, status, JSON.stringify(answer.body));
     const body = answer.body as ErrorBody;
     assert.equal(body.error, code);
     assert.ok(body.message.length > 15 && body.message.endsWith('.'), body.message);
-    assert.deepEqual(await keysUnder(khabar.redis, `${khabar.config.keyPrefix}:`), before);
+    assert.deepEqual(await traces(), before);
     return body;
   }
 
@@ -36,17 +54,37 @@ describe('ingest API', function () {
 
   it('answers 401 without a token and 403 with a wrong one', async () => {
     await refused(() => khabar.postArticles(good, { token: null }), 401, 'unauthorized');
-    await refused(() => khabar.postArticles(good, { token: 'wrong-token-000000000000' }), 403, 'forbidden');
-    await refused(() => khabar.request('DELETE', '/api/articles/pAAAAAAAAAAAAAAAAAAAAAA', { token: null }), 401, 'unauthorized');
+    await refused(
+      () => khabar.postArticles(good, { token: 'wrong-token-000000000000' }),
+      403,
+      'forbidden',
+    );
+    await refused(
+      () => khabar.request('DELETE', '/api/articles/pAAAAAAAAAAAAAAAAAAAAAA', { token: null }),
+      401,
+      'unauthorized',
+    );
   });
 
   it('answers 415 to a body that is not declared as JSON', async () => {
-    await refused(() => khabar.postArticles(good, { contentType: 'text/plain' }), 415, 'unsupported_media_type');
-    await refused(() => khabar.postArticles(good, { contentType: 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
+    await refused(
+      () => khabar.postArticles(good, { contentType: 'text/plain' }),
+      415,
+      'unsupported_media_type',
+    );
+    await refused(
+      () => khabar.postArticles(good, { contentType: 'application/x-www-form-urlencoded' }),
+      415,
+      'unsupported_media_type',
+    );
   });
 
   it('answers 400 to malformed JSON and 413 to a body over 1 MiB', async () => {
-    await refused(() => khabar.postArticles(null, { raw: '{"url": "https://x.com", ' }), 400, 'invalid_json');
+    await refused(
+      () => khabar.postArticles(null, { raw: '{"url": "https://x.com", ' }),
+      400,
+      'invalid_json',
+    );
     const huge = { ...good, summary: 'x'.repeat(1024 * 1024) };
     await refused(post(huge), 413, 'payload_too_large');
   });
@@ -56,22 +94,38 @@ describe('ingest API', function () {
     await refused(post('just a string'), 400, 'invalid_body');
     await refused(post({ articles: [] }), 400, 'invalid_body');
     await refused(post({ articles: good }), 400, 'invalid_body');
-    await refused(post({ articles: Array.from({ length: 101 }, () => good) }), 400, 'too_many_articles');
+    await refused(
+      post({ articles: Array.from({ length: 101 }, () => good) }),
+      400,
+      'too_many_articles',
+    );
   });
 
   const badArticles: [string, Record<string, unknown>, string][] = [
     ['a missing url', { title: 'x' }, 'url'],
     ['a relative url', { url: '/news/1', title: 'x' }, 'url'],
     ['a javascript: url', { url: 'javascript:alert(1)', title: 'x' }, 'url'],
-    ['a url over 2048 characters', { url: `https://example.com/${'a'.repeat(2048)}`, title: 'x' }, 'url'],
+    [
+      'a url over 2048 characters',
+      { url: `https://example.com/${'a'.repeat(2048)}`, title: 'x' },
+      'url',
+    ],
     ['a missing title', { url: good.url }, 'title'],
     ['a title of nothing but tags', { ...good, title: '<b> </b><script>x</script>' }, 'title'],
     ['a title over 300 characters', { ...good, title: 'x'.repeat(301) }, 'title'],
     ['a title that is not text', { ...good, title: 42 }, 'title'],
     ['an upper-case channel', { ...good, channel: 'Bihar' }, 'channel'],
-    ['eleven channels', { ...good, channels: Array.from({ length: 11 }, (_, i) => `c${i}`) }, 'channels'],
+    [
+      'eleven channels',
+      { ...good, channels: Array.from({ length: 11 }, (_, i) => `c${i}`) },
+      'channels',
+    ],
     ['an empty channel list', { ...good, channels: [] }, 'channels'],
-    ['a date ten minutes ahead', { ...good, publishedAt: new Date(Date.now() + 600_000).toISOString() }, 'publishedAt'],
+    [
+      'a date ten minutes ahead',
+      { ...good, publishedAt: new Date(Date.now() + 600_000).toISOString() },
+      'publishedAt',
+    ],
     ['a date without an offset', { ...good, publishedAt: '2024-06-19T10:00:00' }, 'publishedAt'],
     ['an ftp image', { ...good, imageUrl: 'ftp://example.com/a.jpg' }, 'imageUrl'],
     ['a malformed language tag', { ...good, lang: 'not a tag!' }, 'lang'],
@@ -89,36 +143,63 @@ describe('ingest API', function () {
   }
 
   it('reports every problem of every article in an all-bad batch, with paths', async () => {
-    const body = await refused(post({ articles: [{ title: 'no url' }, { url: 'https://x.com/1', title: '' }] }), 400, 'invalid_articles');
+    const body = await refused(
+      post({ articles: [{ title: 'no url' }, { url: 'https://x.com/1', title: '' }] }),
+      400,
+      'invalid_articles',
+    );
     const paths = body.details?.map((d) => d.path) ?? [];
     assert.ok(paths.includes('articles[0].url'), paths.join());
     assert.ok(paths.includes('articles[1].title'), paths.join());
   });
 
   it('accepts the good articles of a mixed batch and lists the rejected ones by index', async () => {
-    const answer = await khabar.postArticles({ articles: [good, { url: 'nope', title: 'x' }, { ...good, url: 'https://example.com/2' }] });
+    const answer = await khabar.postArticles({
+      articles: [good, { url: 'nope', title: 'x' }, { ...good, url: 'https://example.com/2' }],
+    });
     assert.equal(answer.status, 202);
-    const body = answer.body as { accepted: { id: string; jobId: string }[]; rejected: { index: number; error: string; details: unknown[] }[] };
+    const body = answer.body as {
+      accepted: { id: string; jobId: string }[];
+      rejected: { index: number; error: string; details: unknown[] }[];
+    };
     assert.equal(body.accepted.length, 2);
     assert.ok(body.accepted.every((a) => /^p[\w-]{22}$/.test(a.id) && a.jobId));
-    assert.deepEqual(body.rejected.map((r) => [r.index, r.error]), [[1, 'invalid_article']]);
+    assert.deepEqual(
+      body.rejected.map((r) => [r.index, r.error]),
+      [[1, 'invalid_article']],
+    );
     assert.ok(khabar.logs.some((l) => l.event === 'ingest.rejected' && l.index === 1));
   });
 
   it('answers the same id for the same article, whatever its utm parameters and fragment', async () => {
-    const a = await khabar.postArticles({ url: 'https://example.com/same?utm_source=tw#top', title: 'Same' });
+    const a = await khabar.postArticles({
+      url: 'https://example.com/same?utm_source=tw#top',
+      title: 'Same',
+    });
     const b = await khabar.postArticles({ url: 'HTTPS://Example.com/same', title: 'Same' });
-    const idOf = (answer: HttpAnswer) => (answer.body as { accepted: { id: string }[] }).accepted[0]!.id;
+    const idOf = (answer: HttpAnswer) =>
+      (answer.body as { accepted: { id: string }[] }).accepted[0]!.id;
     assert.equal(idOf(a), idOf(b));
   });
 
   it('answers 404 to DELETE of an unknown or malformed id, changing nothing', async () => {
-    await refused(() => khabar.request('DELETE', '/api/articles/pAAAAAAAAAAAAAAAAAAAAAA'), 404, 'not_found');
+    await refused(
+      () => khabar.request('DELETE', '/api/articles/pAAAAAAAAAAAAAAAAAAAAAA'),
+      404,
+      'not_found',
+    );
     await refused(() => khabar.request('DELETE', '/api/articles/%3Cscript%3E'), 404, 'not_found');
   });
 
   it('answers 400 to a read with a bad channel, limit or date', async () => {
-    for (const query of ['channel=Bad!', 'limit=0', 'limit=101', 'limit=ten', 'before=yesterday', 'channel=a&channel=b']) {
+    for (const query of [
+      'channel=Bad!',
+      'limit=0',
+      'limit=101',
+      'limit=ten',
+      'before=yesterday',
+      'channel=a&channel=b',
+    ]) {
       const answer = await khabar.request('GET', `/api/posts?${query}`, { token: null });
       assert.equal(answer.status, 400, query);
       assert.equal((answer.body as ErrorBody).error, 'invalid_query');
@@ -132,21 +213,36 @@ describe('ingest API', function () {
   });
 
   it('logs the job lifecycle: job.added, job.active, job.completed with durationMs', async () => {
-    const answer = await khabar.postArticles({ url: 'https://example.com/logged', title: 'Logged' });
-    const { id, jobId } = (answer.body as { accepted: { id: string; jobId: string }[] }).accepted[0]!;
-    const completed = await eventually(() => khabar.logs.find((l) => l.event === 'job.completed' && l.jobId === jobId));
+    const answer = await khabar.postArticles({
+      url: 'https://example.com/logged',
+      title: 'Logged',
+    });
+    const { id, jobId } = (answer.body as { accepted: { id: string; jobId: string }[] })
+      .accepted[0]!;
+    const completed = await eventually(() =>
+      khabar.logs.find((l) => l.event === 'job.completed' && l.jobId === jobId),
+    );
     assert.equal(completed.postId, id);
     assert.equal(completed.queue, 'ingest');
     assert.equal(typeof completed.durationMs, 'number');
     for (const event of ['job.added', 'job.active']) {
-      assert.ok(khabar.logs.some((l) => l.event === event && l.jobId === jobId), event);
+      assert.ok(
+        khabar.logs.some((l) => l.event === event && l.jobId === jobId),
+        event,
+      );
     }
   });
 
   it('fails a job with data that can never succeed once, without retries, and logs job.failed final', async () => {
     const queue = createIngestQueue(khabar.redis, khabar.keys);
-    const job = await queue.add('article', { article: { id: 'forged', url: 'x', title: '', channels: [] }, acceptedAt: Date.now(), source: 'test' });
-    const failed = await eventually(() => khabar.logs.find((l) => l.event === 'job.failed' && l.jobId === job.id));
+    const job = await queue.add('article', {
+      article: { id: 'forged', url: 'x', title: '', channels: [] },
+      acceptedAt: Date.now(),
+      source: 'test',
+    });
+    const failed = await eventually(() =>
+      khabar.logs.find((l) => l.event === 'job.failed' && l.jobId === job.id),
+    );
     await queue.close();
     assert.equal(failed.final, true);
     assert.equal(failed.attemptsMade, 1);
@@ -169,7 +265,10 @@ describe('ingest API limits and outages', function () {
   });
 
   it('switches the write API off (503) in production when INGEST_TOKENS is unset', async () => {
-    const khabar = await startKhabar({ env: { NODE_ENV: 'production', INGEST_TOKENS: '' }, workers: false });
+    const khabar = await startKhabar({
+      env: { NODE_ENV: 'production', INGEST_TOKENS: '' },
+      workers: false,
+    });
     try {
       const answer = await khabar.postArticles(good);
       assert.equal(answer.status, 503);

@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import { io as connectClient } from 'socket.io-client';
-import type { PublicClientEvents, PublicServerEvents } from '../../shared/protocol.js';
-import { TEST_TOKEN, uniquePrefix } from '../helpers/khabar.js';
+import { subscribe, TEST_TOKEN, uniquePrefix, type FeedSocket } from '../helpers/khabar.js';
 import { startProcess } from '../helpers/processes.js';
 import { sharedRedis } from '../helpers/redis.js';
-import type { Socket } from 'socket.io-client';
 
 describe('server and worker processes', function () {
   this.timeout(30_000);
 
   for (const program of ['server/main.js', 'workers/main.js']) {
     it(`${program} stops at start-up with one line per bad variable, naming it and a good example`, async () => {
-      const run = startProcess(program, { PORT: 'abc', RECENT_LIMIT: '0', REDIS_URL: 'http://nope', INGEST_TOKENS: 'short' });
+      const run = startProcess(program, {
+        PORT: 'abc',
+        RECENT_LIMIT: '0',
+        REDIS_URL: 'http://nope',
+        INGEST_TOKENS: 'q7x',
+      });
       assert.equal(await run.exited, 1);
       const lines = run.stderr().trim().split('\n');
       for (const variable of ['PORT', 'RECENT_LIMIT', 'REDIS_URL', 'INGEST_TOKENS']) {
@@ -19,7 +22,7 @@ describe('server and worker processes', function () {
         assert.ok(line, `no line names ${variable}: ${run.stderr()}`);
         assert.match(line, new RegExp(`${variable}=`), line);
       }
-      assert.ok(!run.stderr().includes('short'), 'a secret leaked into the error output');
+      assert.ok(!run.stderr().includes('q7x'), 'a secret leaked into the error output');
     });
   }
 
@@ -31,11 +34,11 @@ describe('server and worker processes', function () {
       PORT: '0',
     });
     const listening = await server.waitForLog('server.listening');
-    const socket: Socket<PublicServerEvents, PublicClientEvents> = connectClient(`http://127.0.0.1:${String(listening.port)}`, {
+    const socket: FeedSocket = connectClient(`http://127.0.0.1:${String(listening.port)}`, {
       transports: ['websocket'],
       reconnection: false,
     });
-    const answer = await socket.timeout(5000).emitWithAck('subscribe', { channel: 'top' });
+    const answer = await subscribe(socket, { channel: 'top' });
     assert.equal(answer.ok, true);
     const reason = new Promise<string>((resolve) => socket.once('disconnect', resolve));
     const started = Date.now();
@@ -48,7 +51,10 @@ describe('server and worker processes', function () {
   });
 
   it('workers: SIGTERM exits 0 within 10 s', async () => {
-    const workers = startProcess('workers/main.js', { REDIS_URL: sharedRedis().url, KEY_PREFIX: uniquePrefix() });
+    const workers = startProcess('workers/main.js', {
+      REDIS_URL: sharedRedis().url,
+      KEY_PREFIX: uniquePrefix(),
+    });
     await workers.waitForLog('workers.started');
     const started = Date.now();
     workers.child.kill('SIGTERM');

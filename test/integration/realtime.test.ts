@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { createIngestQueue } from '../../shared/ingest-queue.js';
 import type { PostEvent, SubscribeOk } from '../../shared/protocol.js';
-import { eventually, nextEvent, startKhabar, subscribe, type FeedSocket, type TestKhabar } from '../helpers/khabar.js';
+import {
+  eventually,
+  nextEvent,
+  startKhabar,
+  subscribe,
+  type FeedSocket,
+  type TestKhabar,
+} from '../helpers/khabar.js';
 
 const MINUTE = 60_000;
 
@@ -35,7 +42,7 @@ function sidebarArticles(now: number) {
 
 function ok(answer: Awaited<ReturnType<typeof subscribe>>): SubscribeOk {
   assert.equal(answer.ok, true, JSON.stringify(answer));
-  return answer as SubscribeOk;
+  return answer;
 }
 
 describe('live recent posts over Socket.IO', function () {
@@ -69,7 +76,7 @@ describe('live recent posts over Socket.IO', function () {
     assert.equal(event.post.ago, '21 mins ago');
   });
 
-  it('labels the same push in each subscriber\'s locale', async () => {
+  it("labels the same push in each subscriber's locale", async () => {
     const english = await khabar.connect();
     const hindi = await khabar.connect();
     ok(await subscribe(english, { channel: 'top' }));
@@ -130,13 +137,20 @@ describe('live recent posts over Socket.IO', function () {
   it('pushes post:updated when a known article changes title, and nothing when it is re-sent unchanged', async () => {
     const socket = await khabar.connect();
     ok(await subscribe(socket, { channel: 'top' }));
-    const article = { url: 'https://example.com/story?utm_source=x', title: 'First title', publishedAt: new Date().toISOString() };
+    const article = {
+      url: 'https://example.com/story?utm_source=x',
+      title: 'First title',
+      publishedAt: new Date().toISOString(),
+    };
     const created = nextEvent(socket, 'post:new');
     const id = await publish(article);
     await created;
 
     const updated = nextEvent(socket, 'post:updated');
-    assert.equal(await publish({ ...article, url: 'https://EXAMPLE.com/story', title: 'Second title' }), id);
+    assert.equal(
+      await publish({ ...article, url: 'https://EXAMPLE.com/story', title: 'Second title' }),
+      id,
+    );
     const event = await updated;
     assert.equal(event.post.id, id);
     assert.equal(event.post.title, 'Second title');
@@ -147,13 +161,18 @@ describe('live recent posts over Socket.IO', function () {
     socket.on('post:updated', (e) => seen.push(e));
     socket.on('post:new', (e) => seen.push(e));
     assert.equal(await publish({ ...article, title: 'Second title' }), id);
-    await eventually(() => (khabar.logs.filter((l) => l.event === 'job.completed').length === 3 ? true : undefined));
+    await eventually(() =>
+      khabar.logs.filter((l) => l.event === 'job.completed').length === 3 ? true : undefined,
+    );
     const unchanged = khabar.logs.filter((l) => l.event === 'job.completed').at(-1);
     assert.equal(unchanged?.status, 'unchanged');
     // The live path is one XREAD away; give it time to (wrongly) deliver before asserting.
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(seen, []);
-    const posts = (await khabar.request('GET', '/api/posts')).body as { posts: unknown[]; cursor: string };
+    const posts = (await khabar.request('GET', '/api/posts')).body as {
+      posts: unknown[];
+      cursor: string;
+    };
     assert.equal(posts.posts.length, 1);
     assert.ok(posts.cursor.endsWith('-2'));
   });
@@ -173,7 +192,9 @@ describe('live recent posts over Socket.IO', function () {
       assert.equal(event.id, id);
       assert.equal(event.seq, 2);
     }
-    const after = (await khabar.request('GET', '/api/posts?channel=delhi')).body as { posts: unknown[] };
+    const after = (await khabar.request('GET', '/api/posts?channel=delhi')).body as {
+      posts: unknown[];
+    };
     assert.deepEqual(after.posts, []);
     assert.equal((await khabar.request('DELETE', `/api/articles/${id}`)).status, 404);
   });
@@ -199,21 +220,24 @@ describe('live recent posts over Socket.IO', function () {
     const start = ok(await subscribe(first, { channel: 'top' }));
     first.disconnect();
     const ids: string[] = [];
-    for (let i = 1; i <= 3; i++) ids.push(await publish({ url: `https://example.com/missed/${i}`, title: `Missed ${i}` }));
+    for (let i = 1; i <= 3; i++)
+      ids.push(await publish({ url: `https://example.com/missed/${i}`, title: `Missed ${i}` }));
     await eventually(async () => {
       const body = (await khabar.request('GET', '/api/posts')).body as { posts: unknown[] };
       return body.posts.length === 3 ? true : undefined;
     });
 
     const again = await khabar.connect();
-    const resumed = ok(await subscribe(again, { channel: 'top', since: start.cursor, locale: 'hi' }));
+    const resumed = ok(
+      await subscribe(again, { channel: 'top', since: start.cursor, locale: 'hi' }),
+    );
     assert.equal(resumed.recovered, true);
     assert.equal(resumed.posts, undefined);
     assert.deepEqual(
       resumed.events?.map((e) => [e.type, e.seq, e.type === 'post:removed' ? e.id : e.post.id]),
       ids.map((id, i) => ['post:new', i + 1, id]),
     );
-    assert.ok(resumed.events?.every((e) => e.type !== 'post:removed' && e.post.ago === 'अब'));
+    assert.ok(resumed.events.every((e) => e.type !== 'post:removed' && e.post.ago === 'अब'));
     assert.ok(resumed.cursor.endsWith('-3'));
 
     // Resuming at the newest cursor replays nothing; live events continue from there.
@@ -251,25 +275,37 @@ describe('live recent posts over Socket.IO', function () {
     assert.ok(job);
     await queue.add('article', job.data);
     await queue.add('article', job.data);
-    await eventually(() => (khabar.logs.filter((l) => l.event === 'job.completed').length === 3 ? true : undefined));
+    await eventually(() =>
+      khabar.logs.filter((l) => l.event === 'job.completed').length === 3 ? true : undefined,
+    );
     await new Promise((r) => setTimeout(r, 200));
     await queue.close();
     assert.equal(seen.length, 1);
-    const posts = (await khabar.request('GET', '/api/posts')).body as { posts: unknown[]; cursor: string };
+    const posts = (await khabar.request('GET', '/api/posts')).body as {
+      posts: unknown[];
+      cursor: string;
+    };
     assert.equal(posts.posts.length, 1);
     assert.ok(posts.cursor.endsWith('-1'));
   });
 
   it('answers a malformed subscribe with ok: false and a message, and keeps the connection', async () => {
     const socket = await khabar.connect();
-    for (const request of [{ channel: 'Not A Slug' }, { channel: 'top', limit: 0 }, { channel: 'top', limit: 51 }, {}]) {
+    for (const request of [
+      { channel: 'Not A Slug' },
+      { channel: 'top', limit: 0 },
+      { channel: 'top', limit: 51 },
+      {},
+    ]) {
       const answer = await subscribe(socket, request as never);
-      assert.equal(answer.ok, false);
-      assert.equal(answer.ok === false && answer.error, 'invalid_request');
-      assert.ok(answer.ok === false && answer.message.length > 10);
+      assert.ok(!answer.ok);
+      assert.equal(answer.error, 'invalid_request');
+      assert.ok(answer.message.length > 10);
     }
     assert.equal(socket.connected, true);
     ok(await subscribe(socket, { channel: 'top' }));
-    assert.deepEqual(await socket.timeout(2000).emitWithAck('unsubscribe', { channel: 'top' }), { ok: true });
+    assert.deepEqual(await socket.timeout(2000).emitWithAck('unsubscribe', { channel: 'top' }), {
+      ok: true,
+    });
   });
 });

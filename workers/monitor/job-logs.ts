@@ -20,7 +20,15 @@ export function logJobLifecycle(worker: IngestWorker, logger: Logger): void {
   worker.on('completed', (job, result) => {
     const durationMs = (job.finishedOn ?? Date.now()) - (job.processedOn ?? job.timestamp);
     logger.info(
-      { event: 'job.completed', queue, jobId: job.id, postId: result.postId, status: result.status, events: result.events, durationMs },
+      {
+        event: 'job.completed',
+        queue,
+        jobId: job.id,
+        postId: result.postId,
+        status: result.status,
+        events: result.events,
+        durationMs,
+      },
       'job completed',
     );
   });
@@ -29,7 +37,15 @@ export function logJobLifecycle(worker: IngestWorker, logger: Logger): void {
     const attemptsMade = job?.attemptsMade ?? 0;
     const final = err.name === 'UnrecoverableError' || attemptsMade >= attempts;
     logger[final ? 'error' : 'warn'](
-      { event: 'job.failed', queue, jobId: job?.id, postId: postIdOf(job), attemptsMade, final, err },
+      {
+        event: 'job.failed',
+        queue,
+        jobId: job?.id,
+        postId: postIdOf(job),
+        attemptsMade,
+        final,
+        err,
+      },
       final ? 'job failed for good' : 'job failed; it will be retried',
     );
   });
