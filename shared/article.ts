@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { CHANNEL_PATTERN, DEFAULT_CHANNEL } from './channel.js';
 import { AppError, type ErrorDetail } from './errors.js';
 import { htmlToText } from './html-text.js';
 import type { StoredPost } from './protocol.js';
@@ -53,11 +54,6 @@ export const ARTICLE_LIMITS = {
 
 /** A post id: `p` and 22 base64url characters (132 bits of a SHA-256). */
 export const POST_ID_PATTERN = /^p[A-Za-z0-9_-]{22}$/;
-
-/** A channel slug: lower-case ASCII letters, digits and hyphens, 1–40, not starting with `-`. */
-export const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
-
-const DEFAULT_CHANNELS = ['top'];
 
 const EXAMPLES = {
   url: 'https://example.com/news/1',
@@ -451,7 +447,7 @@ function readChannels(channel: unknown, channels: unknown, report: Report): stri
     return undefined;
   }
   if (!singleValid || !list.valid) return undefined;
-  return unique.length > 0 ? unique : [...DEFAULT_CHANNELS];
+  return unique.length > 0 ? unique : [DEFAULT_CHANNEL];
 }
 
 /** `YYYY-MM-DDThh:mm[:ss[.fraction]]` and `Z` or `±hh:mm` (RFC 3339, seconds optional). */
