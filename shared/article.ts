@@ -9,29 +9,18 @@ import { AppError, type ErrorDetail } from './errors.js';
 import { htmlToText } from './html-text.js';
 import type { StoredPost } from './protocol.js';
 
-/** An article after {@link normalizeArticle}: checked, stripped, canonical. */
-export interface NormalizedArticle {
-  /** The post id: {@link postIdFor} of `producerId` and `url`. */
-  id: string;
+/**
+ * An article after {@link normalizeArticle}: checked, stripped, canonical. It has the post's
+ * fields (`id` is the post id, {@link postIdFor} of `producerId` and `url`; `url` is canonical;
+ * text is plain and NFC), plus the producer's own id, and a `publishedAt` only when the producer
+ * sent one (the worker fills in the accepted time otherwise).
+ */
+export type NormalizedArticle = Omit<StoredPost, 'publishedAt' | 'updatedAt'> & {
   /** The producer's own stable id (an RSS guid, a CMS id), trimmed. */
   producerId?: string;
-  /** The canonical URL ({@link canonicalUrl}). */
-  url: string;
-  /** Plain text, 1–300 characters. */
-  title: string;
-  /** Plain text, at most 500 characters (cut with "…"). */
-  summary?: string;
-  /** Plain text, at most 120 characters. */
-  author?: string;
-  /** 1–10 distinct channel slugs, `["top"]` when the producer named none. */
-  channels: string[];
-  /** An absolute http(s) URL, as the WHATWG URL parser serialises it (query and fragment kept). */
-  imageUrl?: string;
-  /** A canonical BCP-47 tag, such as `hi` or `en-IN`. */
-  lang?: string;
   /** ISO-8601 UTC with milliseconds; only when the producer sent one. */
   publishedAt?: string;
-}
+};
 
 /** The outcome of {@link normalizeArticle} and {@link validateNormalizedArticle}. */
 export type ArticleResult =

@@ -2,7 +2,8 @@ import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ChannelLog } from '../../shared/channel-log.js';
-import { CHANNEL_PATTERN } from '../../shared/channel.js';
+import { DEFAULT_CHANNEL } from '../../shared/channel.js';
+import { channelField } from '../validation.js';
 import { formatCursor } from '../../shared/cursor.js';
 import { AppError } from '../../shared/errors.js';
 import { presentPost } from '../../shared/present.js';
@@ -19,13 +20,7 @@ export interface PostsRouteDeps {
 }
 
 const postsQuery = z.object({
-  channel: z
-    .string({ error: 'channel must be one channel name, such as channel=top' })
-    .regex(
-      CHANNEL_PATTERN,
-      'channel must be a slug of lowercase letters, digits and dashes, such as channel=bihar',
-    )
-    .default('top'),
+  channel: channelField((name) => `channel=${name}`).default(DEFAULT_CHANNEL),
   limit: z.coerce
     .number({ error: 'limit must be a number from 1 to 100, such as limit=20' })
     .int('limit must be a whole number from 1 to 100, such as limit=20')

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import { EMPTY_EPOCH, type ChannelLog, type LogEvent } from '../../shared/channel-log.js';
-import { CHANNEL_PATTERN } from '../../shared/channel.js';
 import { formatCursor, parseCursor, type Cursor } from '../../shared/cursor.js';
 import { presentPost } from '../../shared/present.js';
 import type {
@@ -13,6 +12,7 @@ import type {
   SubscribeOk,
 } from '../../shared/protocol.js';
 import { resolveLocale } from '../../shared/relative-time.js';
+import { channelField } from '../validation.js';
 import type { ChannelCache, ChannelState } from './channel-cache.js';
 
 export interface PublicSocketData {
@@ -55,12 +55,7 @@ export interface PublicDelivery {
 }
 
 const subscribeRequest = z.object({
-  channel: z
-    .string({ error: 'channel must be a channel name, such as "top"' })
-    .regex(
-      CHANNEL_PATTERN,
-      'channel must be a slug of lowercase letters, digits and dashes, such as "bihar"',
-    ),
+  channel: channelField((name) => `"${name}"`),
   limit: z
     .number({ error: 'limit must be a number from 1 to 50' })
     .int('limit must be a whole number from 1 to 50')
@@ -70,7 +65,7 @@ const subscribeRequest = z.object({
   locale: z.string({ error: 'locale must be a language tag, such as "hi"' }).max(64).optional(),
   since: z.string({ error: 'since must be the last cursor you received' }).max(100).optional(),
 });
-const unsubscribeRequest = z.object({ channel: z.string().regex(CHANNEL_PATTERN) });
+const unsubscribeRequest = z.object({ channel: channelField((name) => `"${name}"`) });
 
 /**
  * Whether `since` is a position in the channel's current history. `0-0` is the position
@@ -241,7 +236,7 @@ export function attachPublicNamespace({
       if (typeof ack !== 'function') return;
       const parsed = unsubscribeRequest.safeParse(request);
       if (!parsed.success) {
-        ack(failed('invalid_request', 'channel must be a channel name, such as "top"'));
+        ack(failed('invalid_request', parsed.error.issues[0]?.message ?? 'bad request'));
         return;
       }
       const room = socket.data.subscriptions.get(parsed.data.channel);
