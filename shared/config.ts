@@ -71,6 +71,16 @@ export interface Config {
    * this many bytes is disconnected (65536–67108864).
    */
   readonly slowClientBufferBytes: number;
+  /**
+   * `WORKER_LOCK_MS`, default `30000`. How long a worker holds a job's lock between renewals
+   * (1000–600000); a killed worker's jobs go to another worker about this long after it died.
+   */
+  readonly workerLockMs: number;
+  /**
+   * `CANARY_INTERVAL_MS`, default `30000`. How often each worker process checks, with a canary
+   * job, that the queue is really being consumed (500–3600000).
+   */
+  readonly canaryIntervalMs: number;
   /** `NODE_ENV`, default `development`. Free text; `production` switches the token rule. */
   readonly nodeEnv: string;
   /** `NODE_ENV === 'production'`. */
@@ -323,6 +333,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         integer(65_536, 67_108_864, 'a valid buffer size in bytes'),
         '1048576',
       ) ?? 1_048_576,
+    workerLockMs:
+      read('WORKER_LOCK_MS', integer(1000, 600_000, 'a valid lock time in ms'), '30000') ?? 30_000,
+    canaryIntervalMs:
+      read('CANARY_INTERVAL_MS', integer(500, 3_600_000, 'a valid interval in ms'), '30000') ??
+      30_000,
     nodeEnv,
     production,
     generatedSecrets: Object.freeze(generatedSecrets),

@@ -29,6 +29,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
     keys,
     channelLog: createChannelLog(data, keys, config),
     concurrency: config.workerConcurrency,
+    lockMs: config.workerLockMs,
     logger,
   });
 

@@ -13,6 +13,8 @@ export interface IngestWorkerDeps {
   keys: Keys;
   channelLog: ChannelLog;
   concurrency: number;
+  /** Lock time; a killed worker's jobs are taken over about this long after it died. */
+  lockMs: number;
   logger: Logger;
 }
 
@@ -21,12 +23,20 @@ export function createIngestWorker({
   keys,
   channelLog,
   concurrency,
+  lockMs,
   logger,
 }: IngestWorkerDeps): Worker<IngestJobData, IngestJobResult> {
   const worker = new Worker<IngestJobData, IngestJobResult>(
     INGEST_QUEUE,
     createIngestProcessor(channelLog),
-    { connection, prefix: keys.queuePrefix, concurrency, autorun: false },
+    {
+      connection,
+      prefix: keys.queuePrefix,
+      concurrency,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      autorun: false,
+    },
   );
   logJobLifecycle(worker, logger);
   return worker;
