@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
+import { hostname } from 'node:os';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -15,11 +17,13 @@ import { postsRouter } from './http/posts.js';
 import { limitRequestsPerToken } from './http/rate-limit.js';
 import { createChannelCache } from './realtime/channel-cache.js';
 import { createEventTail } from './realtime/event-tail.js';
+import { createPresence } from './realtime/presence.js';
 import {
   attachPublicNamespace,
   type NoServerEvents,
   type PublicSocketData,
 } from './realtime/public-namespace.js';
+import { guardSlowConsumers } from './realtime/slow-consumers.js';
 
 export interface AppDeps {
   config: Config;
@@ -65,6 +69,14 @@ export function createApp({ config, logger, keys, redis, tailRedis, queue }: App
     defaultLocale: config.defaultLocale,
     logger,
   });
+  const presence = createPresence({
+    redis,
+    keys,
+    nodeId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    localViewers: delivery.localViewers,
+    logger,
+  });
+  let stopGuard: (() => void) | undefined;
   const tail = createEventTail({
     redis: tailRedis,
     keys,
@@ -84,7 +96,7 @@ export function createApp({ config, logger, keys, redis, tailRedis, queue }: App
       channelLog,
       redis,
       defaultLocale: config.defaultLocale,
-      viewers: () => Promise.resolve(delivery.localViewers()),
+      viewers: presence.viewers,
     }),
   );
   httpApp.use(notFound);
@@ -93,8 +105,10 @@ export function createApp({ config, logger, keys, redis, tailRedis, queue }: App
   return {
     httpServer,
     io,
-    start: () => {
+    start() {
       tail.start();
+      presence.start();
+      stopGuard = guardSlowConsumers({ io, limitBytes: config.slowClientBufferBytes, logger });
     },
     async close() {
       // Closing the engine drops every transport: clients see "transport close" and
@@ -104,9 +118,10 @@ export function createApp({ config, logger, keys, redis, tailRedis, queue }: App
           resolve();
         }),
       );
+      stopGuard?.();
       io.engine.close();
       httpServer.closeAllConnections();
-      await Promise.all([closed, tail.stop()]);
+      await Promise.all([closed, tail.stop(), presence.stop().catch(() => undefined)]);
     },
   };
 }

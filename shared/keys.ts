@@ -20,6 +20,10 @@ export interface Keys {
   readonly events: string;
   /** Sorted set of channel names, scored by the time of their last event. */
   readonly channels: string;
+  /** Sorted set of live server nodes, scored by when their presence report expires (ms). */
+  readonly presenceNodes: string;
+  /** Hash: channel → viewers on one server node; expires unless the node renews it. */
+  presence(nodeId: string): string;
   /** The `prefix` option for BullMQ queues and workers. */
   readonly queuePrefix: string;
   /** The prefix of every Khabar data key (posts, lists, logs), without the queue's. */
@@ -38,6 +42,8 @@ export function createKeys(prefix: string): Keys {
     log: (channel: string) => `${data}:log:${channel}`,
     events: `${data}:events`,
     channels: `${data}:channels`,
+    presenceNodes: `${data}:presence`,
+    presence: (nodeId: string) => `${data}:presence:${nodeId}`,
     queuePrefix: `${prefix}:{queue}`,
     data: `${data}:`,
     all: `${prefix}:`,

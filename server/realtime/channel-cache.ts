@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ChannelLog, LogEvent } from '../../shared/channel-log.js';
+import { EMPTY_EPOCH, type ChannelLog, type LogEvent } from '../../shared/channel-log.js';
 import type { StoredPost } from '../../shared/protocol.js';
 
 /**
@@ -90,6 +90,8 @@ export function createChannelCache({
         entry.state = state;
         entry.loading = undefined;
         for (const event of pending) {
+          if (state.epoch === EMPTY_EPOCH && state.seq === 0 && event.seq === 1)
+            state.epoch = event.epoch;
           if (event.epoch === state.epoch && event.seq === state.seq + 1) advance(state, event);
         }
         return state;
@@ -129,6 +131,9 @@ export function createChannelCache({
       }
       const state = entry.state;
       if (!state) return 'untracked';
+      // A channel without history (`0-0`) gets its epoch with its first event.
+      if (state.epoch === EMPTY_EPOCH && state.seq === 0 && event.seq === 1)
+        state.epoch = event.epoch;
       if (event.epoch === state.epoch && event.seq <= state.seq) return 'duplicate';
       if (event.epoch === state.epoch && event.seq === state.seq + 1) {
         advance(state, event);

@@ -18,6 +18,28 @@ import type { ChannelCache, ChannelState } from './channel-cache.js';
 export interface PublicSocketData {
   /** channel → the room (channel × locale) this socket listens in. */
   subscriptions: Map<string, string>;
+  /** Subscribe budget (a token bucket): what is left, and when it was last refilled. */
+  budget: { tokens: number; refilledAt: number };
+}
+
+/**
+ * A connection may (re)subscribe to all its channels at once after a reconnect, then a few
+ * per second: enough for any widget, not enough to make a node busy for one client.
+ */
+const SUBSCRIBE_BURST = 50;
+/** How long a subscribe waits, at most, for this node to catch up with a client's cursor. */
+const CATCH_UP_WAIT_MS = 50;
+const MAX_SUBSCRIBE_ATTEMPTS = 40;
+const SUBSCRIBES_PER_SECOND = 5;
+
+function takeSubscribeToken(data: PublicSocketData, now: number): boolean {
+  const { budget } = data;
+  const refill = ((now - budget.refilledAt) / 1000) * SUBSCRIBES_PER_SECOND;
+  budget.tokens = Math.min(SUBSCRIBE_BURST, budget.tokens + refill);
+  budget.refilledAt = now;
+  if (budget.tokens < 1) return false;
+  budget.tokens -= 1;
+  return true;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- no server-to-server events
@@ -49,9 +71,9 @@ export interface PublicNamespaceDeps {
 
 export interface PublicDelivery {
   /** Applies fan-out events to the cache and pushes them to the rooms that watch them. */
-  deliver(events: readonly LogEvent[]): void;
+  deliver: (events: readonly LogEvent[]) => void;
   /** Viewers per channel on this node. */
-  localViewers(): Map<string, number>;
+  localViewers: () => Map<string, number>;
 }
 
 const subscribeRequest = z.object({
@@ -162,6 +184,12 @@ export function attachPublicNamespace({
     if (!parsed.success)
       return failed('invalid_request', parsed.error.issues[0]?.message ?? 'bad request');
     const { channel, limit } = parsed.data;
+    if (!takeSubscribeToken(socket.data, now())) {
+      return failed(
+        'rate_limited',
+        `Subscribe at most ${SUBSCRIBES_PER_SECOND} times a second per connection; retry shortly.`,
+      );
+    }
     const subscriptions = socket.data.subscriptions;
     if (!subscriptions.has(channel) && subscriptions.size >= maxChannelsPerSocket) {
       return failed(
@@ -172,9 +200,16 @@ export function attachPublicNamespace({
     const locale = resolveLocale(parsed.data.locale, defaultLocale);
     const since = parseCursor(parsed.data.since);
 
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < MAX_SUBSCRIBE_ATTEMPTS; attempt++) {
       await cache.acquire(channel);
       let current = cache.peek(channel);
+      const behind = current && since?.epoch === current.epoch && since.seq > current.seq;
+      if (behind && attempt < MAX_SUBSCRIBE_ATTEMPTS - 1) {
+        // The client saw newer events on another node; this one's fan-out is a moment behind.
+        // (A cursor from the future, after the last attempt, gets a fresh snapshot.)
+        await new Promise((resolve) => setTimeout(resolve, CATCH_UP_WAIT_MS));
+        continue;
+      }
       let older: LogEvent[] | null = null;
       if (
         current &&
@@ -210,6 +245,7 @@ export function attachPublicNamespace({
 
   nsp.on('connection', (socket: PublicSocket) => {
     socket.data.subscriptions = new Map<string, string>();
+    socket.data.budget = { tokens: SUBSCRIBE_BURST, refilledAt: now() };
     logger.debug(
       { event: 'socket.connected', socketId: socket.id, transport: socket.conn.transport.name },
       'socket connected',

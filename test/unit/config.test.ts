@@ -69,6 +69,8 @@ describe('loadConfig', () => {
         metricsToken: undefined,
         ingestRateLimit: 600,
         slowClientBufferBytes: 1_048_576,
+        workerLockMs: 30_000,
+        canaryIntervalMs: 30_000,
         nodeEnv: 'production',
         production: true,
         generatedSecrets: [],

@@ -1,0 +1,81 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Keys } from '../../shared/keys.js';
+
+/**
+ * Viewers per channel across every server node. Each node writes its local room sizes to
+ * Redis every `intervalMs` with an expiry of three intervals, so a node that dies drops out
+ * by itself; readers sum the reports of the nodes still alive. Costs one MULTI per node per
+ * interval, whatever the traffic.
+ */
+export interface Presence {
+  start: () => void;
+  stop: () => Promise<void>;
+  /** Viewers per channel, summed over live nodes. */
+  viewers: () => Promise<Map<string, number>>;
+}
+
+export interface PresenceDeps {
+  redis: Redis;
+  keys: Keys;
+  nodeId: string;
+  localViewers: () => Map<string, number>;
+  logger: Logger;
+  intervalMs?: number;
+  now?: () => number;
+}
+
+export function createPresence({
+  redis,
+  keys,
+  nodeId,
+  localViewers,
+  logger,
+  intervalMs = 5000,
+  now = Date.now,
+}: PresenceDeps): Presence {
+  const key = keys.presence(nodeId);
+  let timer: NodeJS.Timeout | undefined;
+
+  async function report(): Promise<void> {
+    const counts = [...localViewers()].filter(([, viewers]) => viewers > 0);
+    const at = now();
+    const multi = redis.multi().del(key);
+    if (counts.length > 0) multi.hset(key, Object.fromEntries(counts)).pexpire(key, intervalMs * 3);
+    await multi
+      .zadd(keys.presenceNodes, at + intervalMs * 3, nodeId)
+      .zremrangebyscore(keys.presenceNodes, '-inf', at)
+      .exec();
+  }
+
+  const reportQuietly = (): void => {
+    report().catch((err: unknown) => {
+      logger.debug({ event: 'presence.report_failed', err }, 'presence report failed');
+    });
+  };
+
+  return {
+    start() {
+      reportQuietly();
+      timer ??= setInterval(reportQuietly, intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await redis.multi().del(key).zrem(keys.presenceNodes, nodeId).exec();
+    },
+    async viewers() {
+      const nodes = await redis.zrangebyscore(keys.presenceNodes, now(), '+inf');
+      const pipeline = redis.pipeline();
+      for (const node of nodes) pipeline.hgetall(keys.presence(node));
+      const totals = new Map<string, number>();
+      for (const [err, counts] of (await pipeline.exec()) ?? []) {
+        if (err) throw err;
+        for (const [channel, viewers] of Object.entries(counts as Record<string, string>)) {
+          totals.set(channel, (totals.get(channel) ?? 0) + Number(viewers));
+        }
+      }
+      return totals;
+    },
+  };
+}
