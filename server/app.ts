@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
-import { hostname } from 'node:os';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -9,6 +7,7 @@ import { createChannelLog } from '../shared/channel-log.js';
 import type { Config } from '../shared/config.js';
 import type { IngestQueue } from '../shared/ingest-queue.js';
 import type { Keys } from '../shared/keys.js';
+import { createNodeId } from '../shared/node-id.js';
 import type { PublicClientEvents, PublicServerEvents } from '../shared/protocol.js';
 import { articlesRouter } from './http/articles.js';
 import { requireBearerToken } from './http/auth.js';
@@ -72,7 +71,7 @@ export function createApp({ config, logger, keys, redis, tailRedis, queue }: App
   const presence = createPresence({
     redis,
     keys,
-    nodeId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    nodeId: createNodeId(),
     localViewers: delivery.localViewers,
     logger,
   });

@@ -11,6 +11,22 @@ export interface IngestJobData {
   source: string;
 }
 
+/**
+ * A canary: a job that does nothing, sent by each worker process to prove the queue is
+ * really consumed (workers/monitor/canary.ts). `canary` names the process that sent it.
+ */
+export interface CanaryJobData {
+  canary: string;
+}
+
+export type IngestQueueData = IngestJobData | CanaryJobData;
+
+export const CANARY_JOB = 'canary';
+
+export function isCanary(data: IngestQueueData): data is CanaryJobData {
+  return 'canary' in data;
+}
+
 /** What a completed ingest job returns (kept briefly by BullMQ, shown to operators). */
 export interface IngestJobResult {
   postId: string;
@@ -30,10 +46,13 @@ export const INGEST_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-export type IngestQueue = Queue<IngestJobData, IngestJobResult>;
+/** A completed job's result: null for a canary. */
+export type IngestQueueResult = IngestJobResult | null;
+
+export type IngestQueue = Queue<IngestQueueData, IngestQueueResult>;
 
 export function createIngestQueue(connection: ConnectionOptions, keys: Keys): IngestQueue {
-  return new Queue<IngestJobData, IngestJobResult>(INGEST_QUEUE, {
+  return new Queue<IngestQueueData, IngestQueueResult>(INGEST_QUEUE, {
     connection,
     prefix: keys.queuePrefix,
     defaultJobOptions: INGEST_JOB_OPTIONS,

@@ -12,10 +12,7 @@ lifecycle.exitOnSignals();
 const node = createWorkerNode(config, logger);
 lifecycle.onShutdown('workers', () => node.close());
 
-node.run().catch((err: unknown) => {
-  logger.fatal({ event: 'worker.crashed', err }, 'worker stopped running');
-  void lifecycle.shutdown('worker crashed').then(() => process.exit(1));
-});
+node.run();
 logger.info(
   { event: 'workers.started', queue: node.worker.name, concurrency: config.workerConcurrency },
   'workers started',

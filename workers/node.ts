@@ -2,15 +2,24 @@ import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { createChannelLog } from '../shared/channel-log.js';
 import type { Config } from '../shared/config.js';
-import type { IngestJobData, IngestJobResult } from '../shared/ingest-queue.js';
+import {
+  createIngestQueue,
+  type IngestQueueData,
+  type IngestQueueResult,
+} from '../shared/ingest-queue.js';
 import { createKeys } from '../shared/keys.js';
+import { createNodeId } from '../shared/node-id.js';
 import { createRedis, DEFAULT_REDIS_URL } from '../shared/redis.js';
 import { createIngestWorker } from './ingest/worker.js';
+import { startCanary } from './monitor/canary.js';
+
+type IngestWorker = Worker<IngestQueueData, IngestQueueResult>;
 
 export interface WorkerNode {
-  worker: Worker<IngestJobData, IngestJobResult>;
-  /** Starts consuming; rejects if the worker stops for good. */
-  run(): Promise<void>;
+  /** The worker consuming now (the canary may replace a silent one). */
+  readonly worker: IngestWorker;
+  /** Starts consuming and the canary. */
+  run(): void;
   /**
    * Lets active jobs finish for up to `graceMs`; what is still running then is released to
    * BullMQ's stalled-job check, which hands it to another worker (the processor is idempotent).
@@ -24,31 +33,72 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
   const keys = createKeys(config.keyPrefix);
   const data = createRedis({ url, role: 'blocking', name: 'khabar:workers:data', logger });
   const connection = createRedis({ url, role: 'blocking', name: 'khabar:workers:queue', logger });
-  const worker = createIngestWorker({
-    connection,
-    keys,
-    channelLog: createChannelLog(data, keys, config),
-    concurrency: config.workerConcurrency,
-    lockMs: config.workerLockMs,
-    logger,
-  });
+  const channelLog = createChannelLog(data, keys, config);
+  const canaryQueue = createIngestQueue(data, keys);
+  let lastActivityAt = Date.now();
+  const touch = (): void => {
+    lastActivityAt = Date.now();
+  };
+
+  const startWorker = (): IngestWorker => {
+    const worker = createIngestWorker({
+      connection,
+      keys,
+      channelLog,
+      concurrency: config.workerConcurrency,
+      lockMs: config.workerLockMs,
+      logger,
+    });
+    for (const event of ['active', 'completed', 'failed'] as const) worker.on(event, touch);
+    worker.run().catch((err: unknown) => {
+      logger.error({ event: 'worker.error', err }, 'worker stopped running');
+    });
+    return worker;
+  };
+
+  let worker: IngestWorker | undefined;
+  let stopCanary: (() => void) | undefined;
 
   return {
-    worker,
-    run: () => worker.run(),
+    get worker() {
+      if (!worker) throw new Error('the worker node is not running');
+      return worker;
+    },
+    run() {
+      worker ??= startWorker();
+      touch();
+      stopCanary ??= startCanary({
+        queue: canaryQueue,
+        nodeId: createNodeId(),
+        intervalMs: config.canaryIntervalMs,
+        logger,
+        lastActivityAt: () => lastActivityAt,
+        restartWorker() {
+          const silent = worker;
+          worker = startWorker();
+          touch();
+          logger.warn(
+            { event: 'worker.restarted', queue: worker.name },
+            'replaced a silent worker',
+          );
+          void silent?.close(true).catch(() => undefined);
+        },
+      });
+    },
     async close(graceMs = 6000) {
+      stopCanary?.();
       let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<'timeout'>(
-        (resolve) =>
-          (timer = setTimeout(() => {
-            resolve('timeout');
-          }, graceMs)),
-      );
-      const result = await Promise.race([worker.close(), grace]);
+      const grace = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => {
+          resolve('timeout');
+        }, graceMs);
+      });
+      const result = await Promise.race([worker?.close(), grace]);
       clearTimeout(timer);
       // Past the grace (or with Redis away) nothing more is waited for: dropping the
       // connections releases the locks, and the stalled-job check re-queues what was active.
-      if (result === 'timeout') void worker.close(true);
+      if (result === 'timeout') void worker?.close(true);
+      void canaryQueue.close().catch(() => undefined);
       data.disconnect();
       connection.disconnect();
     },

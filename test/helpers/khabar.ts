@@ -108,7 +108,7 @@ export async function startKhabar(options: StartOptions = {}): Promise<TestKhaba
   const port = await node.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const workers = options.workers === false ? undefined : createWorkerNode(config, logger);
-  void workers?.run();
+  workers?.run();
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   const sockets: FeedSocket[] = [];

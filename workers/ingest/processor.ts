@@ -1,7 +1,11 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { postContentHash, toStoredPost, validateNormalizedArticle } from '../../shared/article.js';
 import type { ChannelLog } from '../../shared/channel-log.js';
-import type { IngestJobData, IngestJobResult } from '../../shared/ingest-queue.js';
+import {
+  isCanary,
+  type IngestQueueData,
+  type IngestQueueResult,
+} from '../../shared/ingest-queue.js';
 
 /** Optimistic retries when another job changes the same post between our read and write. */
 const MAX_CONFLICTS = 10;
@@ -13,14 +17,16 @@ const MAX_CONFLICTS = 10;
  * the same hash and changes nothing, whatever BullMQ remembers of job ids.
  */
 export function createIngestProcessor(channelLog: ChannelLog, now: () => number = Date.now) {
-  return async function processIngestJob(job: Job<IngestJobData>): Promise<IngestJobResult> {
-    const checked = validateNormalizedArticle(job.data.article);
+  return async function processIngestJob(job: Job<IngestQueueData>): Promise<IngestQueueResult> {
+    const data = job.data;
+    if (isCanary(data)) return null; // being taken at all is the canary's whole point
+    const checked = validateNormalizedArticle(data.article);
     if (!checked.ok) {
       const problems = checked.details.map((d) => `${d.path}: ${d.message}`).join('; ');
       throw new UnrecoverableError(`invalid article: ${problems}`);
     }
     const { article } = checked;
-    const acceptedAt = job.data.acceptedAt;
+    const acceptedAt = data.acceptedAt;
     if (!Number.isSafeInteger(acceptedAt)) throw new UnrecoverableError('invalid acceptedAt');
 
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {

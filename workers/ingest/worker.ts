@@ -2,7 +2,7 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelLog } from '../../shared/channel-log.js';
-import type { IngestJobData, IngestJobResult } from '../../shared/ingest-queue.js';
+import type { IngestQueueData, IngestQueueResult } from '../../shared/ingest-queue.js';
 import { INGEST_QUEUE, type Keys } from '../../shared/keys.js';
 import { logJobLifecycle } from '../monitor/job-logs.js';
 import { createIngestProcessor } from './processor.js';
@@ -25,8 +25,8 @@ export function createIngestWorker({
   concurrency,
   lockMs,
   logger,
-}: IngestWorkerDeps): Worker<IngestJobData, IngestJobResult> {
-  const worker = new Worker<IngestJobData, IngestJobResult>(
+}: IngestWorkerDeps): Worker<IngestQueueData, IngestQueueResult> {
+  const worker = new Worker<IngestQueueData, IngestQueueResult>(
     INGEST_QUEUE,
     createIngestProcessor(channelLog),
     {

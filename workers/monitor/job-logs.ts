@@ -1,32 +1,42 @@
 import type { Job, Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import type { IngestJobData, IngestJobResult } from '../../shared/ingest-queue.js';
+import {
+  isCanary,
+  type IngestQueueData,
+  type IngestQueueResult,
+} from '../../shared/ingest-queue.js';
 
-type IngestWorker = Worker<IngestJobData, IngestJobResult>;
+type IngestWorker = Worker<IngestQueueData, IngestQueueResult>;
 
-function postIdOf(job: Job<IngestJobData> | undefined): string | undefined {
-  return job?.data.article.id;
+function postIdOf(job: Job<IngestQueueData> | undefined): string | undefined {
+  return job && !isCanary(job.data) ? job.data.article.id : undefined;
 }
 
 /**
  * One JSON line per job state change (SPEC §8), each naming the queue, the job and the post,
  * so an operator can follow one article from `job.added` to `job.completed` with grep.
+ * Canaries are logged at debug: they run every interval and are not the operator's news.
  */
 export function logJobLifecycle(worker: IngestWorker, logger: Logger): void {
   const queue = worker.name;
+  const levelOf = (job: Job<IngestQueueData> | undefined) =>
+    job && isCanary(job.data) ? 'debug' : 'info';
   worker.on('active', (job) => {
-    logger.info({ event: 'job.active', queue, jobId: job.id, postId: postIdOf(job) }, 'job active');
+    logger[levelOf(job)](
+      { event: 'job.active', queue, jobId: job.id, postId: postIdOf(job) },
+      'job active',
+    );
   });
   worker.on('completed', (job, result) => {
     const durationMs = (job.finishedOn ?? Date.now()) - (job.processedOn ?? job.timestamp);
-    logger.info(
+    logger[levelOf(job)](
       {
         event: 'job.completed',
         queue,
         jobId: job.id,
-        postId: result.postId,
-        status: result.status,
-        events: result.events,
+        postId: postIdOf(job),
+        status: result?.status,
+        events: result?.events,
         durationMs,
       },
       'job completed',
