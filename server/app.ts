@@ -63,7 +63,13 @@ export function createApp({ config, logger, keys, redis, tailRedis, queue }: App
   );
   const delivery = attachPublicNamespace({
     nsp: io.of('/'),
-    cache: createChannelCache({ channelLog, recentLimit: config.recentLimit, logger }),
+    cache: createChannelCache({
+      channelLog,
+      recentLimit: config.recentLimit,
+      // Never replay from memory what Redis no longer keeps: the window is HISTORY_LIMIT.
+      eventsKept: Math.min(256, config.historyLimit),
+      logger,
+    }),
     channelLog,
     defaultLocale: config.defaultLocale,
     logger,

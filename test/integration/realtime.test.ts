@@ -247,6 +247,30 @@ describe('live recent posts over Socket.IO', function () {
     assert.equal((await next).seq, 4);
   });
 
+  it('replays up to HISTORY_LIMIT missed events and answers recovered: false beyond that', async () => {
+    await khabar.close();
+    khabar = await startKhabar({ env: { HISTORY_LIMIT: '10' } });
+    const socket = await khabar.connect();
+    const publishAndWait = async (count: number, from: number): Promise<void> => {
+      for (let i = from; i < from + count; i++)
+        await publish({ url: `https://example.com/h/${i}`, title: `H ${i}` });
+      await eventually(async () => {
+        const body = (await khabar.request('GET', '/api/posts')).body as { cursor: string };
+        return body.cursor.endsWith(`-${from + count - 1}`) ? true : undefined;
+      });
+    };
+    await publishAndWait(1, 1);
+    const start = ok(await subscribe(socket, { channel: 'top' }));
+    await publishAndWait(10, 2); // seq 2..11: exactly the 10 kept
+    const within = ok(await subscribe(socket, { channel: 'top', since: start.cursor }));
+    assert.equal(within.recovered, true);
+    assert.equal(within.events?.length, 10);
+    await publishAndWait(1, 12); // seq 12: seq 2 is no longer kept
+    const beyond = ok(await subscribe(socket, { channel: 'top', since: start.cursor }));
+    assert.equal(beyond.recovered, false);
+    assert.equal(beyond.posts?.length, 10);
+  });
+
   it('answers recovered: false with a fresh snapshot for a malformed, unknown or foreign-epoch cursor', async () => {
     await publish({ url: 'https://example.com/one', title: 'One' });
     const socket: FeedSocket = await khabar.connect();
