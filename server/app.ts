@@ -14,7 +14,6 @@ import { requireBearerToken } from './http/auth.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { postsRouter } from './http/posts.js';
 import { limitRequestsPerToken } from './http/rate-limit.js';
-import { createChannelCache } from './realtime/channel-cache.js';
 import { createEventTail } from './realtime/event-tail.js';
 import { createPresence } from './realtime/presence.js';
 import {
@@ -63,13 +62,9 @@ export function createApp({ config, logger, keys, redis, tailRedis, queue }: App
   );
   const delivery = attachPublicNamespace({
     nsp: io.of('/'),
-    cache: createChannelCache({
-      channelLog,
-      recentLimit: config.recentLimit,
-      // Never replay from memory what Redis no longer keeps: the window is HISTORY_LIMIT.
-      eventsKept: Math.min(256, config.historyLimit),
-      logger,
-    }),
+    recentLimit: config.recentLimit,
+    // Never replay from memory what Redis no longer keeps: the window is HISTORY_LIMIT.
+    eventsKept: Math.min(256, config.historyLimit),
     channelLog,
     defaultLocale: config.defaultLocale,
     logger,

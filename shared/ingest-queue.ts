@@ -30,7 +30,7 @@ export function isCanary(data: IngestQueueData): data is CanaryJobData {
 /** What a completed ingest job returns (kept briefly by BullMQ, shown to operators). */
 export interface IngestJobResult {
   postId: string;
-  status: 'applied' | 'unchanged' | 'stale';
+  status: 'created' | 'updated' | 'unchanged' | 'stale';
   events: number;
 }
 

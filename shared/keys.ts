@@ -24,6 +24,14 @@ export interface Keys {
   readonly presenceNodes: string;
   /** Hash: channel → viewers on one server node; expires unless the node renews it. */
   presence(nodeId: string): string;
+  /** Set of feed source ids. */
+  readonly sources: string;
+  /** Hash: `config` (what the API set) and `state` (what the poller learned), as JSON. */
+  source(id: string): string;
+  /** Hash: item key → when the poller first saw the item (ms); dates for undated items. */
+  sourceSeen(id: string): string;
+  /** Stream: newsroom-only events (source polls, ingest outcomes) for the dashboard. */
+  readonly newsroomEvents: string;
   /** The `prefix` option for BullMQ queues and workers. */
   readonly queuePrefix: string;
   /** The prefix of every Khabar data key (posts, lists, logs), without the queue's. */
@@ -43,6 +51,10 @@ export function createKeys(prefix: string): Keys {
     events: `${data}:events`,
     channels: `${data}:channels`,
     presenceNodes: `${data}:presence`,
+    sources: `${data}:sources`,
+    source: (id: string) => `${data}:source:${id}`,
+    sourceSeen: (id: string) => `${data}:source:${id}:seen`,
+    newsroomEvents: `${data}:newsroom`,
     presence: (nodeId: string) => `${data}:presence:${nodeId}`,
     queuePrefix: `${prefix}:{queue}`,
     data: `${data}:`,
@@ -52,3 +64,6 @@ export function createKeys(prefix: string): Keys {
 
 /** The BullMQ queue every article goes through. */
 export const INGEST_QUEUE = 'ingest';
+
+/** The BullMQ queue of feed polls, one job scheduler per source. */
+export const POLL_QUEUE = 'poll';

@@ -6,8 +6,11 @@ import type { StoredPost } from '../../shared/protocol.js';
  * Each server node's in-memory copy of the channels its clients watch: the recent list (a
  * mirror of the Redis sorted set, kept by applying the same events in the same order) and
  * the last events. It is what makes delivery exactly-once: a subscribe reads the state and
- * joins the room in one synchronous step, so every later event is one it has not seen and
- * none in between is lost. It also spares Redis: resubscribes are served from memory.
+ * joins the room in one synchronous step, and every event is handed to `onEvent` (which
+ * pushes it to the room) exactly when it is applied, in seq order. When the fan-out skips
+ * events (a gap), the cache reads the missing ones from the channel's log and hands them on
+ * in order, so the room's clients miss nothing. It also spares Redis: resubscribes are
+ * served from memory.
  */
 export interface ChannelState {
   readonly channel: string;
@@ -19,15 +22,13 @@ export interface ChannelState {
   events: LogEvent[];
 }
 
-export type ApplyResult = 'applied' | 'duplicate' | 'gap' | 'untracked';
-
 export interface ChannelCache {
   /** The channel's state, loaded from Redis once however many callers ask at the same time. */
   acquire(channel: string): Promise<ChannelState>;
-  /** The loaded state, if any (no I/O). */
+  /** The state, if loaded and not being repaired (no I/O). */
   peek(channel: string): ChannelState | undefined;
-  /** Applies a fan-out event in order; a gap or a new epoch reloads the channel. */
-  apply(event: LogEvent): ApplyResult;
+  /** Takes a fan-out event; applied events reach `onEvent` in seq order. */
+  apply(event: LogEvent): void;
   /** Events after `sinceSeq` from memory, or null when memory no longer reaches back that far. */
   eventsSince(state: ChannelState, sinceSeq: number): LogEvent[] | null;
   /** Stops tracking a channel nobody on this node watches (not while it loads for a subscriber). */
@@ -38,14 +39,17 @@ export interface ChannelCacheOptions {
   channelLog: ChannelLog;
   recentLimit: number;
   logger: Logger;
+  /** Called with each event as it is applied, in order: push it to the channel's rooms. */
+  onEvent: (event: LogEvent) => void;
   /** Events kept in memory per channel for replays; older ones are read from Redis. */
   eventsKept?: number;
 }
 
 interface Entry {
   state?: ChannelState;
+  /** A load or a repair in progress; subscribers wait for it. */
   loading?: Promise<ChannelState>;
-  /** Events that arrived while loading, applied once the snapshot is in. */
+  /** Events that arrived meanwhile, applied when it is done. */
   pending: LogEvent[];
 }
 
@@ -65,39 +69,50 @@ function applyToPosts(posts: StoredPost[], event: LogEvent, limit: number): Stor
   return others.length > limit ? others.slice(0, limit) : others;
 }
 
+/** A channel without history (`0-0`) takes its epoch from its first event. */
+function adoptFirstEpoch(state: ChannelState, event: LogEvent): void {
+  if (state.epoch === EMPTY_EPOCH && state.seq === 0 && event.seq === 1) state.epoch = event.epoch;
+}
+
 export function createChannelCache({
   channelLog,
   recentLimit,
   logger,
+  onEvent,
   eventsKept = 256,
 }: ChannelCacheOptions): ChannelCache {
   const entries = new Map<string, Entry>();
 
-  function advance(state: ChannelState, event: LogEvent): void {
+  /** Applies `event` if it is the next one; returns whether it was. */
+  function advance(state: ChannelState, event: LogEvent): boolean {
+    adoptFirstEpoch(state, event);
+    if (event.epoch !== state.epoch || event.seq !== state.seq + 1) return false;
     state.posts = applyToPosts(state.posts, event, recentLimit);
     state.events.push(event);
     if (state.events.length > eventsKept) state.events.splice(0, state.events.length - eventsKept);
     state.seq = event.seq;
+    onEvent(event);
+    return true;
   }
 
-  function load(channel: string, entry: Entry): Promise<ChannelState> {
+  /** Runs `work` as the entry's load; events arriving meanwhile are applied after it. */
+  function guard(
+    channel: string,
+    entry: Entry,
+    work: () => Promise<ChannelState>,
+  ): Promise<ChannelState> {
     entry.pending = [];
-    const loading = channelLog.snapshot(channel, recentLimit).then(
-      (snapshot) => {
-        const state: ChannelState = { channel, ...snapshot, events: [] };
-        const pending = entry.pending;
-        entry.pending = [];
+    const loading = work().then(
+      (state) => {
         entry.state = state;
         entry.loading = undefined;
-        for (const event of pending) {
-          if (state.epoch === EMPTY_EPOCH && state.seq === 0 && event.seq === 1)
-            state.epoch = event.epoch;
-          if (event.epoch === state.epoch && event.seq === state.seq + 1) advance(state, event);
-        }
+        const pending = entry.pending;
+        entry.pending = [];
+        for (const event of pending) advance(state, event);
         return state;
       },
       (err: unknown) => {
-        // A stale state stays, so its next event (a gap again) retries the reload.
+        // A stale state stays, so its next event (a gap again) retries the repair.
         entry.loading = undefined;
         if (!entry.state && entries.get(channel) === entry) entries.delete(channel);
         throw err;
@@ -106,6 +121,28 @@ export function createChannelCache({
     entry.loading = loading;
     return loading;
   }
+
+  const load = (channel: string, entry: Entry): Promise<ChannelState> =>
+    guard(channel, entry, async () => ({
+      channel,
+      ...(await channelLog.snapshot(channel, recentLimit)),
+      events: [],
+    }));
+
+  /**
+   * Reads the events after `from` from the channel's log and applies them in order, so the
+   * room gets every one. Only when the log no longer has them all does a snapshot replace
+   * the state (the room's clients then see a seq jump and resubscribe).
+   */
+  const fill = (channel: string, entry: Entry, from: ChannelState): Promise<ChannelState> =>
+    guard(channel, entry, async () => {
+      const missed = await channelLog.readSince(channel, from.epoch, from.seq);
+      if (!missed) {
+        return { channel, ...(await channelLog.snapshot(channel, recentLimit)), events: [] };
+      }
+      for (const event of missed) advance(from, event);
+      return from;
+    });
 
   return {
     acquire(channel) {
@@ -124,38 +161,40 @@ export function createChannelCache({
 
     apply(event) {
       const entry = entries.get(event.channel);
-      if (!entry) return 'untracked';
+      if (!entry) return;
       if (entry.loading) {
         entry.pending.push(event);
-        return 'applied';
+        return;
       }
       const state = entry.state;
-      if (!state) return 'untracked';
-      // A channel without history (`0-0`) gets its epoch with its first event.
-      if (state.epoch === EMPTY_EPOCH && state.seq === 0 && event.seq === 1)
-        state.epoch = event.epoch;
-      if (event.epoch === state.epoch && event.seq <= state.seq) return 'duplicate';
-      if (event.epoch === state.epoch && event.seq === state.seq + 1) {
-        advance(state, event);
-        return 'applied';
-      }
+      if (!state || advance(state, event)) return;
+      if (event.epoch === state.epoch && event.seq <= state.seq) return; // already applied
+      const epochChanged = event.epoch !== state.epoch;
       logger.warn(
         {
-          event: 'channel.reload',
+          event: 'channel.repair',
           channel: event.channel,
           have: state.seq,
           got: event.seq,
-          epochChanged: event.epoch !== state.epoch,
+          epochChanged,
         },
-        'channel history moved on without us; reloading it',
+        epochChanged
+          ? 'channel history was replaced; reloading it'
+          : 'fan-out skipped events; reading them from the log',
       );
-      load(event.channel, entry).catch((err: unknown) => {
+      // A new epoch means Redis lost the old history (and its posts): the new one starts at
+      // seq 1, so replaying it into an empty state gives the room every event of it.
+      const from = epochChanged
+        ? { channel: event.channel, epoch: event.epoch, seq: 0, posts: [], events: [] }
+        : state;
+      const repair = fill(event.channel, entry, from);
+      entry.pending = [event];
+      repair.catch((err: unknown) => {
         logger.warn(
-          { event: 'channel.reload_failed', channel: event.channel, err },
-          'reloading a channel failed',
+          { event: 'channel.repair_failed', channel: event.channel, err },
+          'repairing a channel failed',
         );
       });
-      return 'gap';
     },
 
     eventsSince(state, sinceSeq) {

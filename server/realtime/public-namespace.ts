@@ -13,7 +13,7 @@ import type {
 } from '../../shared/protocol.js';
 import { resolveLocale } from '../../shared/relative-time.js';
 import { channelField } from '../validation.js';
-import type { ChannelCache, ChannelState } from './channel-cache.js';
+import { createChannelCache, type ChannelCache, type ChannelState } from './channel-cache.js';
 
 export interface PublicSocketData {
   /** channel → the room (channel × locale) this socket listens in. */
@@ -59,8 +59,10 @@ type PublicSocket = Socket<
 
 export interface PublicNamespaceDeps {
   nsp: PublicNamespace;
-  cache: ChannelCache;
   channelLog: ChannelLog;
+  /** RECENT_LIMIT, and how many events each channel keeps in memory for replays. */
+  recentLimit: number;
+  eventsKept: number;
   defaultLocale: string;
   logger: Logger;
   now?: () => number;
@@ -114,8 +116,9 @@ function failed(error: string, message: string): RequestFailed {
 
 export function attachPublicNamespace({
   nsp,
-  cache,
   channelLog,
+  recentLimit,
+  eventsKept,
   defaultLocale,
   logger,
   now = Date.now,
@@ -124,6 +127,15 @@ export function attachPublicNamespace({
 }: PublicNamespaceDeps): PublicDelivery {
   /** channel → locale → room, for the rooms that exist on this node. */
   const roomsByChannel = new Map<string, Map<string, string>>();
+  const cache: ChannelCache = createChannelCache({
+    channelLog,
+    recentLimit,
+    eventsKept,
+    logger,
+    onEvent: (event) => {
+      emit(event);
+    },
+  });
 
   nsp.adapter.on('delete-room', (room: string) => {
     const parsed = parseRoom(room);
@@ -303,10 +315,7 @@ export function attachPublicNamespace({
 
   return {
     deliver(events) {
-      for (const event of events) {
-        const result = cache.apply(event);
-        if (result !== 'untracked' && result !== 'duplicate') emit(event);
-      }
+      for (const event of events) cache.apply(event);
     },
     localViewers() {
       const viewers = new Map<string, number>();

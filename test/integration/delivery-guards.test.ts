@@ -10,6 +10,7 @@ import {
   type TestKhabar,
 } from '../helpers/khabar.js';
 import { connectRaw } from '../helpers/raw-client.js';
+import { startTestRedis } from '../helpers/redis.js';
 
 /** Total calls of every command Redis has run, from INFO commandstats. */
 async function redisCommandCount(url: string): Promise<number> {
@@ -159,6 +160,47 @@ describe('delivery guards', function () {
       await fresh.close();
       await khabar.close();
       await redis.stop();
+    }
+  });
+
+  it('pushes every event of a new history to clients already watching when Redis lost its data', async () => {
+    const { khabar, redis } = await startKhabarWithOwnRedis();
+    let restarted: Awaited<ReturnType<typeof startTestRedis>> | undefined;
+    try {
+      const socket = await khabar.connect();
+      assert.equal((await subscribe(socket, { channel: 'c' })).ok, true);
+      const seen: { epoch: string; seq: number }[] = [];
+      socket.on('post:new', (e) => seen.push({ epoch: e.cursor.split('-')[0]!, seq: e.seq }));
+      await publishMany(khabar, 1, (i) => ({
+        url: `https://example.com/before/${i}`,
+        title: 'Before',
+        channel: 'c',
+      }));
+      await eventually(() => (seen.length === 1 ? true : undefined));
+
+      await redis.stop(); // no persistence: posts, seqs and epochs are gone
+      restarted = await startTestRedis({ port: redis.port });
+      const articles = Array.from({ length: 5 }, (_, i) => ({
+        url: `https://example.com/after/${i}`,
+        title: `After ${i}`,
+        channel: 'c',
+      }));
+      await eventually(
+        async () => ((await khabar.postArticles({ articles })).status === 202 ? true : undefined),
+        15_000,
+      );
+
+      await eventually(() => (seen.length === 6 ? true : undefined), 10_000);
+      const after = seen.slice(1);
+      assert.notEqual(after[0]!.epoch, seen[0]!.epoch);
+      assert.deepEqual(
+        after.map((e) => e.seq),
+        [1, 2, 3, 4, 5],
+      );
+      assert.ok(socket.connected);
+    } finally {
+      await khabar.close();
+      await restarted?.stop();
     }
   });
 

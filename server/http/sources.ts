@@ -1,0 +1,167 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { canonicalUrl } from '../../shared/article.js';
+import { DEFAULT_CHANNEL } from '../../shared/channel.js';
+import { AppError } from '../../shared/errors.js';
+import {
+  pollNow,
+  scheduleSource,
+  sourceIdFor,
+  SOURCE_ID_PATTERN,
+  sourceView,
+  unscheduleSource,
+  type PollQueue,
+  type SourceStore,
+} from '../../shared/sources.js';
+import { channelField } from '../validation.js';
+import { orUnavailable } from './unavailable.js';
+
+export interface SourcesRouteDeps {
+  store: SourceStore;
+  queue: PollQueue;
+  guard: express.RequestHandler[];
+  allowPrivateFeeds: boolean;
+  /** Resolves with a reason when the URL's host is not allowed (private network), else null. */
+  refuseHost: (url: URL) => Promise<string | null>;
+  now?: () => number;
+}
+
+const MAX_INTERVAL_SECONDS = 86_400;
+
+function sourceBody(minInterval: number) {
+  return z.object({
+    url: z
+      .string({ error: 'url must be the feed address, such as https://example.com/feed' })
+      .max(2048, 'url must be at most 2048 characters')
+      .refine((text) => {
+        try {
+          const url = new URL(text);
+          return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+        } catch {
+          return false;
+        }
+      }, 'url must be an absolute http: or https: URL, such as https://example.com/feed'),
+    channels: z
+      .array(
+        channelField((name) => `"${name}"`),
+        { error: 'channels must be a list of channel names, such as ["bihar"]' },
+      )
+      .min(1, 'channels must name at least one channel, or be left out to post to "top"')
+      .max(10, 'channels must name at most 10 channels')
+      .default([DEFAULT_CHANNEL]),
+    intervalSeconds: z
+      .number({
+        error: `intervalSeconds must be a number of seconds from ${minInterval} to ${MAX_INTERVAL_SECONDS}, such as 300`,
+      })
+      .int(`intervalSeconds must be a whole number of seconds, such as 300`)
+      .min(
+        minInterval,
+        `intervalSeconds must be at least ${minInterval}: polling faster hammers the publisher`,
+      )
+      .max(MAX_INTERVAL_SECONDS, `intervalSeconds must be at most ${MAX_INTERVAL_SECONDS} (a day)`)
+      .default(300),
+  });
+}
+
+const notFound = (id: string) =>
+  new AppError(
+    404,
+    'not_found',
+    `There is no source with id "${id.slice(0, 40)}"; list them with GET /api/sources.`,
+  );
+
+export function sourcesRouter({
+  store,
+  queue,
+  guard,
+  allowPrivateFeeds,
+  refuseHost,
+  now = Date.now,
+}: SourcesRouteDeps): Router {
+  const router = Router();
+  const body = sourceBody(allowPrivateFeeds ? 1 : 30);
+  const idParam = (value: unknown): string => {
+    const id = typeof value === 'string' ? value : '';
+    if (!SOURCE_ID_PATTERN.test(id)) throw notFound(id);
+    return id;
+  };
+
+  router.use('/api/sources', ...guard);
+
+  router.post('/api/sources', express.json({ limit: '16kb' }), async (req, res) => {
+    if (!req.is('application/json')) {
+      throw new AppError(
+        415,
+        'unsupported_media_type',
+        'Send JSON with "Content-Type: application/json".',
+      );
+    }
+    const parsed = body.safeParse(req.body);
+    if (!parsed.success) {
+      const details = parsed.error.issues.map((i) => ({
+        path: i.path.join('.'),
+        message: i.message,
+      }));
+      throw new AppError(
+        400,
+        'invalid_source',
+        details[0]?.message ?? 'The source is not valid.',
+        details,
+      );
+    }
+    const { channels, intervalSeconds } = parsed.data;
+    const url = canonicalUrl(parsed.data.url);
+    if (!allowPrivateFeeds) {
+      const reason = await refuseHost(new URL(url));
+      if (reason) throw new AppError(400, 'blocked_address', reason);
+    }
+    const config = {
+      id: sourceIdFor(url),
+      url,
+      channels: [...new Set(channels)],
+      intervalSeconds,
+      createdAt: new Date(now()).toISOString(),
+    };
+    const created = await orUnavailable(
+      store.create(config, { consecutiveErrors: 0, nextPollAt: config.createdAt }),
+    );
+    if (!created) {
+      throw new AppError(
+        409,
+        'source_exists',
+        `This feed is already a source (id ${config.id}); change it by deleting and adding it again.`,
+      );
+    }
+    await orUnavailable(Promise.all([scheduleSource(queue, config), pollNow(queue, config.id)]));
+    res
+      .status(201)
+      .json(sourceView({ config, state: { consecutiveErrors: 0, nextPollAt: config.createdAt } }));
+  });
+
+  router.get('/api/sources', async (_req, res) => {
+    const sources = await orUnavailable(store.list());
+    res.json({ sources: sources.map(sourceView) });
+  });
+
+  router.get('/api/sources/:id', async (req, res) => {
+    const id = idParam(req.params.id);
+    const source = await orUnavailable(store.get(id));
+    if (!source) throw notFound(id);
+    res.json(sourceView(source));
+  });
+
+  router.delete('/api/sources/:id', async (req, res) => {
+    const id = idParam(req.params.id);
+    await orUnavailable(unscheduleSource(queue, id));
+    if (!(await orUnavailable(store.remove(id)))) throw notFound(id);
+    res.status(204).end();
+  });
+
+  router.post('/api/sources/:id/poll', async (req, res) => {
+    const id = idParam(req.params.id);
+    if (!(await orUnavailable(store.get(id)))) throw notFound(id);
+    res.status(202).json({ jobId: await orUnavailable(pollNow(queue, id)) });
+  });
+
+  return router;
+}
