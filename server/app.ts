@@ -8,11 +8,14 @@ import type { Config } from '../shared/config.js';
 import type { IngestQueue } from '../shared/ingest-queue.js';
 import type { Keys } from '../shared/keys.js';
 import { createNodeId } from '../shared/node-id.js';
+import { createSourceStore, type PollQueue } from '../shared/sources.js';
 import type { PublicClientEvents, PublicServerEvents } from '../shared/protocol.js';
 import { articlesRouter } from './http/articles.js';
 import { requireBearerToken } from './http/auth.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { postsRouter } from './http/posts.js';
+import { sourcesRouter } from './http/sources.js';
+import { refuseFeedHost } from './http/feed-host.js';
 import { limitRequestsPerToken } from './http/rate-limit.js';
 import { createEventTail } from './realtime/event-tail.js';
 import { createPresence } from './realtime/presence.js';
@@ -32,6 +35,7 @@ export interface AppDeps {
   /** `blocking` role, used by nothing else: the fan-out tail's XREAD holds it. */
   tailRedis: Redis;
   queue: IngestQueue;
+  pollQueue: PollQueue;
 }
 
 export interface App {
@@ -44,7 +48,15 @@ export interface App {
 }
 
 /** Builds the HTTP + Socket.IO server from its dependencies; never reads env, never listens. */
-export function createApp({ config, logger, keys, redis, tailRedis, queue }: AppDeps): App {
+export function createApp({
+  config,
+  logger,
+  keys,
+  redis,
+  tailRedis,
+  queue,
+  pollQueue,
+}: AppDeps): App {
   const channelLog = createChannelLog(redis, keys, config);
   const httpApp = express();
   httpApp.disable('x-powered-by');
@@ -91,6 +103,15 @@ export function createApp({ config, logger, keys, redis, tailRedis, queue }: App
     limitRequestsPerToken(redis, `${keys.all}ratelimit`, config.ingestRateLimit),
   ];
   httpApp.use(articlesRouter({ queue, channelLog, logger, guard }));
+  httpApp.use(
+    sourcesRouter({
+      store: createSourceStore(redis, keys),
+      queue: pollQueue,
+      guard,
+      allowPrivateFeeds: config.allowPrivateFeeds,
+      refuseHost: refuseFeedHost,
+    }),
+  );
   httpApp.use(
     postsRouter({
       channelLog,

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../shared/config.js';
 import { createIngestQueue } from '../shared/ingest-queue.js';
 import { createKeys } from '../shared/keys.js';
+import { createPollQueue } from '../shared/sources.js';
 import { createRedis, DEFAULT_REDIS_URL, waitUntilReady } from '../shared/redis.js';
 import { createApp, type App } from './app.js';
 
@@ -20,13 +21,14 @@ export function createServerNode(config: Config, logger: Logger): ServerNode {
   const redis = createRedis({ url, role: 'command', name: 'khabar:server:command', logger });
   const tailRedis = createRedis({ url, role: 'blocking', name: 'khabar:server:tail', logger });
   const queue = createIngestQueue(redis, keys);
+  const pollQueue = createPollQueue(redis, keys);
   queue.on('error', (err) => {
     logger.debug(
       { event: 'queue.error', err: { message: err.message } },
       'queue connection problem',
     );
   });
-  const app = createApp({ config, logger, keys, redis, tailRedis, queue });
+  const app = createApp({ config, logger, keys, redis, tailRedis, queue, pollQueue });
 
   return {
     app,
@@ -46,7 +48,7 @@ export function createServerNode(config: Config, logger: Logger): ServerNode {
     },
     async close() {
       await app.close();
-      await queue.close();
+      await Promise.all([queue.close(), pollQueue.close()]);
       await redis.quit().catch(() => {
         redis.disconnect();
       });

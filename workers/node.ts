@@ -10,8 +10,12 @@ import {
 import { createKeys } from '../shared/keys.js';
 import { createNodeId } from '../shared/node-id.js';
 import { createRedis, DEFAULT_REDIS_URL } from '../shared/redis.js';
+import { createArticleIngester } from './ingest/processor.js';
 import { createIngestWorker } from './ingest/worker.js';
 import { startCanary } from './monitor/canary.js';
+import { createHostLimiter } from './poll/host-limit.js';
+import { createPollWorker } from './poll/worker.js';
+import { createSourceStore } from '../shared/sources.js';
 
 type IngestWorker = Worker<IngestQueueData, IngestQueueResult>;
 
@@ -58,6 +62,21 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
 
   let worker: IngestWorker | undefined;
   let stopCanary: (() => void) | undefined;
+  const pollWorker = createPollWorker(
+    connection,
+    keys,
+    {
+      store: createSourceStore(data, keys),
+      ingest: createArticleIngester(channelLog),
+      redis: data,
+      keys,
+      logger,
+      allowPrivateFeeds: config.allowPrivateFeeds,
+      hostLimiter: createHostLimiter(2),
+    },
+    logger,
+  );
+  let polling = false;
 
   return {
     get worker() {
@@ -67,6 +86,15 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
     run() {
       worker ??= startWorker();
       touch();
+      if (!polling) {
+        polling = true;
+        pollWorker.run().catch((err: unknown) => {
+          logger.error(
+            { event: 'worker.error', queue: pollWorker.name, err },
+            'poll worker stopped running',
+          );
+        });
+      }
       stopCanary ??= startCanary({
         queue: canaryQueue,
         nodeId: createNodeId(),
@@ -93,11 +121,17 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
           resolve('timeout');
         }, graceMs);
       });
-      const result = await Promise.race([worker?.close(), grace]);
+      const result = await Promise.race([
+        Promise.all([worker?.close(), pollWorker.close()]),
+        grace,
+      ]);
       clearTimeout(timer);
       // Past the grace (or with Redis away) nothing more is waited for: dropping the
       // connections releases the locks, and the stalled-job check re-queues what was active.
-      if (result === 'timeout') void worker?.close(true);
+      if (result === 'timeout') {
+        void worker?.close(true);
+        void pollWorker.close(true);
+      }
       void canaryQueue.close().catch(() => undefined);
       data.disconnect();
       connection.disconnect();

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { PostEvent } from '../../shared/protocol.js';
+import type { SourceView } from '../../shared/sources.js';
+import { eventually, startKhabar, subscribe, type TestKhabar } from '../helpers/khabar.js';
+
+interface FeedItem {
+  guid: string;
+  title: string;
+  link: string;
+  pubDate: string;
+}
+
+/** A publisher's RSS feed on loopback that the test edits, with ETag support. */
+async function startFeedServer(
+  items: FeedItem[],
+): Promise<{ url: string; items: FeedItem[]; requests: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const render = (): string =>
+    `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>India News Bihar</title><link>https://www.indianews.in/bihar</link>${items
+      .map(
+        (i) =>
+          `<item><guid>${i.guid}</guid><title><![CDATA[${i.title}]]></title><link>${i.link}</link><pubDate>${i.pubDate}</pubDate></item>`,
+      )
+      .join('')}</channel></rss>`;
+  const server: Server = createServer((req, res) => {
+    requests++;
+    const body = render();
+    const etag = `"${Buffer.from(body).toString('base64').length}-${body.length}-${items.map((i) => i.title).join('|').length}"`;
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { etag }).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8', etag }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/feed`,
+    items,
+    requests: () => requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+const minutesAgo = (m: number): string => new Date(Date.now() - m * 60_000).toUTCString();
+
+describe('feed sources', function () {
+  this.timeout(30_000);
+  let khabar: TestKhabar;
+  beforeEach(async () => {
+    khabar = await startKhabar({ env: { ALLOW_PRIVATE_FEEDS: 'true' } });
+  });
+  afterEach(async () => {
+    await khabar.close();
+  });
+
+  async function source(id: string): Promise<SourceView> {
+    return (await khabar.request('GET', `/api/sources/${id}`)).body as SourceView;
+  }
+
+  it('polls a feed into live posts: new items as post:new, a changed title as post:updated, nothing twice', async () => {
+    const feed = await startFeedServer([
+      {
+        guid: 'a-1',
+        title: 'गैंगस्टर नीरज बवाना का करीबी अमरजीत गिरफ्तार',
+        link: 'https://www.indianews.in/bihar/1',
+        pubDate: minutesAgo(46),
+      },
+      {
+        guid: 'a-2',
+        title: 'CM नीतीश पर सुधाकर सिंह का बड़ा हमला',
+        link: 'https://www.indianews.in/bihar/2',
+        pubDate: minutesAgo(21),
+      },
+    ]);
+    try {
+      const socket = await khabar.connect();
+      assert.equal((await subscribe(socket, { channel: 'bihar', locale: 'hi' })).ok, true);
+      const events: [string, PostEvent][] = [];
+      socket.on('post:new', (e) => events.push(['post:new', e]));
+      socket.on('post:updated', (e) => events.push(['post:updated', e]));
+
+      const created = await khabar.request('POST', '/api/sources', {
+        body: JSON.stringify({ url: feed.url, channels: ['bihar'], intervalSeconds: 60 }),
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const { id } = created.body as SourceView;
+      await eventually(() => (events.length === 2 ? true : undefined), 10_000);
+      assert.deepEqual(
+        events.map(([, e]) => e.post.ago),
+        ['46 मिनट पहले', '21 मिनट पहले'],
+      );
+      const first = await eventually(async () =>
+        (await source(id)).lastPoll?.status === 'ok' ? source(id) : undefined,
+      );
+      assert.deepEqual(
+        [first.lastPoll?.items, first.lastPoll?.added, first.lastPoll?.updated],
+        [2, 2, 0],
+      );
+
+      // Unchanged: the ETag answers 304 and nothing is pushed.
+      assert.equal((await khabar.request('POST', `/api/sources/${id}/poll`)).status, 202);
+      await eventually(async () =>
+        (await source(id)).lastPoll?.status === 'not-modified' ? true : undefined,
+      );
+
+      feed.items[1]!.title = 'CM नीतीश पर सुधाकर सिंह का बड़ा हमला, कहा- ‘दाल में कुछ तो काला है’';
+      feed.items.push({
+        guid: 'a-3',
+        title: '2 महीने के बच्चे की मां ने पटककर ली जान',
+        link: 'https://www.indianews.in/bihar/3',
+        pubDate: minutesAgo(1),
+      });
+      assert.equal((await khabar.request('POST', `/api/sources/${id}/poll`)).status, 202);
+      await eventually(() => (events.length === 4 ? true : undefined), 10_000);
+      assert.deepEqual(
+        events
+          .slice(2)
+          .map(([type, e]) => [type, e.post.title])
+          .sort(),
+        [
+          ['post:new', '2 महीने के बच्चे की मां ने पटककर ली जान'],
+          ['post:updated', 'CM नीतीश पर सुधाकर सिंह का बड़ा हमला, कहा- ‘दाल में कुछ तो काला है’'],
+        ].sort(),
+      );
+      const third = await source(id);
+      assert.deepEqual(
+        [third.lastPoll?.items, third.lastPoll?.added, third.lastPoll?.updated],
+        [3, 1, 1],
+      );
+      assert.equal(third.consecutiveErrors, 0);
+      assert.ok(
+        khabar.logs.some((l) => l.event === 'source.polled' && l.sourceId === id && l.added === 1),
+      );
+
+      const posts = (await khabar.request('GET', '/api/posts?channel=bihar')).body as {
+        posts: unknown[];
+      };
+      assert.equal(posts.posts.length, 3);
+    } finally {
+      await feed.close();
+    }
+  });
+
+  it('lists, shows and deletes sources; a deleted source is 404', async () => {
+    const feed = await startFeedServer([]);
+    try {
+      const created = await khabar.request('POST', '/api/sources', {
+        body: JSON.stringify({ url: feed.url }),
+      });
+      const { id, channels, intervalSeconds } = created.body as SourceView;
+      assert.deepEqual([channels, intervalSeconds], [['top'], 300]);
+      const again = await khabar.request('POST', '/api/sources', {
+        body: JSON.stringify({ url: feed.url }),
+      });
+      assert.equal(again.status, 409);
+      const list = (await khabar.request('GET', '/api/sources')).body as { sources: SourceView[] };
+      assert.deepEqual(
+        list.sources.map((s) => s.id),
+        [id],
+      );
+      assert.equal((await khabar.request('DELETE', `/api/sources/${id}`)).status, 204);
+      assert.equal((await khabar.request('GET', `/api/sources/${id}`)).status, 404);
+      assert.equal((await khabar.request('POST', `/api/sources/${id}/poll`)).status, 404);
+    } finally {
+      await feed.close();
+    }
+  });
+
+  it('reports a page that is not a feed as an error on the source, and backs off', async () => {
+    const server = createServer((_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<html><body>Document Moved</body></html>'),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed`;
+      const { id } = (
+        await khabar.request('POST', '/api/sources', {
+          body: JSON.stringify({ url, intervalSeconds: 60 }),
+        })
+      ).body as SourceView;
+      const failed = await eventually(async () =>
+        (await source(id)).lastPoll?.status === 'error' ? source(id) : undefined,
+      );
+      assert.equal(failed.consecutiveErrors, 1);
+      assert.match(failed.lastPoll?.error ?? '', /not_a_feed/);
+      assert.ok(Date.parse(failed.nextPollAt) - Date.parse(failed.lastPoll!.at) >= 50_000);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('refuses bad sources with 4xx and a reason, storing nothing', async () => {
+    const strict = await startKhabar({ workers: false });
+    try {
+      const cases: [unknown, number, string][] = [
+        [{}, 400, 'invalid_source'],
+        [{ url: 'ftp://example.com/feed' }, 400, 'invalid_source'],
+        [{ url: 'https://example.com/feed', intervalSeconds: 5 }, 400, 'invalid_source'],
+        [{ url: 'https://example.com/feed', channels: ['Bihar'] }, 400, 'invalid_source'],
+        [{ url: 'http://127.0.0.1:9/feed' }, 400, 'blocked_address'],
+        [{ url: 'http://[::ffff:127.0.0.1]/feed' }, 400, 'blocked_address'],
+      ];
+      for (const [body, status, error] of cases) {
+        const answer = await strict.request('POST', '/api/sources', { body: JSON.stringify(body) });
+        assert.equal(answer.status, status, JSON.stringify(body));
+        assert.equal((answer.body as { error: string }).error, error, JSON.stringify(body));
+      }
+      assert.equal(
+        (await strict.request('POST', '/api/sources', { token: null, body: '{}' })).status,
+        401,
+      );
+      const list = (await strict.request('GET', '/api/sources')).body as { sources: unknown[] };
+      assert.deepEqual(list.sources, []);
+    } finally {
+      await strict.close();
+    }
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * Feed items to articles: the last stage of the poll pipeline, producing the same article object a
+ * producer would POST, so that a polled item goes through `normalizeArticle` and its rules
+ * like any other. The mapping leaves out what would make a good item fail those rules (an image URL
+ * with credentials, a 200-character byline, a language tag like `en_US`) rather than lose the
+ * whole item, and it never sets an id: the post id then derives from the canonical URL, so the same
+ * story from two feeds, or from a feed and the API, is one post.
+ */
+import { createHash } from 'node:crypto';
+import { ARTICLE_LIMITS, canonicalUrl } from '../../shared/article.js';
+import { htmlToText } from '../../shared/html-text.js';
+import { parseFeedDate } from './feed-date.js';
+import type { FeedItem } from './parse.js';
+
+/** What {@link itemToArticle} needs to know besides the item. */
+export interface MapContext {
+  /** The URL the feed was fetched from. */
+  feedUrl: string;
+  /** The channels the feed's articles go to. */
+  channels: string[];
+  /** The worker's clock, in epoch milliseconds. */
+  now: number;
+  /** When this item was first seen in the feed (see {@link itemKey}), in epoch milliseconds. */
+  firstSeenAt: number;
+  /** The feed's language, for items that do not give their own. */
+  lang?: string;
+}
+
+/** Why an item gave no article. */
+export type SkipReason = 'no_url' | 'no_title';
+
+/** The outcome of {@link mapFeedItem}. */
+export type MapResult =
+  { ok: true; article: Record<string, unknown> } | { ok: false; reason: SkipReason };
+
+/** How long a title made from the summary may be, in characters: a headline, not a paragraph. */
+const DERIVED_TITLE_MAX = 100;
+
+const words = new Intl.Segmenter(undefined, { granularity: 'word' });
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+
+/** Length in Unicode code points, as the article limits count. */
+function charCount(text: string): number {
+  return text.length - (text.match(SURROGATE_PAIR)?.length ?? 0);
+}
+
+/** Plain text made safe to pass where HTML is expected: normalizeArticle strips HTML. */
+function escapeHtml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+/** The longest start of `text` of whole grapheme clusters with at most `max` code points. */
+function graphemeHead(text: string, max: number): string {
+  let head = '';
+  for (const { segment } of graphemes.segment(text)) {
+    if (charCount(head + segment) > max) break;
+    head += segment;
+  }
+  return head;
+}
+
+/**
+ * The start of `text` cut at a word boundary to at most `max` characters, with "…" when cut.
+ * Word boundaries come from ICU, so Thai and Chinese, written without spaces, are cut between
+ * words too.
+ */
+function headline(text: string, max: number): string {
+  if (charCount(text) <= max) return text;
+  let head = '';
+  for (const { segment } of words.segment(text)) {
+    if (charCount(head + segment) > max - 1) break;
+    head += segment;
+  }
+  const tidy = head.replace(/[\s.,;:\u2013\u2014-]+$/u, '');
+  // One huge "word" (a URL, an unsegmented script): cut between characters instead.
+  return `${tidy === '' ? graphemeHead(text, max - 1) : tidy}…`;
+}
+
+/** An absolute http(s) URL that normalizeArticle will accept as `url` or `imageUrl`, or undefined. */
+function usableUrl(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return undefined;
+  }
+  const fits =
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.hostname !== '' &&
+    url.username === '' &&
+    url.password === '' &&
+    text.trim().length <= ARTICLE_LIMITS.url &&
+    url.href.length <= ARTICLE_LIMITS.url &&
+    canonicalUrl(url.href).length <= ARTICLE_LIMITS.url;
+  return fits ? url.href : undefined;
+}
+
+/** A canonical BCP-47 tag for a feed's language value (`en_US` → `en-US`), or undefined. */
+function usableLang(text: string | undefined): string | undefined {
+  const tag = text?.trim().replaceAll('_', '-');
+  if (tag === undefined || tag === '' || tag.length > 256) return undefined;
+  try {
+    const canonical = Intl.getCanonicalLocales(tag)[0];
+    return canonical !== undefined && canonical.length <= ARTICLE_LIMITS.lang
+      ? canonical
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The title to send: the item's own (HTML as given, or cut when too long), else one made from the text. */
+function titleOf(item: FeedItem, bodyText: () => string): string | undefined {
+  if (item.title !== undefined) {
+    const text = htmlToText(item.title);
+    if (text !== '') {
+      return charCount(text) <= ARTICLE_LIMITS.title
+        ? item.title
+        : escapeHtml(headline(text, ARTICLE_LIMITS.title));
+    }
+  }
+  const body = bodyText();
+  return body === '' ? undefined : escapeHtml(headline(body, DERIVED_TITLE_MAX));
+}
+
+/** The publication time: `published`, else `updated`; a missing, unreadable or future one is the first-seen time. */
+function publishedAtOf(item: FeedItem, ctx: MapContext): string {
+  for (const text of [item.published, item.updated]) {
+    const time = text === undefined ? undefined : parseFeedDate(text);
+    if (time === undefined) continue;
+    // A date ahead of the clock would pin the item to the top of the feed: it is not believed.
+    return new Date(time > ctx.now ? ctx.firstSeenAt : time).toISOString();
+  }
+  return new Date(ctx.firstSeenAt).toISOString();
+}
+
+/**
+ * {@link itemToArticle}, with the reason when an item gives no article: `no_url` when neither
+ * its link nor a permalink guid is a usable absolute http(s) URL, `no_title` when it has neither a
+ * title nor any text to make one from.
+ */
+export function mapFeedItem(item: FeedItem, ctx: MapContext): MapResult {
+  const url =
+    usableUrl(item.link) ?? (item.guidIsPermaLink === false ? undefined : usableUrl(item.guid));
+  if (url === undefined) return { ok: false, reason: 'no_url' };
+
+  const summaryHtml = [item.summaryHtml, item.contentHtml].find(
+    (html) => html !== undefined && htmlToText(html) !== '',
+  );
+  const title = titleOf(item, () => (summaryHtml === undefined ? '' : htmlToText(summaryHtml)));
+  if (title === undefined) return { ok: false, reason: 'no_title' };
+
+  const author = item.author === undefined ? '' : htmlToText(item.author);
+  const article: Record<string, unknown> = {
+    url,
+    title,
+    summary: summaryHtml,
+    channels: [...ctx.channels],
+    // Bylines longer than the limit are lists of names or boilerplate; the article is worth more
+    // than a rejected byline.
+    author: author !== '' && charCount(author) <= ARTICLE_LIMITS.author ? item.author : undefined,
+    publishedAt: publishedAtOf(item, ctx),
+    imageUrl: usableUrl(item.imageUrl),
+    lang: usableLang(item.lang) ?? usableLang(ctx.lang),
+  };
+  return {
+    ok: true,
+    article: Object.fromEntries(Object.entries(article).filter(([, v]) => v !== undefined)),
+  };
+}
+
+/**
+ * The article for a feed item, as an object for `normalizeArticle`, or `null` when the item
+ * cannot be one (no usable URL, no title and no text to make one from).
+ *
+ * - `url`: the item's link, else its guid when that is a permalink absolute http(s) URL.
+ * - No `id`: the post id derives from the canonical URL, so one story is one post whichever feed
+ *   (or the API) brings it.
+ * - `title`: the item's title (cut at a word when longer than the limit), else the first words of
+ *   its summary or content.
+ * - `summary`: the summary, else the content, as HTML (normalizeArticle strips and cuts it).
+ * - `publishedAt`: `published`, else `updated`, read by `parseFeedDate`; `ctx.firstSeenAt` when
+ *   neither is readable or the date is ahead of `ctx.now`. ISO-8601 UTC.
+ * - `author`, `imageUrl`, `lang` (the item's, else `ctx.lang`) when usable; dropped otherwise.
+ * - `channels`: `ctx.channels`.
+ */
+export function itemToArticle(item: FeedItem, ctx: MapContext): Record<string, unknown> | null {
+  const result = mapFeedItem(item, ctx);
+  return result.ok ? result.article : null;
+}
+
+/**
+ * A stable key for an item, for first-seen bookkeeping across polls: its guid, else its link,
+ * else `sha256:` and the SHA-256 (hex) of its title and content.
+ */
+export function itemKey(item: FeedItem): string {
+  if (item.guid !== undefined && item.guid !== '') return item.guid;
+  if (item.link !== undefined && item.link !== '') return item.link;
+  const body = item.contentHtml ?? item.summaryHtml ?? '';
+  const digest = createHash('sha256')
+    .update(`${item.title ?? ''}\u0000${body}`, 'utf8')
+    .digest('hex');
+  return `sha256:${digest}`;
+}

@@ -1,0 +1,173 @@
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { normalizeArticle } from '../../shared/article.js';
+import type { Keys } from '../../shared/keys.js';
+import { publishNewsroomEvent } from '../../shared/newsroom-events.js';
+import type { LastPoll, PollJobData, SourceState, SourceStore } from '../../shared/sources.js';
+import type { ArticleIngester } from '../ingest/processor.js';
+import { policyFromConfig } from '../../shared/address-guard.js';
+import { decodeFeed } from './decode.js';
+import { FetchError, fetchFeed } from './fetch-feed.js';
+import type { HostLimiter } from './host-limit.js';
+import { itemKey, itemToArticle } from './map.js';
+import { FeedError, parseFeedText } from './parse.js';
+
+/** Consecutive errors back off exponentially from the interval, up to this. */
+const MAX_BACKOFF_MS = 6 * 3600 * 1000;
+
+export interface PollDeps {
+  store: SourceStore;
+  ingest: ArticleIngester;
+  redis: Redis;
+  keys: Keys;
+  logger: Logger;
+  allowPrivateFeeds: boolean;
+  hostLimiter: HostLimiter;
+  now?: () => number;
+}
+
+export type PollOutcome = LastPoll | { skipped: 'deleted' | 'not-due' };
+
+/** ±10 %, so sources that failed together do not retry together. */
+const jitter = (ms: number): number => Math.round(ms * (0.9 + Math.random() * 0.2));
+
+function describe(err: unknown): {
+  error: string;
+  httpStatus?: number;
+  retryAfterSeconds?: number;
+} {
+  if (err instanceof FetchError) {
+    return {
+      error: `${err.code}: ${err.message}`,
+      httpStatus: err.httpStatus,
+      retryAfterSeconds: err.retryAfterSeconds,
+    };
+  }
+  if (err instanceof FeedError) return { error: `${err.code}: ${err.message}` };
+  return { error: `internal: ${err instanceof Error ? err.message : String(err)}` };
+}
+
+/**
+ * One poll of one source: fetch (conditional, guarded) → decode → parse → map → the same
+ * validation and ingest as the API → the source's status. Feed items become posts inline,
+ * so the status says exactly how many were added and updated.
+ */
+export function createPollProcessor({
+  store,
+  ingest,
+  redis,
+  keys,
+  logger,
+  allowPrivateFeeds,
+  hostLimiter,
+  now = Date.now,
+}: PollDeps) {
+  const policy = policyFromConfig({ allowPrivateFeeds });
+
+  return async function pollSource(job: Job<PollJobData>): Promise<PollOutcome> {
+    const source = await store.get(job.data.sourceId);
+    if (!source) return { skipped: 'deleted' };
+    const { config, state: before } = source;
+    const at = now();
+    if (!job.data.now && Date.parse(before.nextPollAt) > at + 1000) return { skipped: 'not-due' };
+
+    const intervalMs = config.intervalSeconds * 1000;
+    const state: SourceState = { ...before };
+    let lastPoll: LastPoll;
+    let waitMs = intervalMs;
+    try {
+      const fetched = await fetchFeed(config.url, {
+        etag: before.etag,
+        lastModified: before.lastModified,
+        policy,
+        hostLimiter,
+      });
+      state.etag = fetched.etag ?? before.etag;
+      state.lastModified = fetched.lastModified ?? before.lastModified;
+      if (fetched.status === 'not-modified') {
+        lastPoll = {
+          at: new Date(at).toISOString(),
+          status: 'not-modified',
+          httpStatus: 304,
+          items: 0,
+          added: 0,
+          updated: 0,
+        };
+      } else {
+        const { text } = decodeFeed(fetched.body, fetched.contentType);
+        const feed = parseFeedText(text, fetched.finalUrl);
+        if (feed.items.length === 0 && before.hadItems) {
+          throw new FeedError(
+            'malformed',
+            'The feed had items before and now has none; it is probably broken, so nothing was removed.',
+          );
+        }
+        const itemKeys = feed.items.map(itemKey);
+        const seen = await store.firstSeen(config.id, itemKeys, at);
+        let added = 0;
+        let updated = 0;
+        for (const [i, item] of feed.items.entries()) {
+          const firstSeenAt = seen.get(itemKeys[i] ?? '') ?? at;
+          const input = itemToArticle(item, {
+            feedUrl: fetched.finalUrl,
+            channels: config.channels,
+            now: at,
+            firstSeenAt,
+          });
+          const checked = input ? normalizeArticle(input, at) : null;
+          if (!checked?.ok) continue;
+          const result = await ingest(checked.article, at, { mergeChannels: true });
+          if (result.status === 'created') added++;
+          if (result.status === 'updated') updated++;
+        }
+        state.hadItems = before.hadItems === true || feed.items.length > 0;
+        const feedMinSeconds = Math.max(
+          fetched.minIntervalSeconds ?? 0,
+          (feed.ttlMinutes ?? 0) * 60,
+        );
+        waitMs = Math.max(intervalMs, feedMinSeconds * 1000);
+        lastPoll = {
+          at: new Date(at).toISOString(),
+          status: 'ok',
+          httpStatus: fetched.httpStatus,
+          items: feed.items.length,
+          added,
+          updated,
+        };
+      }
+      state.consecutiveErrors = 0;
+    } catch (err) {
+      const { error, httpStatus, retryAfterSeconds } = describe(err);
+      state.consecutiveErrors = before.consecutiveErrors + 1;
+      const backoffMs = Math.min(intervalMs * 2 ** (state.consecutiveErrors - 1), MAX_BACKOFF_MS);
+      waitMs = Math.max(backoffMs, (retryAfterSeconds ?? 0) * 1000);
+      lastPoll = {
+        at: new Date(at).toISOString(),
+        status: 'error',
+        items: 0,
+        added: 0,
+        updated: 0,
+        error,
+      };
+      if (httpStatus !== undefined) lastPoll.httpStatus = httpStatus;
+    }
+    state.lastPoll = lastPoll;
+    state.nextPollAt = new Date(at + jitter(waitMs)).toISOString();
+    await store.saveState(config.id, state);
+
+    const report = {
+      sourceId: config.id,
+      url: config.url,
+      ...lastPoll,
+      nextPollAt: state.nextPollAt,
+    };
+    logger[lastPoll.status === 'error' ? 'warn' : 'info'](
+      { event: 'source.polled', ...report, consecutiveErrors: state.consecutiveErrors },
+      lastPoll.status === 'error' ? 'source poll failed' : 'source polled',
+    );
+    const { at: _at, ...event } = report; // the event carries nextPollAt, not the poll time
+    await publishNewsroomEvent(redis, keys, 'source:polled', event).catch(() => undefined);
+    return lastPoll;
+  };
+}

@@ -1,0 +1,40 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { POLL_QUEUE, type Keys } from '../../shared/keys.js';
+import type { PollJobData } from '../../shared/sources.js';
+import { createPollProcessor, type PollDeps, type PollOutcome } from './processor.js';
+
+/** Polls run a few at a time per process: each waits on a publisher, not on the CPU. */
+const POLL_CONCURRENCY = 8;
+
+export function createPollWorker(
+  connection: Redis,
+  keys: Keys,
+  deps: PollDeps,
+  logger: Logger,
+): Worker<PollJobData, PollOutcome> {
+  const worker = new Worker<PollJobData, PollOutcome>(POLL_QUEUE, createPollProcessor(deps), {
+    connection,
+    prefix: keys.queuePrefix,
+    concurrency: POLL_CONCURRENCY,
+    autorun: false,
+  });
+  worker.on('failed', (job, err) => {
+    logger.error(
+      {
+        event: 'job.failed',
+        queue: POLL_QUEUE,
+        jobId: job?.id,
+        sourceId: job?.data.sourceId,
+        final: true,
+        err,
+      },
+      'poll job failed',
+    );
+  });
+  worker.on('error', (err) => {
+    logger.error({ event: 'worker.error', queue: POLL_QUEUE, err }, 'poll worker error');
+  });
+  return worker;
+}
