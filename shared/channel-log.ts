@@ -62,6 +62,9 @@ export interface ChannelSnapshot {
 /** Cursor `<epoch>-<seq>`; the epoch of a channel that never had an event. */
 export const EMPTY_EPOCH = '0';
 
+/** How long a removed post is remembered, so feeds that still list it do not revive it. */
+const RETRACTION_MEMORY_MS = 30 * 24 * 3600 * 1000;
+
 /** Global fan-out stream length: about ten minutes of a very busy newsroom, trimmed lazily. */
 const EVENTS_STREAM_MAX = 10_000;
 
@@ -96,6 +99,8 @@ if storedHash == ARGV[2] then return {'unchanged'} end
 if storedHash ~= ARGV[1] then return {'conflict'} end
 if stored[2] and tonumber(stored[2]) > tonumber(ARGV[3]) then return {'stale'} end
 redis.call('HSET', KEYS[1], 'data', ARGV[4], 'hash', ARGV[2], 'acceptedAt', ARGV[3], 'channels', ARGV[6])
+redis.call('HDEL', KEYS[1], 'removedAt')
+redis.call('PERSIST', KEYS[1])
 local out = {'applied'}
 local n = (#ARGV - 12) / 2
 for i = 0, n - 1 do
@@ -121,7 +126,10 @@ const removeScript = defineScript(`${APPEND_EVENT_LUA}
 local channels = redis.call('HGET', KEYS[1], 'channels')
 if not channels then return {'missing'} end
 if channels ~= ARGV[1] then return {'conflict'} end
+-- A tombstone instead of nothing: a feed that still lists the story must not bring it back.
 redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'removedAt', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ${RETRACTION_MEMORY_MS})
 local out = {'removed'}
 for i = 7, #ARGV do
   local k = 4 + (i - 7) * 4
@@ -181,6 +189,8 @@ export function entryFields(flat: readonly string[]): Map<string, string> {
 
 export interface ChannelLog {
   read(id: string): Promise<StoredRecord | null>;
+  /** Whether the post was removed (DELETE) within the last 30 days. */
+  isRetracted(id: string): Promise<boolean>;
   /**
    * Stores `post` if its content differs from what is stored and nothing newer is there,
    * appending `post:new` / `post:updated` / `post:removed` to each affected channel.
@@ -217,6 +227,10 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
       );
       if (data == null || hash == null) return null;
       return { post: JSON.parse(data) as StoredPost, hash, acceptedAt: Number(acceptedAt ?? 0) };
+    },
+
+    async isRetracted(id) {
+      return (await redis.hexists(keys.post(id), 'removedAt')) === 1;
     },
 
     async upsert(post, hash, acceptedAt, expected) {

@@ -21,7 +21,7 @@ async function startFeedServer(
     `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>India News Bihar</title><link>https://www.indianews.in/bihar</link>${items
       .map(
         (i) =>
-          `<item><guid>${i.guid}</guid><title><![CDATA[${i.title}]]></title><link>${i.link}</link><pubDate>${i.pubDate}</pubDate></item>`,
+          `<item><guid>${i.guid}</guid><title><![CDATA[${i.title}]]></title><link>${i.link}</link>${i.pubDate ? `<pubDate>${i.pubDate}</pubDate>` : ''}</item>`,
       )
       .join('')}</channel></rss>`;
   const server: Server = createServer((req, res) => {
@@ -144,6 +144,117 @@ describe('feed sources', function () {
         posts: unknown[];
       };
       assert.equal(posts.posts.length, 3);
+    } finally {
+      await feed.close();
+    }
+  });
+
+  async function addSource(url: string, channels: string[]): Promise<string> {
+    const created = await khabar.request('POST', '/api/sources', {
+      body: JSON.stringify({ url, channels, intervalSeconds: 60 }),
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return (created.body as SourceView).id;
+  }
+
+  async function pollAndWait(id: string, polls: number): Promise<SourceView> {
+    return eventually(async () => {
+      const answer = (await khabar.request('GET', `/api/sources/${id}`)).body as SourceView;
+      const done =
+        khabar.logs.filter((l) => l.event === 'source.polled' && l.sourceId === id).length >= polls;
+      return done ? answer : undefined;
+    }, 10_000);
+  }
+
+  async function postsOf(
+    channel: string,
+  ): Promise<{ id: string; channels: string[]; publishedAt: string; title: string }[]> {
+    return (
+      (await khabar.request('GET', `/api/posts?channel=${channel}`)).body as {
+        posts: { id: string; channels: string[]; publishedAt: string; title: string }[];
+      }
+    ).posts;
+  }
+
+  it('makes the same story in two feeds one post in both channels', async () => {
+    const story = {
+      guid: 'x',
+      title: 'Same story',
+      link: 'https://www.indianews.in/same?utm_source=rss',
+      pubDate: minutesAgo(5),
+    };
+    const delhi = await startFeedServer([{ ...story, guid: 'delhi-1' }]);
+    const bihar = await startFeedServer([{ ...story, guid: 'bihar-9' }]);
+    try {
+      await pollAndWait(await addSource(delhi.url, ['delhi']), 1);
+      await pollAndWait(await addSource(bihar.url, ['bihar']), 1);
+      const [inDelhi] = await postsOf('delhi');
+      const [inBihar] = await postsOf('bihar');
+      assert.equal(inDelhi?.id, inBihar?.id);
+      assert.deepEqual(inBihar?.channels.sort(), ['bihar', 'delhi']);
+    } finally {
+      await delhi.close();
+      await bihar.close();
+    }
+  });
+
+  it('dates an undated item by when it was first seen, and keeps that date on later polls', async () => {
+    const feed = await startFeedServer([
+      { guid: 'u-1', title: 'Undated', link: 'https://example.com/undated', pubDate: '' },
+    ]);
+    try {
+      const id = await addSource(feed.url, ['top']);
+      await pollAndWait(id, 1);
+      const [first] = await postsOf('top');
+      feed.items.push({
+        guid: 'u-2',
+        title: 'Another',
+        link: 'https://example.com/another',
+        pubDate: minutesAgo(1),
+      });
+      assert.equal((await khabar.request('POST', `/api/sources/${id}/poll`)).status, 202);
+      await pollAndWait(id, 2);
+      const again = (await postsOf('top')).find((p) => p.title === 'Undated');
+      assert.equal(again?.publishedAt, first?.publishedAt);
+    } finally {
+      await feed.close();
+    }
+  });
+
+  it('does not bring back a post an editor removed while the feed still lists it', async () => {
+    const feed = await startFeedServer([
+      {
+        guid: 'r-1',
+        title: 'Retracted',
+        link: 'https://example.com/retracted',
+        pubDate: minutesAgo(3),
+      },
+    ]);
+    try {
+      const id = await addSource(feed.url, ['top']);
+      await pollAndWait(id, 1);
+      const [post] = await postsOf('top');
+      assert.equal((await khabar.request('DELETE', `/api/articles/${post!.id}`)).status, 204);
+      feed.items.push({
+        guid: 'r-2',
+        title: 'Fresh',
+        link: 'https://example.com/fresh',
+        pubDate: minutesAgo(1),
+      });
+      assert.equal((await khabar.request('POST', `/api/sources/${id}/poll`)).status, 202);
+      const polled = await pollAndWait(id, 2);
+      assert.deepEqual([polled.lastPoll?.added, polled.lastPoll?.items], [1, 2]);
+      assert.deepEqual(
+        (await postsOf('top')).map((p) => p.title),
+        ['Fresh'],
+      );
+      // The producer itself re-sending through the API republishes.
+      const resent = await khabar.postArticles({
+        url: 'https://example.com/retracted',
+        title: 'Retracted',
+      });
+      assert.equal(resent.status, 202);
+      await eventually(async () => ((await postsOf('top')).length === 2 ? true : undefined));
     } finally {
       await feed.close();
     }

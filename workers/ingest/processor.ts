@@ -18,10 +18,12 @@ const MAX_CONFLICTS = 10;
 
 export interface IngestOptions {
   /**
-   * Add the article's channels to those the post already has, instead of replacing them:
-   * the same story in two feeds (or in a feed and the API) is one post in both channels.
+   * The article comes from a polled feed: its channels are added to those the post already
+   * has (the same story in two feeds, or in a feed and the API, is one post in both
+   * channels), and a post an editor removed stays removed while the feed still lists it.
+   * A producer re-sending through the API republishes.
    */
-  mergeChannels?: boolean;
+  fromFeed?: boolean;
 }
 
 export type ArticleIngester = (
@@ -41,13 +43,16 @@ export function createArticleIngester(
   now: () => number = Date.now,
 ): ArticleIngester {
   return async (article, acceptedAt, options = {}) => {
+    if (options.fromFeed && (await channelLog.isRetracted(article.id))) {
+      return { postId: article.id, status: 'unchanged', events: 0 };
+    }
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       const stored = await channelLog.read(article.id);
       // Without a producer date, the first accepted time stays the post's date for good.
       const publishedAt =
         article.publishedAt ?? stored?.post.publishedAt ?? new Date(acceptedAt).toISOString();
       const channels =
-        options.mergeChannels && stored
+        options.fromFeed && stored
           ? [...new Set([...stored.post.channels, ...article.channels])].slice(0, 10)
           : article.channels;
       const post = toStoredPost({ ...article, channels }, publishedAt);
@@ -79,7 +84,7 @@ export function createIngestProcessor(channelLog: ChannelLog, now: () => number 
     }
     if (!Number.isSafeInteger(data.acceptedAt)) throw new UnrecoverableError('invalid acceptedAt');
     return ingest(checked.article, data.acceptedAt, {
-      mergeChannels: data.source.startsWith('source:'),
+      fromFeed: data.source.startsWith('source:'),
     });
   };
 }

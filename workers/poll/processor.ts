@@ -117,7 +117,7 @@ export function createPollProcessor({
           });
           const checked = input ? normalizeArticle(input, at) : null;
           if (!checked?.ok) continue;
-          const result = await ingest(checked.article, at, { mergeChannels: true });
+          const result = await ingest(checked.article, at, { fromFeed: true });
           if (result.status === 'created') added++;
           if (result.status === 'updated') updated++;
         }
