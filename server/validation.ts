@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CHANNEL_PATTERN } from '../shared/channel.js';
+import { AppError } from '../shared/errors.js';
 
 /** A channel name in a request, with messages that show a good value in the request's own syntax. */
 export function channelField(example: (name: string) => string): z.ZodString {
@@ -9,4 +10,15 @@ export function channelField(example: (name: string) => string): z.ZodString {
       CHANNEL_PATTERN,
       `channel must be a slug of lowercase letters, digits and dashes, such as ${example('bihar')}`,
     );
+}
+
+/** The parsed value, or a 400 with `code` and one detail per problem (the first as the message). */
+export function parseOr400<T>(schema: z.ZodType<T>, input: unknown, code: string): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const details = parsed.error.issues.map((issue) => ({
+    path: issue.path.join('.'),
+    message: issue.message,
+  }));
+  throw new AppError(400, code, details[0]?.message ?? 'The request is not valid.', details);
 }

@@ -1,20 +1,16 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
+import type { LastPoll } from './sources.js';
 
 /** Newsroom-only events kept for the dashboard's namespace to forward (SPEC §6): about a day of polls. */
 const NEWSROOM_STREAM_MAX = 5000;
 
-export interface SourcePolledEvent {
+/** SPEC §6 `source:polled`: the last poll's outcome, without its time, and the next poll. */
+export type SourcePolledEvent = Omit<LastPoll, 'at'> & {
   sourceId: string;
   url: string;
-  status: 'ok' | 'not-modified' | 'error';
-  httpStatus?: number;
-  items: number;
-  added: number;
-  updated: number;
-  error?: string;
   nextPollAt: string;
-}
+};
 
 export interface NewsroomEvents {
   'source:polled': SourcePolledEvent;

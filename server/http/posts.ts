@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ChannelLog } from '../../shared/channel-log.js';
 import { DEFAULT_CHANNEL } from '../../shared/channel.js';
-import { channelField } from '../validation.js';
+import { channelField, parseOr400 } from '../validation.js';
 import { formatCursor } from '../../shared/cursor.js';
 import { AppError } from '../../shared/errors.js';
 import { presentPost } from '../../shared/present.js';
@@ -47,20 +47,7 @@ export function postsRouter({
   const router = Router();
 
   router.get('/api/posts', async (req, res) => {
-    const parsed = postsQuery.safeParse(req.query);
-    if (!parsed.success) {
-      const details = parsed.error.issues.map((i) => ({
-        path: i.path.join('.'),
-        message: i.message,
-      }));
-      throw new AppError(
-        400,
-        'invalid_query',
-        details[0]?.message ?? 'The query is not valid.',
-        details,
-      );
-    }
-    const { channel, limit, locale, before } = parsed.data;
+    const { channel, limit, locale, before } = parseOr400(postsQuery, req.query, 'invalid_query');
     const label = resolveLocale(locale, defaultLocale);
     const snapshot = await orUnavailable(
       channelLog.snapshot(channel, limit, before === undefined ? undefined : Date.parse(before)),

@@ -13,7 +13,7 @@ import {
   type PollQueue,
   type SourceStore,
 } from '../../shared/sources.js';
-import { channelField } from '../validation.js';
+import { channelField, parseOr400 } from '../validation.js';
 import { orUnavailable } from './unavailable.js';
 
 export interface SourcesRouteDeps {
@@ -96,21 +96,9 @@ export function sourcesRouter({
         'Send JSON with "Content-Type: application/json".',
       );
     }
-    const parsed = body.safeParse(req.body);
-    if (!parsed.success) {
-      const details = parsed.error.issues.map((i) => ({
-        path: i.path.join('.'),
-        message: i.message,
-      }));
-      throw new AppError(
-        400,
-        'invalid_source',
-        details[0]?.message ?? 'The source is not valid.',
-        details,
-      );
-    }
-    const { channels, intervalSeconds } = parsed.data;
-    const url = canonicalUrl(parsed.data.url);
+    const parsed = parseOr400(body, req.body, 'invalid_source');
+    const { channels, intervalSeconds } = parsed;
+    const url = canonicalUrl(parsed.url);
     if (!allowPrivateFeeds) {
       const reason = await refuseHost(new URL(url));
       if (reason) throw new AppError(400, 'blocked_address', reason);

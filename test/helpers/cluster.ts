@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { io as connectClient, type ManagerOptions, type SocketOptions } from 'socket.io-client';
-import { TEST_TOKEN, uniquePrefix, type FeedSocket, type HttpAnswer } from './khabar.js';
+import { answer, TEST_TOKEN, uniquePrefix, type FeedSocket, type HttpAnswer } from './khabar.js';
 import { startProcess, type KhabarProcess } from './processes.js';
 import { keysUnder } from './redis.js';
 
@@ -146,17 +146,6 @@ export function startCluster(options: ClusterOptions): Cluster {
       }
     },
   };
-}
-
-async function answer(response: Response): Promise<HttpAnswer> {
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: response.status, headers: response.headers, body };
 }
 
 /** POSTs one article or `{ articles: [...] }` to a node's /api/articles with the test token. */

@@ -75,7 +75,8 @@ function captureLogs(lines: LogLine[]): Writable {
   });
 }
 
-async function answer(response: Response): Promise<HttpAnswer> {
+/** A fetch Response as status, headers and parsed JSON (or text). */
+export async function answer(response: Response): Promise<HttpAnswer> {
   const text = await response.text();
   let body: unknown = text;
   try {

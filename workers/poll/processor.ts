@@ -74,6 +74,7 @@ export function createPollProcessor({
 
     const intervalMs = config.intervalSeconds * 1000;
     const state: SourceState = { ...before };
+    const nothing = { at: new Date(at).toISOString(), items: 0, added: 0, updated: 0 };
     let lastPoll: LastPoll;
     let waitMs = intervalMs;
     try {
@@ -86,14 +87,7 @@ export function createPollProcessor({
       state.etag = fetched.etag ?? before.etag;
       state.lastModified = fetched.lastModified ?? before.lastModified;
       if (fetched.status === 'not-modified') {
-        lastPoll = {
-          at: new Date(at).toISOString(),
-          status: 'not-modified',
-          httpStatus: 304,
-          items: 0,
-          added: 0,
-          updated: 0,
-        };
+        lastPoll = { ...nothing, status: 'not-modified', httpStatus: 304 };
       } else {
         const { text } = decodeFeed(fetched.body, fetched.contentType);
         const feed = parseFeedText(text, fetched.finalUrl);
@@ -128,7 +122,7 @@ export function createPollProcessor({
         );
         waitMs = Math.max(intervalMs, feedMinSeconds * 1000);
         lastPoll = {
-          at: new Date(at).toISOString(),
+          ...nothing,
           status: 'ok',
           httpStatus: fetched.httpStatus,
           items: feed.items.length,
@@ -142,14 +136,7 @@ export function createPollProcessor({
       state.consecutiveErrors = before.consecutiveErrors + 1;
       const backoffMs = Math.min(intervalMs * 2 ** (state.consecutiveErrors - 1), MAX_BACKOFF_MS);
       waitMs = Math.max(backoffMs, (retryAfterSeconds ?? 0) * 1000);
-      lastPoll = {
-        at: new Date(at).toISOString(),
-        status: 'error',
-        items: 0,
-        added: 0,
-        updated: 0,
-        error,
-      };
+      lastPoll = { ...nothing, status: 'error', error };
       if (httpStatus !== undefined) lastPoll.httpStatus = httpStatus;
     }
     state.lastPoll = lastPoll;
