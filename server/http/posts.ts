@@ -5,7 +5,6 @@ import type { ChannelLog } from '../../shared/channel-log.js';
 import { DEFAULT_CHANNEL } from '../../shared/channel.js';
 import { channelField, parseOr400 } from '../validation.js';
 import { formatCursor } from '../../shared/cursor.js';
-import { AppError } from '../../shared/errors.js';
 import { presentPost } from '../../shared/present.js';
 import { resolveLocale } from '../../shared/relative-time.js';
 import { orUnavailable } from './unavailable.js';
