@@ -22,12 +22,15 @@ export function createServerNode(config: Config, logger: Logger): ServerNode {
   const tailRedis = createRedis({ url, role: 'blocking', name: 'khabar:server:tail', logger });
   const queue = createIngestQueue(redis, keys);
   const pollQueue = createPollQueue(redis, keys);
-  queue.on('error', (err) => {
-    logger.debug(
-      { event: 'queue.error', err: { message: err.message } },
-      'queue connection problem',
-    );
-  });
+  // Connection trouble is logged by the connection itself; requests answer 503 meanwhile.
+  for (const q of [queue, pollQueue]) {
+    q.on('error', (err) => {
+      logger.debug(
+        { event: 'queue.error', queue: q.name, err: { message: err.message } },
+        'queue connection problem',
+      );
+    });
+  }
   const app = createApp({ config, logger, keys, redis, tailRedis, queue, pollQueue });
 
   return {

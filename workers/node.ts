@@ -39,6 +39,12 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
   const connection = createRedis({ url, role: 'blocking', name: 'khabar:workers:queue', logger });
   const channelLog = createChannelLog(data, keys, config);
   const canaryQueue = createIngestQueue(data, keys);
+  canaryQueue.on('error', (err) => {
+    logger.debug(
+      { event: 'queue.error', queue: canaryQueue.name, err: { message: err.message } },
+      'queue connection problem',
+    );
+  });
   let lastActivityAt = Date.now();
   const touch = (): void => {
     lastActivityAt = Date.now();

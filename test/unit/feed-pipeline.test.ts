@@ -157,9 +157,11 @@ function feedErrorOf(call: () => unknown): FeedError {
  * ------------------------------------------------------------------------------------------- */
 
 /**
- * The MANIFEST files that are not feeds. The brief's four, plus one the MANIFEST itself marks
- * "XML (not a feed)": miniflux's iso88591_utf8_mismatch.xml is a `<note>` document kept for its
- * encoding quirk (tested in decodeFeed below); its root is not a feed, so it is rejected as one.
+ * The MANIFEST files that are not feeds: an HTML page, a gzip body, a Reuters feed cut off before
+ * its items, a "Document Moved" page; and one more that the MANIFEST itself marks "XML (not a
+ * feed)": miniflux's iso88591_utf8_mismatch.xml is a `<note>` document kept for its encoding quirk
+ * (tested under decodeFeed below). Its root is not a feed, so it is rejected as one rather than
+ * passed off as an empty feed.
  */
 const NOT_FEEDS: Readonly<Record<string, FeedError['code']>> = {
   'nodefeedparser__notafeed.html': 'not_a_feed',
@@ -312,7 +314,7 @@ describe('feed pipeline over the fixture corpus', () => {
  * decodeFeed
  * ------------------------------------------------------------------------------------------- */
 
-/** The encodings the brief names; a MANIFEST row mentioning one belongs to the non-UTF-8 set. */
+/** Legacy encodings and UTF-16: a MANIFEST row whose quirk names one is in the non-UTF-8 set. */
 const LEGACY =
   /ISO-8859-1|windows-1251|windows-1252|KOI8-R|Big5|EUC-JP|TIS-620|windows-1255|iso-8859-7|UTF-16/i;
 
@@ -821,6 +823,25 @@ ${entities.join('\n')}
     assert.ok(normalized.ok && !normalized.article.title.includes('root:'));
   });
 
+  it('refuses a document full of "<" without ">" quickly instead of scanning it quadratically', () => {
+    const doc = `<rss version="2.0"><channel><title>x</title><item><description>${'<a'.repeat(300_000)}`;
+    const started = Date.now();
+    assert.equal(feedErrorOf(() => parseFeedText(doc, 'https://example.com/')).code, 'malformed');
+    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+  });
+
+  it('salvages the good items around a broken one in a large feed without parsing each alone', () => {
+    const good = (n: number): string =>
+      `<item><title>Item ${n}</title><link>https://example.com/${n}</link></item>`;
+    const items = Array.from({ length: 4000 }, (_, n) => good(n));
+    items.splice(2000, 0, '<item><title>Broken</titel></item>');
+    const doc = `<rss version="2.0"><channel><title>Big</title>${items.join('\n')}</channel></rss>`;
+    const feed = parseFeedText(doc, 'https://example.com/');
+    assert.equal(feed.title, 'Big');
+    assert.equal(feed.items.length, 4000);
+    assert.equal(feed.items[2000]?.title, 'Item 2000');
+  });
+
   it('keeps a DOCTYPE-like text inside an item (only the prolog DTD is dropped)', () => {
     const doc = `<rss version="2.0"><channel><title>t</title><item><title>HTML tips</title>
 <link>https://example.com/h</link><description><![CDATA[Start with <!DOCTYPE html> always]]></description>
@@ -982,6 +1003,11 @@ describe('itemToArticle', () => {
     assert.equal(itemToArticle(noLink, context())?.url, 'https://example.com/g');
     assert.equal(itemToArticle({ ...noLink, guidIsPermaLink: false }, context()), null);
     assert.equal(itemToArticle({ guid: 'article-123', title: 'T' }, context()), null);
+  });
+
+  it('resolves a link still relative against the feed URL', () => {
+    const article = itemToArticle({ link: '/news/7', title: 'T' }, context());
+    assert.equal(article?.url, 'https://feeds.example.com/news/7');
   });
 
   it('returns null without a usable URL, and reports why', () => {

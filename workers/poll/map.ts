@@ -14,7 +14,7 @@ import type { FeedItem } from './parse.js';
 
 /** What {@link itemToArticle} needs to know besides the item. */
 export interface MapContext {
-  /** The URL the feed was fetched from. */
+  /** The URL the feed was fetched from: the base of any link still relative. */
   feedUrl: string;
   /** The channels the feed's articles go to. */
   channels: string[];
@@ -79,12 +79,16 @@ function headline(text: string, max: number): string {
   return `${tidy === '' ? graphemeHead(text, max - 1) : tidy}…`;
 }
 
-/** An absolute http(s) URL that normalizeArticle will accept as `url` or `imageUrl`, or undefined. */
-function usableUrl(text: string | undefined): string | undefined {
+/**
+ * An http(s) URL that normalizeArticle will accept as `url` or `imageUrl`, or undefined. A relative
+ * one is resolved against `base` (parseFeedText already resolves links; items built elsewhere may
+ * not have).
+ */
+function usableUrl(text: string | undefined, base?: string): string | undefined {
   if (text === undefined) return undefined;
   let url: URL;
   try {
-    url = new URL(text.trim());
+    url = new URL(text.trim(), base);
   } catch {
     return undefined;
   }
@@ -144,8 +148,10 @@ function publishedAtOf(item: FeedItem, ctx: MapContext): string {
  * title nor any text to make one from.
  */
 export function mapFeedItem(item: FeedItem, ctx: MapContext): MapResult {
+  // A guid is only a URL when it is one already: "article-123" must not become a relative link.
   const url =
-    usableUrl(item.link) ?? (item.guidIsPermaLink === false ? undefined : usableUrl(item.guid));
+    usableUrl(item.link, ctx.feedUrl) ??
+    (item.guidIsPermaLink === false ? undefined : usableUrl(item.guid));
   if (url === undefined) return { ok: false, reason: 'no_url' };
 
   const summaryHtml = [item.summaryHtml, item.contentHtml].find(
@@ -164,7 +170,7 @@ export function mapFeedItem(item: FeedItem, ctx: MapContext): MapResult {
     // than a rejected byline.
     author: author !== '' && charCount(author) <= ARTICLE_LIMITS.author ? item.author : undefined,
     publishedAt: publishedAtOf(item, ctx),
-    imageUrl: usableUrl(item.imageUrl),
+    imageUrl: usableUrl(item.imageUrl, ctx.feedUrl),
     lang: usableLang(item.lang) ?? usableLang(ctx.lang),
   };
   return {

@@ -108,6 +108,7 @@ export function createPollProcessor({
             channels: config.channels,
             now: at,
             firstSeenAt,
+            ...(feed.lang ? { lang: feed.lang } : {}),
           });
           const checked = input ? normalizeArticle(input, at) : null;
           if (!checked?.ok) continue;
