@@ -310,6 +310,41 @@ describe('feed sources', function () {
     }
   });
 
+  it('polls a billion-laughs feed without expanding it: the entity stays literal text, nothing hangs', async () => {
+    const laughs = [
+      '<?xml version="1.0"?>',
+      '<!DOCTYPE rss [<!ENTITY lol "lol">',
+      ...Array.from(
+        { length: 9 },
+        (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i === 0 ? '' : i};`.repeat(10)}">`,
+      ),
+      ']>',
+      '<rss version="2.0"><channel><title>&lol9;</title><item><title>&lol9;</title><link>https://example.com/lol</link></item></channel></rss>',
+    ].join('\n');
+    const server = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(laughs),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed`;
+      const id = await addSource(url, ['top']);
+      const polled = await pollAndWait(id, 1);
+      const posts = await postsOf('top');
+      // Either the item is kept with its entity unexpanded, or the poll is refused; never a
+      // billion "lol"s.
+      assert.ok(
+        posts.every((p) => p.title.length < 300),
+        JSON.stringify(posts),
+      );
+      assert.ok(['ok', 'error'].includes(polled.lastPoll?.status ?? ''));
+      console.log(
+        `      billion laughs: poll ${polled.lastPoll?.status}, ${posts.length} post(s), titles ${JSON.stringify(posts.map((p) => p.title))}`,
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('refuses bad sources with 4xx and a reason, storing nothing', async () => {
     const strict = await startKhabar({ workers: false });
     try {
