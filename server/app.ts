@@ -11,10 +11,12 @@ import { createNodeId } from '../shared/node-id.js';
 import { createSourceStore, type PollQueue } from '../shared/sources.js';
 import type { PublicClientEvents, PublicServerEvents } from '../shared/protocol.js';
 import { articlesRouter } from './http/articles.js';
+import { demoRouter } from './http/demo.js';
 import { requireBearerToken } from './http/auth.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { postsRouter } from './http/posts.js';
 import { sourcesRouter } from './http/sources.js';
+import { staticRouter } from './http/static.js';
 import { refuseFeedHost } from './http/feed-host.js';
 import { limitRequestsPerToken } from './http/rate-limit.js';
 import { createEventTail } from './realtime/event-tail.js';
@@ -120,6 +122,8 @@ export function createApp({
       viewers: presence.viewers,
     }),
   );
+  httpApp.use(staticRouter({ production: config.production }));
+  httpApp.use(demoRouter({ queue, production: config.production, logger }));
   httpApp.use(notFound);
   httpApp.use(errorHandler(logger));
 

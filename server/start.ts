@@ -4,6 +4,7 @@ import PinoPretty from 'pino-pretty';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis.js';
+import { startPublisher, type Publisher } from './demo/publisher.js';
 import { findOnPath, redisAnswers, startRedisProcess, type RedisProcess } from './redis-process.js';
 
 /**
@@ -59,14 +60,41 @@ function run(role: 'server' | 'workers', env: NodeJS.ProcessEnv): ChildProcess {
   return child;
 }
 
+/** Where the launcher reaches its own server child: a wildcard address means this machine. */
+function localBaseUrl(): string {
+  const host =
+    config.host === '0.0.0.0' || config.host === ''
+      ? '127.0.0.1'
+      : config.host === '::'
+        ? '[::1]'
+        : config.host.includes(':')
+          ? `[${config.host}]`
+          : config.host;
+  return `http://${host}:${config.port}`;
+}
+
 const { url, owned } = await findRedis();
 const env = { ...process.env, REDIS_URL: url };
 const children = [run('server', env), run('workers', env)];
+
+// `npm run demo`: also post sample articles every few seconds, once the server answers.
+let publisher: Publisher | undefined;
+if (process.argv.includes('--demo')) {
+  if (config.production) {
+    logger.warn(
+      { event: 'demo.disabled' },
+      '--demo is ignored in production (NODE_ENV=production): the demo route is not mounted',
+    );
+  } else {
+    publisher = startPublisher({ baseUrl: localBaseUrl(), intervalMs: 4000, logger });
+  }
+}
 
 let stopping = false;
 async function stopAll(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
+    await publisher?.stop();
     const alive = children.filter((c) => c.exitCode === null && c.signalCode === null);
     await Promise.all(
       alive.map((c) => {

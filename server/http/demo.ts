@@ -1,0 +1,85 @@
+import { Router, type Request, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { normalizeArticle } from '../../shared/article.js';
+import { AppError } from '../../shared/errors.js';
+import type { IngestQueue } from '../../shared/ingest-queue.js';
+import { sampleArticle } from '../demo/sample-articles.js';
+import { orUnavailable } from './unavailable.js';
+
+export interface DemoRouteDeps {
+  queue: IngestQueue;
+  /** In production nothing is mounted: `POST /api/demo/sample` is a 404. */
+  production: boolean;
+  logger?: Logger;
+  now?: () => number;
+  /** Minimum time between two publishes from one IP address (default 1000 ms). */
+  intervalMs?: number;
+}
+
+/** Past this many remembered addresses, the ones whose interval is over are forgotten. */
+const MAX_TRACKED = 10_000;
+
+/** At most one request per `intervalMs` per client address, in memory (one server node). */
+function onePerInterval(intervalMs: number, now: () => number): RequestHandler {
+  const lastAt = new Map<string, number>();
+  const addressOf = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  return (req, res, next) => {
+    const at = now();
+    if (lastAt.size >= MAX_TRACKED) {
+      for (const [address, when] of lastAt) if (at - when >= intervalMs) lastAt.delete(address);
+    }
+    const address = addressOf(req);
+    const previous = lastAt.get(address);
+    if (previous !== undefined && at - previous < intervalMs) {
+      res.set('Retry-After', String(Math.max(1, Math.ceil((previous + intervalMs - at) / 1000))));
+      next(
+        new AppError(
+          429,
+          'rate_limited',
+          'Sample articles are limited to one per second; wait a moment and try again.',
+        ),
+      );
+      return;
+    }
+    lastAt.set(address, at);
+    next();
+  };
+}
+
+/**
+ * The demo page's "Publish a sample article" button and the `npm run demo` publisher:
+ * `POST /api/demo/sample` queues the next sample article exactly as `POST /api/articles` would,
+ * without a token (it can only send the fixed samples), outside production only.
+ */
+export function demoRouter({
+  queue,
+  production,
+  logger,
+  now = Date.now,
+  intervalMs = 1000,
+}: DemoRouteDeps): Router {
+  const router = Router();
+  if (production) return router;
+
+  let published = 0;
+  router.post('/api/demo/sample', onePerInterval(intervalMs, now), async (_req, res) => {
+    const acceptedAt = now();
+    const index = published++;
+    const input = sampleArticle(index, `${acceptedAt.toString(36)}-${index}`);
+    const result = normalizeArticle(input, acceptedAt);
+    if (!result.ok) {
+      throw new AppError(500, 'internal_error', 'A sample article is not valid; please report it.');
+    }
+    const { article } = result;
+    const job = await orUnavailable(queue.add('article', { article, acceptedAt, source: 'demo' }));
+    const jobId = job.id ?? '';
+    logger?.info(
+      { event: 'job.added', queue: queue.name, jobId, postId: article.id, source: 'demo' },
+      'job added',
+    );
+    res.status(202).json({
+      accepted: [{ id: article.id, jobId, channels: article.channels, title: article.title }],
+    });
+  });
+  return router;
+}

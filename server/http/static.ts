@@ -1,0 +1,124 @@
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { Router, type Response } from 'express';
+import { AppError } from '../../shared/errors.js';
+
+/** `dist/public/`, from this file compiled to `dist/server/http/static.js`. */
+export const PUBLIC_DIR = new URL('../../public/', import.meta.url);
+
+/** `server/demo/` in the source tree, from `dist/server/http/`: the demo page before it is copied. */
+const DEMO_SOURCE_DIR = new URL('../../../server/demo/', import.meta.url);
+
+/** The demo page's files, copied by the build from `server/demo/` to `dist/public/`. */
+const DEMO_FILES = ['index.html', 'demo.js'] as const;
+
+/** The demo page runs only its own scripts; the widget talks to its server over HTTP and sockets. */
+export const DEMO_PAGE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+  "connect-src 'self' ws: wss:; img-src 'self' https: data:";
+
+/** The part of the demo page that only makes sense outside production (the publish button). */
+const PUBLISH_BLOCK = /<!-- demo:publish -->[\s\S]*?<!-- \/demo:publish -->\s*/g;
+
+export interface StaticRouteDeps {
+  /** Where the build puts `widget.js`, `index.html` and `demo.js`; a directory URL (ending in `/`). */
+  publicDir?: URL;
+  /** In production the demo page has no publish button. */
+  production: boolean;
+}
+
+/** Copies the demo page (`index.html`, `demo.js`) from `server/demo/` into `publicDir`; used by the build. */
+export async function copyDemoPage(publicDir: URL = PUBLIC_DIR): Promise<void> {
+  await mkdir(publicDir, { recursive: true });
+  await Promise.all(
+    DEMO_FILES.map((name) => copyFile(new URL(name, DEMO_SOURCE_DIR), new URL(name, publicDir))),
+  );
+}
+
+function isMissing(err: unknown): boolean {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    'code' in err &&
+    (err.code === 'ENOENT' || err.code === 'ENOTDIR')
+  );
+}
+
+/** A file's bytes, or undefined when it does not exist. */
+async function readIfPresent(url: URL): Promise<Buffer | undefined> {
+  try {
+    return await readFile(url);
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+/** A demo page file from `publicDir`, or from the source tree when the build has not copied it. */
+async function readDemoFile(publicDir: URL, name: (typeof DEMO_FILES)[number]): Promise<Buffer> {
+  const file =
+    (await readIfPresent(new URL(name, publicDir))) ??
+    (await readIfPresent(new URL(name, DEMO_SOURCE_DIR)));
+  if (file === undefined) {
+    throw new AppError(
+      503,
+      'demo_page_missing',
+      `The demo page file ${name} is missing from the build; run "npm run build".`,
+    );
+  }
+  return file;
+}
+
+function noSniff(res: Response): void {
+  res.set('X-Content-Type-Options', 'nosniff');
+}
+
+/**
+ * `GET /widget.js` (the embeddable widget, loadable from any site), `GET /` (the demo page, under
+ * a strict CSP) and `GET /demo.js` (the demo page's script).
+ */
+export function staticRouter({ publicDir = PUBLIC_DIR, production }: StaticRouteDeps): Router {
+  const router = Router();
+
+  router.get('/widget.js', async (_req, res) => {
+    const bundle = await readIfPresent(new URL('widget.js', publicDir));
+    if (bundle === undefined) {
+      throw new AppError(
+        503,
+        'widget_not_built',
+        'The widget bundle (dist/public/widget.js) has not been built; run "npm run build".',
+      );
+    }
+    noSniff(res);
+    res.set({
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Cache-Control': 'public, max-age=300',
+      'Access-Control-Allow-Origin': '*',
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+    });
+    res.send(bundle);
+  });
+
+  router.get('/', async (_req, res) => {
+    const page = (await readDemoFile(publicDir, 'index.html')).toString('utf8');
+    noSniff(res);
+    res.set({
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': DEMO_PAGE_CSP,
+      'Cache-Control': 'no-cache',
+      'Referrer-Policy': 'no-referrer',
+    });
+    res.send(production ? page.replace(PUBLISH_BLOCK, '') : page);
+  });
+
+  router.get('/demo.js', async (_req, res) => {
+    const script = await readDemoFile(publicDir, 'demo.js');
+    noSniff(res);
+    res.set({
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Cache-Control': 'no-cache',
+    });
+    res.send(script);
+  });
+
+  return router;
+}

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import express from 'express';
+import { normalizeArticle } from '../../shared/article.js';
+import { SAMPLE_ARTICLES, sampleArticle } from '../../server/demo/sample-articles.js';
+import { copyDemoPage, DEMO_PAGE_CSP, PUBLIC_DIR, staticRouter } from '../../server/http/static.js';
+import { answer, eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';
+
+interface Accepted {
+  accepted: { id: string; jobId: string; channels: string[]; title: string }[];
+}
+interface PostsBody {
+  posts: { id: string; title: string }[];
+}
+
+const PRODUCTION = { NODE_ENV: 'production', INGEST_TOKENS: 'a-production-token-123456' };
+
+function feedElements(html: string): string[] {
+  return [...html.matchAll(/<khabar-feed\s[^>]*>/g)].map((m) => m[0]);
+}
+
+describe('demo page, widget and sample publisher', function () {
+  describe('outside production', function () {
+    let khabar: TestKhabar;
+    before(async () => {
+      khabar = await startKhabar();
+    });
+    after(async () => {
+      await khabar.close();
+    });
+
+    it('serves the demo page under a strict CSP, with three live feeds and the publish button', async () => {
+      const page = await khabar.request('GET', '/', { token: null });
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/);
+      assert.equal(page.headers.get('content-security-policy'), DEMO_PAGE_CSP);
+      const html = String(page.body);
+      const feeds = feedElements(html);
+      assert.equal(feeds.length, 3, html);
+      assert.ok(feeds.some((f) => f.includes('channel="top"') && f.includes('locale="en"')));
+      assert.ok(feeds.some((f) => f.includes('channel="bihar"') && f.includes('locale="hi"')));
+      assert.ok(feeds.some((f) => f.includes('channel="delhi"') && f.includes('locale="hi"')));
+      assert.match(html, /<script src="\/widget\.js"/);
+      assert.match(html, /Publish a sample article/);
+      // The CSP forbids inline script: every script tag has a src.
+      for (const tag of html.match(/<script\b[^>]*>/g) ?? []) assert.match(tag, /\bsrc=/);
+
+      const script = await khabar.request('GET', '/demo.js', { token: null });
+      assert.equal(script.status, 200);
+      assert.match(script.headers.get('content-type') ?? '', /^text\/javascript/);
+      assert.match(String(script.body), /\/api\/demo\/sample/);
+    });
+
+    it('serves the built widget to any origin, or says clearly that it is not built', async () => {
+      const widget = await khabar.request('GET', '/widget.js', { token: null });
+      if (existsSync(new URL('widget.js', PUBLIC_DIR))) {
+        assert.equal(widget.status, 200);
+        assert.equal(widget.headers.get('content-type'), 'text/javascript; charset=utf-8');
+        assert.equal(widget.headers.get('access-control-allow-origin'), '*');
+        assert.equal(widget.headers.get('cache-control'), 'public, max-age=300');
+        assert.match(String(widget.body), /khabar-feed/);
+      } else {
+        // This build has no widget bundle (it is built by the widget's own build step).
+        assert.equal(widget.status, 503);
+        assert.equal((widget.body as { error: string }).error, 'widget_not_built');
+        assert.match((widget.body as { message: string }).message, /npm run build/);
+      }
+    });
+
+    it('publishes a sample article without a token, and at most one per second', async () => {
+      const first = await khabar.request('POST', '/api/demo/sample', { token: null });
+      assert.equal(first.status, 202, JSON.stringify(first.body));
+      const [accepted] = (first.body as Accepted).accepted;
+      assert.ok(accepted);
+      assert.match(accepted.id, /^p[A-Za-z0-9_-]{22}$/);
+      assert.ok(accepted.jobId);
+      const channel = accepted.channels[0] ?? 'top';
+
+      const second = await khabar.request('POST', '/api/demo/sample', { token: null });
+      assert.equal(second.status, 429);
+      assert.equal((second.body as { error: string }).error, 'rate_limited');
+      assert.ok(Number(second.headers.get('retry-after')) >= 1);
+
+      const post = await eventually(async () => {
+        const posts = await khabar.request('GET', `/api/posts?channel=${channel}`, {
+          token: null,
+        });
+        return (posts.body as PostsBody).posts.find((p) => p.id === accepted.id);
+      });
+      assert.equal(post.title, accepted.title);
+      assert.ok(
+        khabar.logs.some((l) => l.event === 'job.added' && l.source === 'demo'),
+        'the publish is logged like an API ingest',
+      );
+    });
+  });
+
+  describe('in production', function () {
+    let khabar: TestKhabar;
+    before(async () => {
+      khabar = await startKhabar({ env: PRODUCTION });
+    });
+    after(async () => {
+      await khabar.close();
+    });
+
+    it('has no sample route and no publish button', async () => {
+      const publish = await khabar.request('POST', '/api/demo/sample', { token: null });
+      assert.equal(publish.status, 404);
+      const page = await khabar.request('GET', '/', { token: null });
+      assert.equal(page.status, 200);
+      assert.equal(page.headers.get('content-security-policy'), DEMO_PAGE_CSP);
+      const html = String(page.body);
+      assert.equal(feedElements(html).length, 3);
+      assert.doesNotMatch(html, /publish-sample|Publish a sample article/);
+    });
+  });
+
+  describe('the static files', function () {
+    let dir: string;
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'khabar-public-'));
+    });
+    after(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('copyDemoPage copies the page and its script, and the router serves what is there', async () => {
+      const publicDir = pathToFileURL(`${dir}/`);
+      await copyDemoPage(publicDir);
+      const html = await readFile(join(dir, 'index.html'), 'utf8');
+      assert.equal(feedElements(html).length, 3);
+      assert.match(await readFile(join(dir, 'demo.js'), 'utf8'), /\/api\/demo\/sample/);
+
+      // A stand-in file in a temporary directory, to check the router's headers; the real
+      // bundle in dist/public is checked above.
+      await writeFile(join(dir, 'widget.js'), '/* stand-in */');
+      const app = express().use(staticRouter({ publicDir, production: false }));
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      try {
+        const { port } = server.address() as AddressInfo;
+        const widget = await answer(await fetch(`http://127.0.0.1:${port}/widget.js`));
+        assert.equal(widget.status, 200);
+        assert.equal(widget.headers.get('access-control-allow-origin'), '*');
+        assert.equal(widget.headers.get('content-type'), 'text/javascript; charset=utf-8');
+        assert.equal(widget.body, '/* stand-in */');
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+  });
+
+  describe('the sample articles', function () {
+    it('are valid, in English and Hindi, and every publish is a new post', () => {
+      assert.ok(SAMPLE_ARTICLES.length >= 10);
+      assert.deepEqual(new Set(SAMPLE_ARTICLES.map((a) => a.lang)), new Set(['en', 'hi']));
+      const ids = new Set<string>();
+      for (let i = 0; i < SAMPLE_ARTICLES.length * 2; i++) {
+        const result = normalizeArticle(sampleArticle(i, `s${i}`), Date.now());
+        assert.ok(result.ok, JSON.stringify(result));
+        ids.add(result.article.id);
+      }
+      assert.equal(ids.size, SAMPLE_ARTICLES.length * 2);
+    });
+  });
+});
