@@ -120,7 +120,10 @@ export class KhabarFeed extends HTMLElement implements ClockClient {
     );
     this.#texts = textsFor(this.#locale);
     this.#root.lang = this.#locale;
-    this.#list.setAttribute('aria-label', this.getAttribute('aria-label') ?? 'Recent posts');
+    this.#list.setAttribute(
+      'aria-label',
+      this.getAttribute('aria-label') ?? this.#texts.recentPosts,
+    );
     const channel = this.getAttribute('channel')?.trim() ?? '';
     const server = parseServer(this.getAttribute('server'), defaultServer);
     if (!channel || !server) {

@@ -6,6 +6,8 @@ interface Messages {
   reconnecting: string;
   loading: string;
   empty: string;
+  /** The list's accessible name. */
+  recentPosts: string;
 }
 
 const MESSAGES: Record<'en' | 'hi', Messages> = {
@@ -14,12 +16,14 @@ const MESSAGES: Record<'en' | 'hi', Messages> = {
     reconnecting: 'reconnecting…',
     loading: 'Loading posts…',
     empty: 'No posts yet',
+    recentPosts: 'Recent posts',
   },
   hi: {
     newPosts: { other: '# नई पोस्ट' },
     reconnecting: 'फिर से जुड़ रहे हैं…',
     loading: 'पोस्ट लोड हो रही हैं…',
     empty: 'अभी कोई पोस्ट नहीं',
+    recentPosts: 'हाल की पोस्ट',
   },
 };
 
@@ -32,6 +36,7 @@ export interface Texts {
   readonly reconnecting: string;
   readonly loading: string;
   readonly empty: string;
+  readonly recentPosts: string;
 }
 
 /** UI texts for an already-resolved locale tag. */
@@ -47,5 +52,6 @@ export function textsFor(locale: string): Texts {
     reconnecting: messages.reconnecting,
     loading: messages.loading,
     empty: messages.empty,
+    recentPosts: messages.recentPosts,
   };
 }
