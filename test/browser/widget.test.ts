@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
+import { normalizeArticle } from '../../shared/article.js';
+import { createIngestQueue } from '../../shared/ingest-queue.js';
+import { createLogger } from '../../shared/logger.js';
+import { createServerNode } from '../../server/node.js';
 import { eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';
 import { launchBrowser, serveHostPage } from '../helpers/browser.js';
 
@@ -142,6 +146,128 @@ describe('the embeddable widget in Chromium', function () {
         .first()
         .evaluate((el) => getComputedStyle(el).borderTopWidth);
       assert.notEqual(widgetBorder, '5px', "the host's article rule reached inside the widget");
+    });
+  });
+
+  it('replaces an updated post in place and drops a removed one', async () => {
+    await withWidget('top', 'en', async (page) => {
+      await publish({ url: 'https://example.com/u', title: 'First version' });
+      await page
+        .locator('khabar-feed article', { hasText: 'First version' })
+        .waitFor({ timeout: 5000 });
+      await publish({ url: 'https://example.com/u', title: 'Second version' });
+      await page
+        .locator('khabar-feed article', { hasText: 'Second version' })
+        .waitFor({ timeout: 5000 });
+      assert.deepEqual(await titles(page), ['Second version']);
+      const posts = (await khabar.request('GET', '/api/posts')).body as { posts: { id: string }[] };
+      assert.equal(
+        (await khabar.request('DELETE', `/api/articles/${posts.posts[0]!.id}`)).status,
+        204,
+      );
+      await page.locator('khabar-feed article').waitFor({ state: 'detached', timeout: 5000 });
+    });
+  });
+
+  it('turns "just now" into "1 min ago" exactly when a minute has passed (controlled clock)', async () => {
+    const host = await serveHostPage(hostPage(khabar.url, 'top', 'en'));
+    const page = await browser.newPage();
+    try {
+      await page.clock.install();
+      await publish({ url: 'https://example.com/clock', title: 'On the clock' });
+      await page.goto(host.url);
+      await page
+        .locator('khabar-feed article', { hasText: 'On the clock' })
+        .waitFor({ timeout: 10_000 });
+      const label = page.locator('khabar-feed article time').first();
+      assert.equal(await label.textContent(), 'just now');
+      await page.clock.fastForward(50_000);
+      assert.equal(await label.textContent(), 'just now');
+      await page.clock.fastForward(15_000);
+      await page.waitForFunction(() => {
+        const time = document
+          .querySelector('khabar-feed')
+          ?.shadowRoot?.querySelector('article time');
+        return time?.textContent === '1 min ago';
+      });
+    } finally {
+      await page.close();
+      await host.close();
+    }
+  });
+
+  it('shows a "new posts" pill instead of moving the list while the reader hovers it', async () => {
+    await withWidget('top', 'en', async (page) => {
+      await publish({ url: 'https://example.com/p/0', title: 'Already there' });
+      await page.locator('khabar-feed article').first().waitFor({ timeout: 5000 });
+      await page.locator('khabar-feed article').first().hover();
+      await publish({ url: 'https://example.com/p/1', title: 'Arrived while reading' });
+      const pill = page.locator('khabar-feed [part~="pill"]');
+      await pill.filter({ hasText: '1 new post' }).waitFor({ state: 'visible', timeout: 5000 });
+      assert.deepEqual(await titles(page), ['Already there']);
+      await pill.click();
+      await page
+        .locator('khabar-feed article', { hasText: 'Arrived while reading' })
+        .waitFor({ timeout: 5000 });
+    });
+  });
+
+  it('resumes after a reload from sessionStorage, including posts published while it was gone', async () => {
+    await withWidget('top', 'en', async (page) => {
+      await publish({ url: 'https://example.com/r/1', title: 'Before the reload' });
+      await page
+        .locator('khabar-feed article', { hasText: 'Before the reload' })
+        .waitFor({ timeout: 5000 });
+      const stored = await page.evaluate(() => Object.keys(sessionStorage).length);
+      assert.ok(stored > 0, 'nothing was kept in sessionStorage');
+      await page.goto('about:blank');
+      await publish({ url: 'https://example.com/r/2', title: 'While away' });
+      await eventually(async () =>
+        ((await khabar.request('GET', '/api/posts')).body as { posts: unknown[] }).posts.length ===
+        2
+          ? true
+          : undefined,
+      );
+      await page.goBack();
+      await page
+        .locator('khabar-feed article', { hasText: 'While away' })
+        .waitFor({ timeout: 10_000 });
+      assert.deepEqual(await titles(page), ['While away', 'Before the reload']);
+    });
+  });
+
+  it('reconnects after its server restarts and shows the post published while it was down', async () => {
+    await withWidget('top', 'en', async (page) => {
+      await publish({ url: 'https://example.com/s/1', title: 'Before the restart' });
+      await page
+        .locator('khabar-feed article', { hasText: 'Before the restart' })
+        .waitFor({ timeout: 5000 });
+      const port = Number(new URL(khabar.url).port);
+      await khabar.node.close();
+      // The server is gone; the workers are not: an article queued now lands in Redis only.
+      const queue = createIngestQueue(khabar.redis, khabar.keys);
+      const checked = normalizeArticle(
+        { url: 'https://example.com/s/2', title: 'While the server was down' },
+        Date.now(),
+      );
+      assert.ok(checked.ok);
+      await queue.add('article', {
+        article: checked.article,
+        acceptedAt: Date.now(),
+        source: 'test',
+      });
+      await queue.close();
+      const logger = createLogger({ level: 'silent', role: 'test' });
+      const restarted = createServerNode(khabar.config, logger);
+      await restarted.listen(port, '127.0.0.1');
+      try {
+        await page
+          .locator('khabar-feed article', { hasText: 'While the server was down' })
+          .waitFor({ timeout: 15_000 });
+        assert.deepEqual(await titles(page), ['While the server was down', 'Before the restart']);
+      } finally {
+        await restarted.close();
+      }
     });
   });
 
