@@ -33,7 +33,18 @@ export interface Connection {
   release(): void;
 }
 
-const connections = new Map<string, Connection & { refs: number }>();
+type SharedConnection = Omit<Connection, 'reconnecting'> & {
+  reconnecting: boolean;
+  refs: number;
+  closing?: ReturnType<typeof setTimeout>;
+};
+const connections = new Map<string, SharedConnection>();
+
+/**
+ * A connection nobody uses is closed only after this: a widget that restarts (an attribute
+ * changed) or a page that swaps widgets keeps the one connection instead of opening another.
+ */
+const LINGER_MS = 1000;
 
 /** The server's order: newer `publishedAt` first, then the higher id (as the feed client). */
 function newerFirst(a: Post, b: Post): number {
@@ -115,6 +126,8 @@ export function connect(server: string): Connection {
   const existing = connections.get(server);
   if (existing) {
     existing.refs++;
+    clearTimeout(existing.closing);
+    existing.closing = undefined;
     return existing;
   }
   const socket: KhabarSocket = io(server, { transports: ['websocket', 'polling'] });
@@ -139,7 +152,7 @@ export function connect(server: string): Connection {
     setReconnecting(false);
   };
 
-  const connection = {
+  const connection: SharedConnection = {
     server,
     client,
     reconnecting: false,
@@ -158,13 +171,17 @@ export function connect(server: string): Connection {
     },
     release() {
       if (--connection.refs > 0) return;
-      connections.delete(server);
-      clearTimeout(downTimer);
-      listeners.clear();
-      client.close();
-      socket.off('connect', onUp);
-      socket.off('disconnect', onDown);
-      socket.disconnect();
+      clearTimeout(connection.closing);
+      connection.closing = setTimeout(() => {
+        if (connection.refs > 0) return;
+        connections.delete(server);
+        clearTimeout(downTimer);
+        listeners.clear();
+        client.close();
+        socket.off('connect', onUp);
+        socket.off('disconnect', onDown);
+        socket.disconnect();
+      }, LINGER_MS);
     },
   };
   socket.on('connect', onUp);

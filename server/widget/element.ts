@@ -192,6 +192,8 @@ export class KhabarFeed extends HTMLElement implements ClockClient {
     return (
       this.#pending.size > 0 ||
       this.#list.scrollTop > 0 ||
+      // The page is scrolled past the widget's top: inserting would shove what is being read.
+      this.getBoundingClientRect().top < 0 ||
       this.matches(':hover') ||
       this.matches(':focus-within')
     );

@@ -212,6 +212,32 @@ describe('the embeddable widget in Chromium', function () {
     });
   });
 
+  it('holds new posts behind the pill while the reader has scrolled down the page past its top', async () => {
+    const html = hostPage(khabar.url, 'top', 'en').replace(
+      '</aside>',
+      '<div style="height: 3000px"></div></aside>',
+    );
+    const host = await serveHostPage(html);
+    const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    try {
+      await publish({ url: 'https://example.com/sc/0', title: 'Read while scrolling' });
+      await page.goto(host.url);
+      await page.locator('khabar-feed article').first().waitFor({ timeout: 10_000 });
+      await page.evaluate(() => {
+        const widget = document.querySelector('khabar-feed')!;
+        window.scrollTo(0, widget.getBoundingClientRect().top + window.scrollY + 40);
+      });
+      await publish({ url: 'https://example.com/sc/1', title: 'Arrived below the fold' });
+      await page
+        .locator('khabar-feed [part~="pill"]', { hasText: '1 new post' })
+        .waitFor({ state: 'attached', timeout: 5000 });
+      assert.deepEqual(await titles(page), ['Read while scrolling']);
+    } finally {
+      await page.close();
+      await host.close();
+    }
+  });
+
   it('resumes after a reload from sessionStorage, including posts published while it was gone', async () => {
     await withWidget('top', 'en', async (page) => {
       await publish({ url: 'https://example.com/r/1', title: 'Before the reload' });
@@ -269,6 +295,27 @@ describe('the embeddable widget in Chromium', function () {
         await restarted.close();
       }
     });
+  });
+
+  it('runs three widgets on one connection on the demo page, under its strict CSP', async () => {
+    const page = await browser.newPage();
+    const sockets: string[] = [];
+    const problems: string[] = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('pageerror', (err) => problems.push(err.message));
+    try {
+      const response = await page.goto(`${khabar.url}/`);
+      assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+      await page.locator('khabar-feed[data-state="ready"]').nth(2).waitFor({ timeout: 10_000 });
+      assert.equal(await page.locator('khabar-feed[data-state="ready"]').count(), 3);
+      assert.equal(sockets.length, 1, sockets.join(', '));
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
+    }
   });
 
   it('has no serious accessibility violations (axe-core)', async () => {
