@@ -270,6 +270,13 @@ describe('the embeddable widget in Chromium', function () {
         .waitFor({ timeout: 5000 });
       const port = Number(new URL(khabar.url).port);
       await khabar.node.close();
+      // After two seconds without a connection the widget says so, discreetly.
+      await page
+        .locator('khabar-feed[data-connection="reconnecting"]')
+        .waitFor({ timeout: 10_000 });
+      await page
+        .locator('khabar-feed [part~="status"]', { hasText: 'reconnecting' })
+        .waitFor({ state: 'attached' });
       // The server is gone; the workers are not: an article queued now lands in Redis only.
       const queue = createIngestQueue(khabar.redis, khabar.keys);
       const checked = normalizeArticle(
@@ -291,6 +298,7 @@ describe('the embeddable widget in Chromium', function () {
           .locator('khabar-feed article', { hasText: 'While the server was down' })
           .waitFor({ timeout: 15_000 });
         assert.deepEqual(await titles(page), ['While the server was down', 'Before the restart']);
+        await page.locator('khabar-feed[data-connection="connected"]').waitFor({ timeout: 5000 });
       } finally {
         await restarted.close();
       }
@@ -315,6 +323,51 @@ describe('the embeddable widget in Chromium', function () {
       assert.deepEqual(problems, []);
     } finally {
       await page.close();
+    }
+  });
+
+  it('slides nothing in for readers who ask for reduced motion', async () => {
+    const host = await serveHostPage(hostPage(khabar.url, 'top', 'en'));
+    const page = await browser.newPage();
+    try {
+      await page.emulateMedia({ reducedMotion: 'reduce' });
+      await page.goto(host.url);
+      await page.locator('khabar-feed[data-state="ready"]').waitFor({ timeout: 10_000 });
+      await publish({ url: 'https://example.com/still', title: 'Arrives without moving' });
+      await page
+        .locator('khabar-feed article', { hasText: 'Arrives without moving' })
+        .waitFor({ timeout: 5000 });
+      const running = await page.evaluate(
+        () => document.querySelector('khabar-feed')?.shadowRoot?.getAnimations().length ?? -1,
+      );
+      assert.equal(running, 0);
+    } finally {
+      await page.close();
+      await host.close();
+    }
+  });
+
+  it('fits a 320 px wide screen with a long Hindi headline, without sideways scrolling', async () => {
+    const host = await serveHostPage(hostPage(khabar.url, 'bihar', 'hi'));
+    const page = await browser.newPage({ viewport: { width: 320, height: 640 } });
+    try {
+      await publish({
+        url: 'https://example.com/narrow',
+        title:
+          'इस राज्य में गिरने वाली है बीजेपी सरकार! सहयोगी पार्टी ने समर्थन लिया वापस, अब क्या करेंगे PM Modi और अमित शाह?',
+        summary:
+          'Manipur News: एनपीपी (नेशनल पीपुल्स पार्टी) ने मणिपुर में एन. बीरेन सिंह के नेतृत्व वाली सरकार से समर्थन वापस ले लिया है।',
+        channel: 'bihar',
+      });
+      await page.goto(host.url);
+      await page.locator('khabar-feed article').first().waitFor({ timeout: 10_000 });
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      assert.equal(overflow, 0);
+    } finally {
+      await page.close();
+      await host.close();
     }
   });
 
