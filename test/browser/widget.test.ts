@@ -46,17 +46,28 @@ describe('the embeddable widget in Chromium', function () {
     assert.equal(answer.status, 202, JSON.stringify(answer.body));
   }
 
+  interface WidgetPageOptions {
+    viewport?: { width: number; height: number };
+    /** Changes the host page's HTML (e.g. to make it tall). */
+    html?: (html: string) => string;
+    /** Runs before the page loads (a controlled clock, emulated media, posts to find there). */
+    setup?: (page: Page) => Promise<void>;
+  }
+
   /** Opens a host page embedding the widget, runs `check`, fails on any page error, closes both. */
   async function withWidget(
     channel: string,
     locale: string,
     check: (page: Page) => Promise<void>,
+    options: WidgetPageOptions = {},
   ): Promise<void> {
-    const host = await serveHostPage(hostPage(khabar.url, channel, locale));
-    const page = await browser.newPage();
+    const html = hostPage(khabar.url, channel, locale);
+    const host = await serveHostPage(options.html ? options.html(html) : html);
+    const page = await browser.newPage(options.viewport ? { viewport: options.viewport } : {});
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
     try {
+      await options.setup?.(page);
       await page.goto(host.url);
       await page.locator('khabar-feed[data-state="ready"]').waitFor({ timeout: 10_000 });
       await check(page);
@@ -170,30 +181,28 @@ describe('the embeddable widget in Chromium', function () {
   });
 
   it('turns "just now" into "1 min ago" exactly when a minute has passed (controlled clock)', async () => {
-    const host = await serveHostPage(hostPage(khabar.url, 'top', 'en'));
-    const page = await browser.newPage();
-    try {
+    const setup = async (page: Page) => {
       await page.clock.install();
       await publish({ url: 'https://example.com/clock', title: 'On the clock' });
-      await page.goto(host.url);
-      await page
-        .locator('khabar-feed article', { hasText: 'On the clock' })
-        .waitFor({ timeout: 10_000 });
-      const label = page.locator('khabar-feed article time').first();
-      assert.equal(await label.textContent(), 'just now');
-      await page.clock.fastForward(50_000);
-      assert.equal(await label.textContent(), 'just now');
-      await page.clock.fastForward(15_000);
-      await page.waitForFunction(() => {
-        const time = document
-          .querySelector('khabar-feed')
-          ?.shadowRoot?.querySelector('article time');
-        return time?.textContent === '1 min ago';
-      });
-    } finally {
-      await page.close();
-      await host.close();
-    }
+    };
+    await withWidget(
+      'top',
+      'en',
+      async (page) => {
+        const label = page.locator('khabar-feed article time').first();
+        assert.equal(await label.textContent(), 'just now');
+        await page.clock.fastForward(50_000);
+        assert.equal(await label.textContent(), 'just now');
+        await page.clock.fastForward(15_000);
+        await page.waitForFunction(() => {
+          const time = document
+            .querySelector('khabar-feed')
+            ?.shadowRoot?.querySelector('article time');
+          return time?.textContent === '1 min ago';
+        });
+      },
+      { setup },
+    );
   });
 
   it('shows a "new posts" pill instead of moving the list while the reader hovers it', async () => {
@@ -213,29 +222,27 @@ describe('the embeddable widget in Chromium', function () {
   });
 
   it('holds new posts behind the pill while the reader has scrolled down the page past its top', async () => {
-    const html = hostPage(khabar.url, 'top', 'en').replace(
-      '</aside>',
-      '<div style="height: 3000px"></div></aside>',
+    await withWidget(
+      'top',
+      'en',
+      async (page) => {
+        await page.locator('khabar-feed article').first().waitFor({ timeout: 5000 });
+        await page.evaluate(() => {
+          const widget = document.querySelector('khabar-feed')!;
+          window.scrollTo(0, widget.getBoundingClientRect().top + window.scrollY + 40);
+        });
+        await publish({ url: 'https://example.com/sc/1', title: 'Arrived below the fold' });
+        await page
+          .locator('khabar-feed [part~="pill"]', { hasText: '1 new post' })
+          .waitFor({ state: 'attached', timeout: 5000 });
+        assert.deepEqual(await titles(page), ['Read while scrolling']);
+      },
+      {
+        viewport: { width: 800, height: 600 },
+        html: (html) => html.replace('</aside>', '<div style="height: 3000px"></div></aside>'),
+        setup: () => publish({ url: 'https://example.com/sc/0', title: 'Read while scrolling' }),
+      },
     );
-    const host = await serveHostPage(html);
-    const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
-    try {
-      await publish({ url: 'https://example.com/sc/0', title: 'Read while scrolling' });
-      await page.goto(host.url);
-      await page.locator('khabar-feed article').first().waitFor({ timeout: 10_000 });
-      await page.evaluate(() => {
-        const widget = document.querySelector('khabar-feed')!;
-        window.scrollTo(0, widget.getBoundingClientRect().top + window.scrollY + 40);
-      });
-      await publish({ url: 'https://example.com/sc/1', title: 'Arrived below the fold' });
-      await page
-        .locator('khabar-feed [part~="pill"]', { hasText: '1 new post' })
-        .waitFor({ state: 'attached', timeout: 5000 });
-      assert.deepEqual(await titles(page), ['Read while scrolling']);
-    } finally {
-      await page.close();
-      await host.close();
-    }
   });
 
   it('resumes after a reload from sessionStorage, including posts published while it was gone', async () => {
@@ -327,31 +334,26 @@ describe('the embeddable widget in Chromium', function () {
   });
 
   it('slides nothing in for readers who ask for reduced motion', async () => {
-    const host = await serveHostPage(hostPage(khabar.url, 'top', 'en'));
-    const page = await browser.newPage();
-    try {
-      await page.emulateMedia({ reducedMotion: 'reduce' });
-      await page.goto(host.url);
-      await page.locator('khabar-feed[data-state="ready"]').waitFor({ timeout: 10_000 });
-      await publish({ url: 'https://example.com/still', title: 'Arrives without moving' });
-      await page
-        .locator('khabar-feed article', { hasText: 'Arrives without moving' })
-        .waitFor({ timeout: 5000 });
-      const running = await page.evaluate(
-        () => document.querySelector('khabar-feed')?.shadowRoot?.getAnimations().length ?? -1,
-      );
-      assert.equal(running, 0);
-    } finally {
-      await page.close();
-      await host.close();
-    }
+    await withWidget(
+      'top',
+      'en',
+      async (page) => {
+        await publish({ url: 'https://example.com/still', title: 'Arrives without moving' });
+        await page
+          .locator('khabar-feed article', { hasText: 'Arrives without moving' })
+          .waitFor({ timeout: 5000 });
+        const running = await page.evaluate(
+          () => document.querySelector('khabar-feed')?.shadowRoot?.getAnimations().length ?? -1,
+        );
+        assert.equal(running, 0);
+      },
+      { setup: (page) => page.emulateMedia({ reducedMotion: 'reduce' }) },
+    );
   });
 
   it('fits a 320 px wide screen with a long Hindi headline, without sideways scrolling', async () => {
-    const host = await serveHostPage(hostPage(khabar.url, 'bihar', 'hi'));
-    const page = await browser.newPage({ viewport: { width: 320, height: 640 } });
-    try {
-      await publish({
+    const setup = () =>
+      publish({
         url: 'https://example.com/narrow',
         title:
           'इस राज्य में गिरने वाली है बीजेपी सरकार! सहयोगी पार्टी ने समर्थन लिया वापस, अब क्या करेंगे PM Modi और अमित शाह?',
@@ -359,16 +361,18 @@ describe('the embeddable widget in Chromium', function () {
           'Manipur News: एनपीपी (नेशनल पीपुल्स पार्टी) ने मणिपुर में एन. बीरेन सिंह के नेतृत्व वाली सरकार से समर्थन वापस ले लिया है।',
         channel: 'bihar',
       });
-      await page.goto(host.url);
-      await page.locator('khabar-feed article').first().waitFor({ timeout: 10_000 });
-      const overflow = await page.evaluate(
-        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-      );
-      assert.equal(overflow, 0);
-    } finally {
-      await page.close();
-      await host.close();
-    }
+    await withWidget(
+      'bihar',
+      'hi',
+      async (page) => {
+        await page.locator('khabar-feed article').first().waitFor({ timeout: 5000 });
+        const overflow = await page.evaluate(
+          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        );
+        assert.equal(overflow, 0);
+      },
+      { viewport: { width: 320, height: 640 }, setup },
+    );
   });
 
   it('has no serious accessibility violations (axe-core)', async () => {
