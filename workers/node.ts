@@ -13,6 +13,7 @@ import { createRedis, DEFAULT_REDIS_URL } from '../shared/redis.js';
 import { createArticleIngester } from './ingest/processor.js';
 import { createIngestWorker } from './ingest/worker.js';
 import { startCanary } from './monitor/canary.js';
+import { logQueueStats } from './monitor/queue-stats.js';
 import { createHostLimiter } from './poll/host-limit.js';
 import { createPollWorker } from './poll/worker.js';
 import { createSourceStore } from '../shared/sources.js';
@@ -38,10 +39,10 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
   const data = createRedis({ url, role: 'blocking', name: 'khabar:workers:data', logger });
   const connection = createRedis({ url, role: 'blocking', name: 'khabar:workers:queue', logger });
   const channelLog = createChannelLog(data, keys, config);
-  const canaryQueue = createIngestQueue(data, keys);
-  canaryQueue.on('error', (err) => {
+  const monitorQueue = createIngestQueue(data, keys);
+  monitorQueue.on('error', (err) => {
     logger.debug(
-      { event: 'queue.error', queue: canaryQueue.name, err: { message: err.message } },
+      { event: 'queue.error', queue: monitorQueue.name, err: { message: err.message } },
       'queue connection problem',
     );
   });
@@ -83,6 +84,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
     logger,
   );
   let polling = false;
+  let stopStats: (() => void) | undefined;
 
   return {
     get worker() {
@@ -92,6 +94,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
     run() {
       worker ??= startWorker();
       touch();
+      stopStats ??= logQueueStats({ queue: monitorQueue, logger });
       if (!polling) {
         polling = true;
         pollWorker.run().catch((err: unknown) => {
@@ -102,7 +105,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
         });
       }
       stopCanary ??= startCanary({
-        queue: canaryQueue,
+        queue: monitorQueue,
         nodeId: createNodeId(),
         intervalMs: config.canaryIntervalMs,
         logger,
@@ -121,6 +124,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
     },
     async close(graceMs = 6000) {
       stopCanary?.();
+      stopStats?.();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => {
@@ -138,7 +142,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
         void worker?.close(true);
         void pollWorker.close(true);
       }
-      void canaryQueue.close().catch(() => undefined);
+      void monitorQueue.close().catch(() => undefined);
       data.disconnect();
       connection.disconnect();
     },

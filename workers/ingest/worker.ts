@@ -35,6 +35,8 @@ export function createIngestWorker({
       concurrency,
       lockDuration: lockMs,
       stalledInterval: lockMs,
+      // Per-minute completed/failed counts (a day of them), for queue.stats.
+      metrics: { maxDataPoints: 24 * 60 },
       autorun: false,
     },
   );

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { createIngestQueue } from '../../shared/ingest-queue.js';
+import { createLogger } from '../../shared/logger.js';
+import { logQueueStats, readQueueStats } from '../../workers/monitor/queue-stats.js';
+import { createWorkerNode } from '../../workers/node.js';
+import { eventually, startKhabar } from '../helpers/khabar.js';
+
+describe('queue stats', function () {
+  this.timeout(20_000);
+
+  it('reports waiting jobs and the age of the oldest, then none once workers took them', async () => {
+    const khabar = await startKhabar({ workers: false });
+    const queue = createIngestQueue(khabar.redis, khabar.keys);
+    try {
+      const articles = [1, 2, 3].map((i) => ({
+        url: `https://example.com/q/${i}`,
+        title: `Q${i}`,
+      }));
+      assert.equal((await khabar.postArticles({ articles })).status, 202);
+      await new Promise((r) => setTimeout(r, 50));
+      const backlog = await readQueueStats(queue);
+      assert.equal(backlog.queue, 'ingest');
+      assert.equal(backlog.waiting, 3);
+      assert.equal(backlog.active, 0);
+      assert.ok(backlog.oldestWaitingMs >= 50, String(backlog.oldestWaitingMs));
+
+      const lines: Record<string, unknown>[] = [];
+      const destination = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          for (const line of chunk.toString('utf8').split('\n'))
+            if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+          done();
+        },
+      });
+      const stop = logQueueStats({
+        queue,
+        logger: createLogger({ level: 'info', role: 'test', destination }),
+        intervalMs: 100,
+        oldestWaitingWarnMs: 10,
+      });
+      const line = await eventually(() => lines.find((l) => l.event === 'queue.stats'));
+      stop();
+      assert.equal(line.level, 40); // a warning: jobs have waited past the threshold
+      for (const field of [
+        'queue',
+        'waiting',
+        'active',
+        'delayed',
+        'failed',
+        'completedPerMinute',
+        'oldestWaitingMs',
+      ]) {
+        assert.ok(field in line, field);
+      }
+
+      const workers = createWorkerNode(
+        khabar.config,
+        createLogger({ level: 'silent', role: 'test' }),
+      );
+      workers.run();
+      try {
+        const drained = await eventually(async () => {
+          const stats = await readQueueStats(queue);
+          return stats.waiting === 0 && stats.active === 0 ? stats : undefined;
+        });
+        assert.equal(drained.oldestWaitingMs, 0);
+      } finally {
+        await workers.close(1000);
+      }
+    } finally {
+      await queue.close();
+      await khabar.close();
+    }
+  });
+});
