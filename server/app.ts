@@ -27,6 +27,8 @@ import {
   type PublicSocketData,
 } from './realtime/public-namespace.js';
 import { guardSlowConsumers } from './realtime/slow-consumers.js';
+import { createServerMetrics } from './metrics.js';
+import { metricsRouter } from './http/metrics.js';
 
 export interface AppDeps {
   config: Config;
@@ -74,6 +76,7 @@ export function createApp({
       maxHttpBufferSize: 16 * 1024,
     },
   );
+  const metrics = createServerMetrics(io, [queue, pollQueue]);
   const delivery = attachPublicNamespace({
     nsp: io.of('/'),
     recentLimit: config.recentLimit,
@@ -82,6 +85,10 @@ export function createApp({
     channelLog,
     defaultLocale: config.defaultLocale,
     logger,
+    onPushed: (type, sockets) => {
+      metrics.eventsPushed.inc({ type });
+      metrics.deliveries.inc(sockets);
+    },
   });
   const presence = createPresence({
     redis,
@@ -104,7 +111,23 @@ export function createApp({
     requireBearerToken(config.ingestTokens, 'INGEST_TOKENS'),
     limitRequestsPerToken(redis, `${keys.all}ratelimit`, config.ingestRateLimit),
   ];
-  httpApp.use(articlesRouter({ queue, channelLog, logger, guard }));
+  httpApp.use(
+    articlesRouter({
+      queue,
+      channelLog,
+      logger,
+      guard,
+      count: {
+        accepted: (n) => {
+          metrics.ingestAccepted.inc(n);
+        },
+        rejected: (n) => {
+          metrics.ingestRejected.inc(n);
+        },
+      },
+    }),
+  );
+  httpApp.use(metricsRouter(metrics, config.metricsToken));
   httpApp.use(
     sourcesRouter({
       store: createSourceStore(redis, keys),
@@ -133,7 +156,14 @@ export function createApp({
     start() {
       tail.start();
       presence.start();
-      stopGuard = guardSlowConsumers({ io, limitBytes: config.slowClientBufferBytes, logger });
+      stopGuard = guardSlowConsumers({
+        io,
+        limitBytes: config.slowClientBufferBytes,
+        logger,
+        onDrop: () => {
+          metrics.slowConsumerDrops.inc();
+        },
+      });
     },
     async close() {
       // Closing the engine drops every transport: clients see "transport close" and

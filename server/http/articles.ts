@@ -17,6 +17,8 @@ export interface ArticlesRouteDeps {
   logger: Logger;
   /** Runs first on every write: token check, then rate limit. */
   guard: express.RequestHandler[];
+  /** Counts articles accepted and rejected (metrics). */
+  count?: { accepted: (n: number) => void; rejected: (n: number) => void };
   now?: () => number;
 }
 
@@ -66,6 +68,7 @@ export function articlesRouter({
   channelLog,
   logger,
   guard,
+  count,
   now = Date.now,
 }: ArticlesRouteDeps): Router {
   const router = Router();
@@ -92,6 +95,7 @@ export function articlesRouter({
           'article rejected',
         );
       }
+      count?.rejected(rejected.length);
       if (articles.length === 0) throw rejectedAnswer(rejected, batch);
 
       // addBulk is one MULTI: every job of the request is queued, or none is.
@@ -110,6 +114,7 @@ export function articlesRouter({
           'job added',
         );
       }
+      count?.accepted(accepted.length);
       res.status(202).json({ accepted, rejected });
     },
   );

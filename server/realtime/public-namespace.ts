@@ -67,6 +67,8 @@ export interface PublicNamespaceDeps {
   logger: Logger;
   now?: () => number;
   maxChannelsPerSocket?: number;
+  /** Told of each event pushed and how many sockets it reached (metrics). */
+  onPushed?: (type: LogEvent['type'], sockets: number) => void;
   /** How long a channel nobody watches stays cached, so a reconnect wave finds it warm. */
   idleChannelMs?: number;
 }
@@ -124,6 +126,7 @@ export function attachPublicNamespace({
   now = Date.now,
   maxChannelsPerSocket = 50,
   idleChannelMs = 30_000,
+  onPushed,
 }: PublicNamespaceDeps): PublicDelivery {
   /** channel → locale → room, for the rooms that exist on this node. */
   const roomsByChannel = new Map<string, Map<string, string>>();
@@ -297,6 +300,11 @@ export function attachPublicNamespace({
   function emit(event: LogEvent): void {
     const rooms = roomsByChannel.get(event.channel);
     if (!rooms || rooms.size === 0) return;
+    if (onPushed) {
+      let sockets = 0;
+      for (const room of rooms.values()) sockets += nsp.adapter.rooms.get(room)?.size ?? 0;
+      onPushed(event.type, sockets);
+    }
     const head = {
       channel: event.channel,
       seq: event.seq,

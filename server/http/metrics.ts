@@ -1,0 +1,26 @@
+import { Router } from 'express';
+import { AppError } from '../../shared/errors.js';
+import type { ServerMetrics } from '../metrics.js';
+import { digestTokens, tokenMatches } from './auth.js';
+import { orUnavailable } from './unavailable.js';
+
+/** `GET /metrics`: Prometheus text; behind `METRICS_TOKEN` (Bearer) when that is set. */
+export function metricsRouter(metrics: ServerMetrics, token: string | undefined): Router {
+  const router = Router();
+  const allowed = token === undefined ? undefined : digestTokens([token]);
+  router.get('/metrics', async (req, res) => {
+    if (allowed) {
+      const given = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
+      if (!given || !tokenMatches(given, allowed)) {
+        throw new AppError(
+          401,
+          'unauthorized',
+          'Send METRICS_TOKEN as "Authorization: Bearer <token>".',
+        );
+      }
+    }
+    const text = await orUnavailable(metrics.registry.metrics());
+    res.set('Content-Type', metrics.registry.contentType).send(text);
+  });
+  return router;
+}

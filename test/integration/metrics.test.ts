@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import {
+  eventually,
+  nextEvent,
+  startKhabar,
+  subscribe,
+  type TestKhabar,
+} from '../helpers/khabar.js';
+
+/** Samples of Prometheus text, checking every line has the exposition format. */
+function parseMetrics(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    // Values as Prometheus parses them (Go's ParseFloat: NaN and Inf in any case).
+    const match = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (-?[\d.e+-]+|nan|[+-]?inf)$/i.exec(line);
+    assert.ok(match, `not Prometheus text: ${line}`);
+    samples.set(match[1]!, Number(match[2]));
+  }
+  return samples;
+}
+
+async function scrape(
+  khabar: TestKhabar,
+  token: string | null = null,
+): Promise<Map<string, number>> {
+  const answer = await khabar.request('GET', '/metrics', { token });
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  assert.match(answer.headers.get('content-type') ?? '', /^text\/plain/);
+  return parseMetrics(answer.body as string);
+}
+
+describe('GET /metrics', function () {
+  it('exposes Prometheus text that moves when traffic flows', async () => {
+    const khabar = await startKhabar();
+    try {
+      const socket = await khabar.connect();
+      assert.equal((await subscribe(socket, { channel: 'top' })).ok, true);
+      const before = await scrape(khabar);
+      assert.equal(before.get('khabar_connections{namespace="/"}'), 1);
+      assert.equal(before.get('khabar_ingest_accepted_total'), 0);
+
+      const arriving = nextEvent(socket, 'post:new');
+      await khabar.postArticles({
+        articles: [{ url: 'https://example.com/m', title: 'Metered' }, { title: 'no url' }],
+      });
+      await arriving;
+      const after = await eventually(async () => {
+        const samples = await scrape(khabar);
+        return samples.get('khabar_events_pushed_total{type="post:new"}') === 1
+          ? samples
+          : undefined;
+      });
+      assert.equal(after.get('khabar_ingest_accepted_total'), 1);
+      assert.equal(after.get('khabar_ingest_rejected_total'), 1);
+      assert.equal(after.get('khabar_deliveries_total'), 1);
+      assert.ok(after.has('khabar_queue_jobs{queue="ingest",state="waiting"}'));
+      assert.ok(after.has('khabar_process_cpu_user_seconds_total'));
+    } finally {
+      await khabar.close();
+    }
+  });
+
+  it('asks for METRICS_TOKEN when one is set', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    const khabar = await startKhabar({ env: { METRICS_TOKEN: token }, workers: false });
+    try {
+      assert.equal((await khabar.request('GET', '/metrics', { token: null })).status, 401);
+      assert.equal(
+        (await khabar.request('GET', '/metrics', { token: 'wrong-token-0123456789abcd' })).status,
+        401,
+      );
+      await scrape(khabar, token);
+    } finally {
+      await khabar.close();
+    }
+  });
+});
