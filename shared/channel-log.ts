@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { EMPTY_EPOCH } from './cursor.js';
 import type { Keys } from './keys.js';
 import { defineScript } from './lua.js';
 import type { PostEventType, StoredPost } from './protocol.js';
@@ -58,9 +59,6 @@ export interface ChannelSnapshot {
   /** Newest first. */
   posts: StoredPost[];
 }
-
-/** Cursor `<epoch>-<seq>`; the epoch of a channel that never had an event. */
-export const EMPTY_EPOCH = '0';
 
 /** How long a removed post is remembered, so feeds that still list it do not revive it. */
 const RETRACTION_MEMORY_MS = 30 * 24 * 3600 * 1000;

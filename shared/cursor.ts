@@ -17,3 +17,19 @@ export function parseCursor(text: unknown): Cursor | null {
   const seq = Number(match[2]);
   return Number.isSafeInteger(seq) ? { epoch: match[1] as string, seq } : null;
 }
+
+/** The epoch of a channel that has had no event yet: its cursor is `0-0`. */
+export const EMPTY_EPOCH = '0';
+
+/**
+ * Whether `position` lies in the history whose epoch is `epoch`. `0-0`, the position
+ * before a channel's first event, lies in every history: the first event opens the epoch.
+ */
+export function inHistory(position: Cursor, epoch: string): boolean {
+  return position.epoch === epoch || (position.epoch === EMPTY_EPOCH && position.seq === 0);
+}
+
+/** Whether an event at `next` is the one right after `last`, with nothing missed between. */
+export function isNextAfter(last: Cursor, next: Cursor): boolean {
+  return next.seq === last.seq + 1 && inHistory(last, next.epoch);
+}

@@ -1,4 +1,4 @@
-import { parseCursor, type Cursor } from './cursor.js';
+import { isNextAfter, parseCursor, type Cursor } from './cursor.js';
 import type {
   Post,
   PostEvent,
@@ -72,10 +72,6 @@ export interface FeedClient {
   /** Removes every socket listener and timer it added; leaves the socket connected. */
   close(): void;
 }
-
-// Mirrors EMPTY_EPOCH of channel-log.ts (which imports node:crypto, so not from here): a
-// channel without events answers `0-0`, and its first event opens a new epoch at seq 1.
-const EMPTY_EPOCH = '0';
 
 interface Channel {
   readonly name: string;
@@ -237,8 +233,7 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
       stats.duplicatesDropped++;
       return false;
     }
-    const { epoch, seq } = ch.cursor;
-    if (at.seq === seq + 1 && (at.epoch === epoch || (epoch === EMPTY_EPOCH && seq === 0))) {
+    if (isNextAfter(ch.cursor, at)) {
       const before = ch.posts;
       apply(ch, event, at);
       return !samePosts(before, ch.posts);

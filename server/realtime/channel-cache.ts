@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { EMPTY_EPOCH, type ChannelLog, type LogEvent } from '../../shared/channel-log.js';
+import type { ChannelLog, LogEvent } from '../../shared/channel-log.js';
+import { isNextAfter } from '../../shared/cursor.js';
 import type { StoredPost } from '../../shared/protocol.js';
 
 /**
@@ -69,11 +70,6 @@ function applyToPosts(posts: StoredPost[], event: LogEvent, limit: number): Stor
   return others.length > limit ? others.slice(0, limit) : others;
 }
 
-/** A channel without history (`0-0`) takes its epoch from its first event. */
-function adoptFirstEpoch(state: ChannelState, event: LogEvent): void {
-  if (state.epoch === EMPTY_EPOCH && state.seq === 0 && event.seq === 1) state.epoch = event.epoch;
-}
-
 export function createChannelCache({
   channelLog,
   recentLimit,
@@ -85,8 +81,8 @@ export function createChannelCache({
 
   /** Applies `event` if it is the next one; returns whether it was. */
   function advance(state: ChannelState, event: LogEvent): boolean {
-    adoptFirstEpoch(state, event);
-    if (event.epoch !== state.epoch || event.seq !== state.seq + 1) return false;
+    if (!isNextAfter(state, event)) return false;
+    state.epoch = event.epoch; // a channel's first event gives it its epoch
     state.posts = applyToPosts(state.posts, event, recentLimit);
     state.events.push(event);
     if (state.events.length > eventsKept) state.events.splice(0, state.events.length - eventsKept);

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Keys } from '../../shared/keys.js';
+import { runPeriodically } from '../../shared/periodic.js';
 
 /**
  * Viewers per channel across every server node. Each node writes its local room sizes to
@@ -35,7 +36,7 @@ export function createPresence({
   now = Date.now,
 }: PresenceDeps): Presence {
   const key = keys.presence(nodeId);
-  let timer: NodeJS.Timeout | undefined;
+  let stopReporting: (() => void) | undefined;
 
   async function report(): Promise<void> {
     const counts = [...localViewers()].filter(([, viewers]) => viewers > 0);
@@ -48,20 +49,19 @@ export function createPresence({
       .exec();
   }
 
-  const reportQuietly = (): void => {
-    report().catch((err: unknown) => {
-      logger.debug({ event: 'presence.report_failed', err }, 'presence report failed');
-    });
-  };
-
   return {
     start() {
-      reportQuietly();
-      timer ??= setInterval(reportQuietly, intervalMs);
-      timer.unref();
+      stopReporting ??= runPeriodically(
+        report,
+        intervalMs,
+        (err) => {
+          logger.debug({ event: 'presence.report_failed', err }, 'presence report failed');
+        },
+        { immediately: true },
+      );
     },
     async stop() {
-      clearInterval(timer);
+      stopReporting?.();
       await redis.multi().del(key).zrem(keys.presenceNodes, nodeId).exec();
     },
     async viewers() {

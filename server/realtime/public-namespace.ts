@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
-import { EMPTY_EPOCH, type ChannelLog, type LogEvent } from '../../shared/channel-log.js';
-import { formatCursor, parseCursor, type Cursor } from '../../shared/cursor.js';
+import type { ChannelLog, LogEvent } from '../../shared/channel-log.js';
+import { formatCursor, inHistory, parseCursor, type Cursor } from '../../shared/cursor.js';
 import { presentPost } from '../../shared/present.js';
 import type {
   PublicClientEvents,
@@ -93,14 +93,9 @@ const subscribeRequest = z.object({
 });
 const unsubscribeRequest = z.object({ channel: channelField((name) => `"${name}"`) });
 
-/**
- * Whether `since` is a position in the channel's current history. `0-0` is the position
- * before a channel's first event (what a client of an empty channel holds), in any epoch.
- */
+/** Whether `since` is a position this node's copy of the channel has reached. */
 function sameHistory(since: Cursor, current: ChannelState): boolean {
-  const epochMatches =
-    since.epoch === current.epoch || (since.epoch === EMPTY_EPOCH && since.seq === 0);
-  return epochMatches && since.seq <= current.seq;
+  return inHistory(since, current.epoch) && since.seq <= current.seq;
 }
 
 const roomOf = (channel: string, locale: string): string => `ch:${channel}:${locale}`;

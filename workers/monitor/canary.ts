@@ -6,6 +6,7 @@ import {
   type IngestQueueData,
   type IngestQueueResult,
 } from '../../shared/ingest-queue.js';
+import { runPeriodically } from '../../shared/periodic.js';
 
 /**
  * Proves that the ingest queue is really consumed. A worker can look alive and still take
@@ -39,7 +40,6 @@ export function startCanary({
   now = Date.now,
 }: CanaryDeps): () => void {
   let pending: Job<IngestQueueData, IngestQueueResult> | undefined;
-  let busy = false;
 
   async function check(): Promise<void> {
     if (pending) {
@@ -62,19 +62,7 @@ export function startCanary({
     );
   }
 
-  const timer = setInterval(() => {
-    if (busy) return; // Redis is slow or away: one check at a time
-    busy = true;
-    check()
-      .catch((err: unknown) => {
-        logger.debug({ event: 'queue.canary_failed', err }, 'canary check failed');
-      })
-      .finally(() => {
-        busy = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-  };
+  return runPeriodically(check, intervalMs, (err) => {
+    logger.debug({ event: 'queue.canary_failed', err }, 'canary check failed');
+  });
 }

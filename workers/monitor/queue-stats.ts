@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { IngestQueue } from '../../shared/ingest-queue.js';
+import { runPeriodically } from '../../shared/periodic.js';
 
 /** SPEC §6/§8 `queue.stats`: where the queue stands, for logs now and the dashboard later. */
 export interface QueueStats {
@@ -47,27 +48,15 @@ export function logQueueStats({
   intervalMs = 30_000,
   oldestWaitingWarnMs = 60_000,
 }: QueueStatsLogOptions): () => void {
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    readQueueStats(queue)
-      .then((stats) => {
-        const behind = stats.oldestWaitingMs > oldestWaitingWarnMs;
-        logger[behind ? 'warn' : 'info'](
-          { event: 'queue.stats', ...stats },
-          behind ? 'the queue is falling behind' : 'queue stats',
-        );
-      })
-      .catch((err: unknown) => {
-        logger.debug({ event: 'queue.stats_failed', err }, 'could not read queue stats');
-      })
-      .finally(() => {
-        busy = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
+  const report = async (): Promise<void> => {
+    const stats = await readQueueStats(queue);
+    const behind = stats.oldestWaitingMs > oldestWaitingWarnMs;
+    logger[behind ? 'warn' : 'info'](
+      { event: 'queue.stats', ...stats },
+      behind ? 'the queue is falling behind' : 'queue stats',
+    );
   };
+  return runPeriodically(report, intervalMs, (err) => {
+    logger.debug({ event: 'queue.stats_failed', err }, 'could not read queue stats');
+  });
 }
