@@ -89,3 +89,110 @@ export interface PublicServerEvents {
   'post:updated': (event: PostEvent) => void;
   'post:removed': (event: RemovedEvent) => void;
 }
+
+/** A problem with one field of a request (SPEC §5 `details`). */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** `ingest:accepted`: an article the API queued. `source` is `api` (or `source:<id>`). */
+export interface IngestAcceptedEvent {
+  id: string;
+  jobId: string;
+  source: string;
+}
+
+/** `ingest:rejected`: an article the API refused as invalid, with every problem found. */
+export interface IngestRejectedEvent {
+  source: string;
+  error: string;
+  details: FieldProblem[];
+}
+
+/** `ingest:failed`: a job that threw; `final` when it will not be retried by itself. */
+export interface IngestFailedEvent {
+  jobId: string;
+  error: string;
+  attemptsMade: number;
+  final: boolean;
+  /** The post the job was about, when it carried an article. */
+  postId?: string;
+}
+
+/** `source:polled`: one feed poll's outcome and when the source polls next. */
+export interface SourcePolledEvent {
+  sourceId: string;
+  url: string;
+  status: 'ok' | 'not-modified' | 'error';
+  httpStatus?: number;
+  items: number;
+  added: number;
+  updated: number;
+  error?: string;
+  nextPollAt: string;
+}
+
+/** `queue:stats` (and the `queue.stats` log line): where one BullMQ queue stands. */
+export interface QueueStats {
+  queue: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  /** Jobs completed in the last full minute. */
+  completedPerMinute: number;
+  /** Age of the oldest job still waiting; 0 when none waits. */
+  oldestWaitingMs: number;
+}
+
+/** `presence`: viewers per channel, summed over every server node. */
+export interface PresenceEvent {
+  channels: Record<string, number>;
+}
+
+/** What a newsroom client sends in its handshake: `io('/newsroom', { auth })`. */
+export interface NewsroomAuth {
+  /** One of `NEWSROOM_TOKENS`. */
+  token: string;
+  /** Locale of the posts' `ago` labels; DEFAULT_LOCALE when left out. */
+  locale?: string;
+}
+
+/** Events the server pushes to the `/newsroom` namespace: every channel's posts, and more. */
+export interface NewsroomServerEvents extends PublicServerEvents {
+  'ingest:accepted': (event: IngestAcceptedEvent) => void;
+  'ingest:rejected': (event: IngestRejectedEvent) => void;
+  'ingest:failed': (event: IngestFailedEvent) => void;
+  'source:polled': (event: SourcePolledEvent) => void;
+  /** Every 5 s, one per queue. */
+  'queue:stats': (event: QueueStats) => void;
+  /** Every 5 s. */
+  presence: (event: PresenceEvent) => void;
+}
+
+/** Newsroom clients only listen. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- nothing to send
+export type NewsroomClientEvents = {};
+
+/** The newsroom events that do not come from a channel's log. */
+export type NewsroomOnlyEvent = Exclude<keyof NewsroomServerEvents, keyof PublicServerEvents>;
+
+/** A failed ingest job as `GET /api/jobs` lists it. */
+export interface FailedJob {
+  id: string;
+  /** The post it would have made or changed; absent for a job without an article. */
+  postId?: string;
+  title?: string;
+  url?: string;
+  source: string;
+  error: string;
+  attemptsMade: number;
+  /** ISO-8601 UTC. */
+  failedAt: string;
+}
+
+/** `GET /api/jobs?state=failed` */
+export interface FailedJobsAnswer {
+  jobs: FailedJob[];
+}
