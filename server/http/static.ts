@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { Router, type Response } from 'express';
 import { AppError } from '../../shared/errors.js';
@@ -11,6 +12,12 @@ const DEMO_SOURCE_DIR = new URL('../../../server/demo/', import.meta.url);
 /** The demo page's files, copied by the build from `server/demo/` to `dist/public/`. */
 const DEMO_FILES = ['index.html', 'demo.js'] as const;
 
+/** `server/dashboard/` in the source tree: the dashboard page before the build copies it. */
+const DASHBOARD_SOURCE_DIR = new URL('../../../server/dashboard/', import.meta.url);
+
+/** The dashboard page's name in `publicDir` (its source is `server/dashboard/index.html`). */
+const DASHBOARD_PAGE = 'dashboard.html';
+
 /** The demo page runs only its own scripts; the widget talks to its server over HTTP and sockets. */
 export const DEMO_PAGE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
@@ -19,8 +26,28 @@ export const DEMO_PAGE_CSP =
 /** The part of the demo page that only makes sense outside production (the publish button). */
 const PUBLISH_BLOCK = /<!-- demo:publish -->[\s\S]*?<!-- \/demo:publish -->\s*/g;
 
+/**
+ * The newsroom dashboard's policy: its own script only, its own `<style>` element only (by
+ * hash, so no style attribute in markup applies), sockets to its own server, no images but
+ * its own, never framed (it holds a token and has destructive buttons).
+ */
+export function dashboardPageCsp(html: string): string {
+  const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map(
+    ([, css]) =>
+      `'sha256-${createHash('sha256')
+        .update(css ?? '')
+        .digest('base64')}'`,
+  );
+  return (
+    "default-src 'none'; script-src 'self'; " +
+    `style-src ${["'self'", ...styles].join(' ')}; ` +
+    "connect-src 'self' ws: wss:; img-src 'self' data:; " +
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+  );
+}
+
 export interface StaticRouteDeps {
-  /** Where the build puts `widget.js`, `index.html` and `demo.js`; a directory URL (ending in `/`). */
+  /** Where the build puts `widget.js`, `dashboard.js` and the pages; a directory URL (ending in `/`). */
   publicDir?: URL;
   /** In production the demo page has no publish button. */
   production: boolean;
@@ -32,6 +59,12 @@ export async function copyDemoPage(publicDir: URL = PUBLIC_DIR): Promise<void> {
   await Promise.all(
     DEMO_FILES.map((name) => copyFile(new URL(name, DEMO_SOURCE_DIR), new URL(name, publicDir))),
   );
+}
+
+/** Copies the dashboard page from `server/dashboard/index.html` to `publicDir/dashboard.html`. */
+export async function copyDashboardPage(publicDir: URL = PUBLIC_DIR): Promise<void> {
+  await mkdir(publicDir, { recursive: true });
+  await copyFile(new URL('index.html', DASHBOARD_SOURCE_DIR), new URL(DASHBOARD_PAGE, publicDir));
 }
 
 function isMissing(err: unknown): boolean {
@@ -68,13 +101,29 @@ async function readDemoFile(publicDir: URL, name: (typeof DEMO_FILES)[number]): 
   return file;
 }
 
+/** The dashboard page from `publicDir`, or from the source tree when the build has not copied it. */
+async function readDashboardPage(publicDir: URL): Promise<string> {
+  const file =
+    (await readIfPresent(new URL(DASHBOARD_PAGE, publicDir))) ??
+    (await readIfPresent(new URL('index.html', DASHBOARD_SOURCE_DIR)));
+  if (file === undefined) {
+    throw new AppError(
+      503,
+      'dashboard_page_missing',
+      'The dashboard page is missing from the build; run "npm run build".',
+    );
+  }
+  return file.toString('utf8');
+}
+
 function noSniff(res: Response): void {
   res.set('X-Content-Type-Options', 'nosniff');
 }
 
 /**
  * `GET /widget.js` (the embeddable widget, loadable from any site), `GET /` (the demo page, under
- * a strict CSP) and `GET /demo.js` (the demo page's script).
+ * a strict CSP), `GET /demo.js` (the demo page's script), and `GET /dashboard` and
+ * `GET /dashboard.js` (the newsroom dashboard and its bundle).
  */
 export function staticRouter({ publicDir = PUBLIC_DIR, production }: StaticRouteDeps): Router {
   const router = Router();
@@ -118,6 +167,36 @@ export function staticRouter({ publicDir = PUBLIC_DIR, production }: StaticRoute
       'Cache-Control': 'no-cache',
     });
     res.send(script);
+  });
+
+  router.get('/dashboard', async (_req, res) => {
+    const page = await readDashboardPage(publicDir);
+    noSniff(res);
+    res.set({
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': dashboardPageCsp(page),
+      'Cache-Control': 'no-cache',
+      'Referrer-Policy': 'no-referrer',
+    });
+    res.send(page);
+  });
+
+  router.get('/dashboard.js', async (_req, res) => {
+    const bundle = await readIfPresent(new URL('dashboard.js', publicDir));
+    if (bundle === undefined) {
+      throw new AppError(
+        503,
+        'dashboard_not_built',
+        'The dashboard bundle (dist/public/dashboard.js) has not been built; run "npm run build".',
+      );
+    }
+    noSniff(res);
+    res.set({
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      'Referrer-Policy': 'no-referrer',
+    });
+    res.send(bundle);
   });
 
   return router;

@@ -3,34 +3,41 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { copyDemoPage } from '../http/static.js';
+import { copyDashboardPage, copyDemoPage } from '../http/static.js';
 
 /**
- * Bundles the embeddable widget (server/widget/widget.ts, socket.io-client included) into
- * `<outDir>/widget.js`. Compiled by tsc to dist/server/widget/build.js, whence it resolves the
- * TypeScript entry; run directly, it writes dist/public/widget.js and fails over budget.
+ * Bundles the browser code, socket.io-client included: the embeddable widget
+ * (server/widget/widget.ts) into `<outDir>/widget.js` and the newsroom dashboard
+ * (server/dashboard/dashboard.ts) into `<outDir>/dashboard.js`. Compiled by tsc to
+ * dist/server/widget/build.js, whence it resolves the TypeScript entries; run directly, it
+ * writes both to dist/public/, copies the two pages beside them, and fails when the widget is
+ * over budget.
  */
 
-/** Budget for the whole bundle, gzipped. */
+/** Budget for the whole widget bundle, gzipped: it loads on every publisher's page. */
 export const LIMIT_BYTES = 25 * 1024;
 
-const ENTRY = fileURLToPath(new URL('../../../server/widget/widget.ts', import.meta.url));
+const WIDGET_ENTRY = fileURLToPath(new URL('../../../server/widget/widget.ts', import.meta.url));
+const DASHBOARD_ENTRY = fileURLToPath(
+  new URL('../../../server/dashboard/dashboard.ts', import.meta.url),
+);
 const DEFAULT_OUT_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 
-export interface WidgetBuild {
+export interface BundleBuild {
   file: string;
   bytes: number;
   gzipBytes: number;
+}
+
+export interface WidgetBuild extends BundleBuild {
   withinLimit: boolean;
 }
 
 const kb = (bytes: number): string => (bytes / 1024).toFixed(1);
 
-export async function buildWidget(outDir: string = DEFAULT_OUT_DIR): Promise<WidgetBuild> {
-  await mkdir(outDir, { recursive: true });
-  const file = join(outDir, 'widget.js');
+async function bundle(entry: string, file: string): Promise<BundleBuild> {
   await build({
-    entryPoints: [ENTRY],
+    entryPoints: [entry],
     outfile: file,
     bundle: true,
     format: 'iife',
@@ -42,20 +49,34 @@ export async function buildWidget(outDir: string = DEFAULT_OUT_DIR): Promise<Wid
     logLevel: 'warning',
   });
   const code = await readFile(file);
-  const gzipBytes = gzipSync(code, { level: 9 }).length;
-  return { file, bytes: code.length, gzipBytes, withinLimit: gzipBytes <= LIMIT_BYTES };
+  return { file, bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
+}
+
+export async function buildWidget(outDir: string = DEFAULT_OUT_DIR): Promise<WidgetBuild> {
+  await mkdir(outDir, { recursive: true });
+  const result = await bundle(WIDGET_ENTRY, join(outDir, 'widget.js'));
+  return { ...result, withinLimit: result.gzipBytes <= LIMIT_BYTES };
+}
+
+/** The dashboard has no budget (newsroom staff load it once a shift), only a printed size. */
+export async function buildDashboard(outDir: string = DEFAULT_OUT_DIR): Promise<BundleBuild> {
+  await mkdir(outDir, { recursive: true });
+  return bundle(DASHBOARD_ENTRY, join(outDir, 'dashboard.js'));
 }
 
 const invokedPath = process.argv[1];
 if (invokedPath && import.meta.url === pathToFileURL(resolve(invokedPath)).href) {
   try {
-    const result = await buildWidget();
-    // The demo page travels with the bundle, so dist/ alone (the Docker image) serves both.
-    await copyDemoPage();
+    const [widget, dashboard] = await Promise.all([buildWidget(), buildDashboard()]);
+    // The pages travel with the bundles, so dist/ alone (the Docker image) serves them all.
+    await Promise.all([copyDemoPage(), copyDashboardPage()]);
     console.log(
-      `widget.js: ${kb(result.bytes)} KB, ${kb(result.gzipBytes)} KB gzipped (limit ${LIMIT_BYTES / 1024} KB)`,
+      `widget.js: ${kb(widget.bytes)} KB, ${kb(widget.gzipBytes)} KB gzipped (limit ${LIMIT_BYTES / 1024} KB)`,
     );
-    if (!result.withinLimit) process.exitCode = 1;
+    console.log(
+      `dashboard.js: ${kb(dashboard.bytes)} KB, ${kb(dashboard.gzipBytes)} KB gzipped (no limit)`,
+    );
+    if (!widget.withinLimit) process.exitCode = 1;
   } catch (err) {
     console.error(err);
     process.exitCode = 1;
