@@ -29,6 +29,12 @@ import {
 import { guardSlowConsumers } from './realtime/slow-consumers.js';
 import { createServerMetrics } from './metrics.js';
 import { metricsRouter } from './http/metrics.js';
+import { jobsRouter } from './http/jobs.js';
+import { readJobMetrics } from '../shared/job-metrics.js';
+import { publishNewsroomEvents, type NewsroomMessage } from '../shared/newsroom-events.js';
+import { attachNewsroomNamespace, type NewsroomNamespace } from './realtime/newsroom-namespace.js';
+import { createNewsroomPulse } from './realtime/newsroom-pulse.js';
+import { createTokenSet } from './tokens.js';
 
 export interface AppDeps {
   config: Config;
@@ -40,6 +46,15 @@ export interface AppDeps {
   tailRedis: Redis;
   queue: IngestQueue;
   pollQueue: PollQueue;
+  timings?: ServerTimings;
+}
+
+/** Periods a node keeps; SPEC's values by default, shorter in tests. */
+export interface ServerTimings {
+  /** How often each node reports its viewers to Redis (presence). */
+  presenceIntervalMs?: number;
+  /** How often dashboards get `queue:stats` and `presence`. */
+  newsroomIntervalMs?: number;
 }
 
 export interface App {
@@ -60,6 +75,7 @@ export function createApp({
   tailRedis,
   queue,
   pollQueue,
+  timings = {},
 }: AppDeps): App {
   const channelLog = createChannelLog(redis, keys, config);
   const httpApp = express();
@@ -76,7 +92,14 @@ export function createApp({
       maxHttpBufferSize: 16 * 1024,
     },
   );
-  const metrics = createServerMetrics(io, [queue, pollQueue]);
+  // Assigned below: the metrics read the public namespace's rooms at scrape time.
+  let subscriptions = (): number => 0;
+  const metrics = createServerMetrics({
+    io,
+    queues: [queue, pollQueue],
+    subscriptions: () => subscriptions(),
+    jobMetrics: () => readJobMetrics(redis, keys),
+  });
   const delivery = attachPublicNamespace({
     nsp: io.of('/'),
     recentLimit: config.recentLimit,
@@ -85,18 +108,50 @@ export function createApp({
     channelLog,
     defaultLocale: config.defaultLocale,
     logger,
-    onPushed: (type, sockets) => {
-      metrics.eventsPushed.inc({ type });
+    onPushed: (event, sockets) => {
+      metrics.eventsPushed.inc({ type: event.type });
       metrics.deliveries.inc(sockets);
+      if (event.acceptedAt !== undefined)
+        metrics.publishToDeliver.observe(Math.max(0, Date.now() - event.acceptedAt) / 1000);
     },
   });
+  subscriptions = () => {
+    let total = 0;
+    for (const viewers of delivery.localViewers().values()) total += viewers;
+    return total;
+  };
   const presence = createPresence({
     redis,
     keys,
     nodeId: createNodeId(),
     localViewers: delivery.localViewers,
     logger,
+    intervalMs: timings.presenceIntervalMs,
   });
+  const newsroom = attachNewsroomNamespace({
+    // `io` is typed with the public namespace's events; this namespace has its own.
+    nsp: io.of('/newsroom') as unknown as NewsroomNamespace,
+    tokens: createTokenSet(config.newsroomTokens),
+    corsOrigins: config.corsOrigins,
+    defaultLocale: config.defaultLocale,
+    logger,
+    onConnected: (socket) => {
+      pulse.greet(socket);
+    },
+  });
+  const pulse = createNewsroomPulse({
+    newsroom,
+    queues: [queue, pollQueue],
+    viewers: presence.viewers,
+    logger,
+    intervalMs: timings.newsroomIntervalMs,
+  });
+  const announce = (messages: NewsroomMessage[]): void => {
+    publishNewsroomEvents(redis, keys, messages).catch((err: unknown) => {
+      // The article is queued either way; only the dashboards miss the news.
+      logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
+    });
+  };
   let stopGuard: (() => void) | undefined;
   const tail = createEventTail({
     redis: tailRedis,
@@ -104,12 +159,22 @@ export function createApp({
     logger,
     onEvents: (events) => {
       delivery.deliver(events);
+      newsroom.deliverPosts(events);
+    },
+    onNewsroom: (messages) => {
+      for (const { type, payload } of messages) newsroom.send(type, payload);
     },
   });
 
-  const guard = [
-    requireBearerToken(config.ingestTokens, 'INGEST_TOKENS'),
-    limitRequestsPerToken(redis, `${keys.all}ratelimit`, config.ingestRateLimit),
+  const rateLimit = limitRequestsPerToken(redis, `${keys.all}ratelimit`, config.ingestRateLimit);
+  const guard = [requireBearerToken(config.ingestTokens, 'INGEST_TOKENS'), rateLimit];
+  // What editors do from the dashboard (retract, retry, list) takes either kind of token.
+  const editorGuard = [
+    requireBearerToken(
+      [...config.ingestTokens, ...config.newsroomTokens],
+      'INGEST_TOKENS or NEWSROOM_TOKENS',
+    ),
+    rateLimit,
   ];
   httpApp.use(
     articlesRouter({
@@ -117,6 +182,8 @@ export function createApp({
       channelLog,
       logger,
       guard,
+      removeGuard: editorGuard,
+      announce,
       count: {
         accepted: (n) => {
           metrics.ingestAccepted.inc(n);
@@ -133,10 +200,12 @@ export function createApp({
       store: createSourceStore(redis, keys),
       queue: pollQueue,
       guard,
+      readGuard: editorGuard,
       allowPrivateFeeds: config.allowPrivateFeeds,
       refuseHost: refuseFeedHost,
     }),
   );
+  httpApp.use(jobsRouter({ queue, guard: editorGuard, logger }));
   httpApp.use(
     postsRouter({
       channelLog,
@@ -156,6 +225,7 @@ export function createApp({
     start() {
       tail.start();
       presence.start();
+      pulse.start();
       stopGuard = guardSlowConsumers({
         io,
         limitBytes: config.slowClientBufferBytes,
@@ -174,6 +244,7 @@ export function createApp({
         }),
       );
       stopGuard?.();
+      pulse.stop();
       io.engine.close();
       httpServer.closeAllConnections();
       await Promise.all([closed, tail.stop(), presence.stop().catch(() => undefined)]);

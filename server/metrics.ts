@@ -1,11 +1,21 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Queue } from 'bullmq';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type Metric,
+} from 'prom-client';
 import type { Server } from 'socket.io';
-import type { IngestQueue } from '../shared/ingest-queue.js';
-import type { PollQueue } from '../shared/sources.js';
+import { JOB_DURATION_BUCKETS, type JobMetricsSnapshot } from '../shared/job-metrics.js';
 
 /**
  * Prometheus metrics of one server node (SPEC §5 `/metrics`). Labels stay bounded: event
- * types, queue names and job states, never post ids or channel names.
+ * types, namespaces, queue names, job states and outcomes, never post ids or channel names.
+ * `khabar_queue_jobs`, `khabar_job_duration_seconds` and `khabar_ingest_failed_total` are
+ * cluster-wide (read from Redis at scrape time), so every node serves the same values: take
+ * `max` of them across nodes, not `sum`.
  */
 export interface ServerMetrics {
   registry: Registry;
@@ -16,12 +26,67 @@ export interface ServerMetrics {
   ingestAccepted: Counter;
   ingestRejected: Counter;
   slowConsumerDrops: Counter;
+  /** From the API's (or the poll's) acceptance to this node's push, once per event. */
+  publishToDeliver: Histogram;
 }
 
-export function createServerMetrics(
-  io: Server,
-  queues: (IngestQueue | PollQueue)[],
-): ServerMetrics {
+export interface ServerMetricsDeps {
+  io: Server;
+  queues: readonly Queue[];
+  /** Channel subscriptions on this node (a socket watching two channels counts two). */
+  subscriptions: () => number;
+  /** The workers' job metrics, from Redis. */
+  jobMetrics: () => Promise<JobMetricsSnapshot>;
+}
+
+/**
+ * A histogram whose counts live elsewhere (Redis): prom-client's Histogram can only observe,
+ * so this speaks its scrape-time interface (`name`, `get()`) and registers as a Metric.
+ */
+function externalHistogram(
+  name: string,
+  help: string,
+  read: () => Promise<JobMetricsSnapshot['durations']>,
+): Metric {
+  const metric = {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    async get() {
+      const values: {
+        value: number;
+        labels: Record<string, string | number>;
+        metricName: string;
+      }[] = [];
+      for (const { queue, outcome, buckets, count, sumSeconds } of await read()) {
+        const labels = { queue, outcome };
+        let cumulative = 0;
+        buckets.forEach((inBucket, i) => {
+          cumulative += inBucket;
+          const le = JOB_DURATION_BUCKETS[i] ?? '+Inf';
+          values.push({
+            value: cumulative,
+            labels: { ...labels, le },
+            metricName: `${name}_bucket`,
+          });
+        });
+        values.push({ value: sumSeconds, labels, metricName: `${name}_sum` });
+        values.push({ value: count, labels, metricName: `${name}_count` });
+      }
+      return { name, help, type: 'histogram', aggregator: 'sum', values };
+    },
+  };
+  // The registry asks a metric only for `name` and `get()`; the class types cannot express that.
+  return metric as unknown as Metric;
+}
+
+export function createServerMetrics({
+  io,
+  queues,
+  subscriptions,
+  jobMetrics,
+}: ServerMetricsDeps): ServerMetrics {
   // One registry per node: tests run several nodes in one process.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'khabar_' });
@@ -35,8 +100,16 @@ export function createServerMetrics(
     },
   });
   new Gauge({
+    name: 'khabar_subscriptions',
+    help: 'Channel subscriptions of public sockets on this node.',
+    registers: [registry],
+    collect() {
+      this.set(subscriptions());
+    },
+  });
+  new Gauge({
     name: 'khabar_queue_jobs',
-    help: 'Jobs in each queue, by state (read from Redis at scrape time).',
+    help: 'Jobs in each queue, by state (cluster-wide, read from Redis at scrape time).',
     labelNames: ['queue', 'state'],
     registers: [registry],
     async collect() {
@@ -53,6 +126,33 @@ export function createServerMetrics(
       }
     },
   });
+
+  // One Redis read per scrape serves both job series.
+  let reading: Promise<JobMetricsSnapshot> | undefined;
+  const readJobs = (): Promise<JobMetricsSnapshot> =>
+    (reading ??= jobMetrics().finally(() => {
+      reading = undefined;
+    }));
+  registry.registerMetric(
+    externalHistogram(
+      'khabar_job_duration_seconds',
+      'Time workers spent on each job attempt, by queue and outcome (cluster-wide).',
+      async () => (await readJobs()).durations,
+    ),
+  );
+  new Counter({
+    name: 'khabar_ingest_failed_total',
+    help: 'Failed ingest job attempts; final="true" for those that will not be retried by themselves (cluster-wide).',
+    labelNames: ['final'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { queue, final, count } of (await readJobs()).failures)
+        // The total is kept in Redis; the counter is set to it at each scrape.
+        if (queue === 'ingest') this.inc({ final: String(final) }, count);
+    },
+  });
+
   return {
     registry,
     eventsPushed: new Counter({
@@ -79,6 +179,12 @@ export function createServerMetrics(
     slowConsumerDrops: new Counter({
       name: 'khabar_slow_consumer_drops_total',
       help: 'Connections dropped for not reading.',
+      registers: [registry],
+    }),
+    publishToDeliver: new Histogram({
+      name: 'khabar_publish_to_deliver_seconds',
+      help: 'From an article being accepted to this node pushing its event to subscribers, once per event.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
   };

@@ -4,7 +4,7 @@ import { createIngestQueue } from '../shared/ingest-queue.js';
 import { createKeys } from '../shared/keys.js';
 import { createPollQueue } from '../shared/sources.js';
 import { createRedis, DEFAULT_REDIS_URL, waitUntilReady } from '../shared/redis.js';
-import { createApp, type App } from './app.js';
+import { createApp, type App, type ServerTimings } from './app.js';
 
 export interface ServerNode {
   app: App;
@@ -15,7 +15,11 @@ export interface ServerNode {
 }
 
 /** Wires a server node's connections and app from a validated config; used by main and tests. */
-export function createServerNode(config: Config, logger: Logger): ServerNode {
+export function createServerNode(
+  config: Config,
+  logger: Logger,
+  timings?: ServerTimings,
+): ServerNode {
   const url = config.redisUrl ?? DEFAULT_REDIS_URL;
   const keys = createKeys(config.keyPrefix);
   const redis = createRedis({ url, role: 'command', name: 'khabar:server:command', logger });
@@ -31,7 +35,7 @@ export function createServerNode(config: Config, logger: Logger): ServerNode {
       );
     });
   }
-  const app = createApp({ config, logger, keys, redis, tailRedis, queue, pollQueue });
+  const app = createApp({ config, logger, keys, redis, tailRedis, queue, pollQueue, timings });
 
   return {
     app,

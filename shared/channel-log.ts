@@ -25,6 +25,11 @@ export interface LogEvent {
   id: string;
   /** The post, for `post:new` and `post:updated`. */
   post?: StoredPost;
+  /**
+   * When the change was accepted (epoch ms): the API's or the poll's time for a post, the
+   * removal's for `post:removed`. Carried by the fan-out stream only (publish-to-deliver metric).
+   */
+  acceptedAt?: number;
 }
 
 export interface ChannelLogLimits {
@@ -68,17 +73,17 @@ const EVENTS_STREAM_MAX = 10_000;
 
 // Shared by upsert and remove: per channel KEYS recent, seq, epoch, log (4 each, from KEYS[4]).
 const APPEND_EVENT_LUA = `
-local function append(k, ch, etype, id, body, historyLimit, epochCandidate, eventsMax, nowMs)
+local function append(k, ch, etype, id, body, historyLimit, epochCandidate, eventsMax, nowMs, acceptedMs)
   redis.call('SET', KEYS[k + 2], epochCandidate, 'NX')
   local epoch = redis.call('GET', KEYS[k + 2])
   local seq = redis.call('INCR', KEYS[k + 1])
   local sid = seq .. '-0'
   if body then
     redis.call('XADD', KEYS[k + 3], 'MAXLEN', historyLimit, sid, 't', etype, 'i', id, 'p', body)
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', eventsMax, '*', 'c', ch, 's', seq, 'e', epoch, 't', etype, 'i', id, 'p', body)
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', eventsMax, '*', 'c', ch, 's', seq, 'e', epoch, 't', etype, 'i', id, 'a', acceptedMs, 'p', body)
   else
     redis.call('XADD', KEYS[k + 3], 'MAXLEN', historyLimit, sid, 't', etype, 'i', id)
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', eventsMax, '*', 'c', ch, 's', seq, 'e', epoch, 't', etype, 'i', id)
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', eventsMax, '*', 'c', ch, 's', seq, 'e', epoch, 't', etype, 'i', id, 'a', acceptedMs)
   end
   redis.call('ZADD', KEYS[3], nowMs, ch)
   return {ch, seq, epoch, etype}
@@ -106,11 +111,11 @@ for i = 0, n - 1 do
   local ch, etype = ARGV[13 + i * 2], ARGV[14 + i * 2]
   if etype == 'post:removed' then
     redis.call('ZREM', KEYS[k], ARGV[12])
-    table.insert(out, append(k, ch, etype, ARGV[12], false, ARGV[8], ARGV[9], ARGV[10], ARGV[11]))
+    table.insert(out, append(k, ch, etype, ARGV[12], false, ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[3]))
   else
     redis.call('ZADD', KEYS[k], ARGV[5], ARGV[12])
     redis.call('ZREMRANGEBYRANK', KEYS[k], 0, -(tonumber(ARGV[7]) + 1))
-    table.insert(out, append(k, ch, etype, ARGV[12], ARGV[4], ARGV[8], ARGV[9], ARGV[10], ARGV[11]))
+    table.insert(out, append(k, ch, etype, ARGV[12], ARGV[4], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[3]))
   end
 end
 return out
@@ -132,7 +137,7 @@ local out = {'removed'}
 for i = 7, #ARGV do
   local k = 4 + (i - 7) * 4
   redis.call('ZREM', KEYS[k], ARGV[6])
-  table.insert(out, append(k, ARGV[i], 'post:removed', ARGV[6], false, ARGV[2], ARGV[3], ARGV[4], ARGV[5]))
+  table.insert(out, append(k, ARGV[i], 'post:removed', ARGV[6], false, ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[5]))
 end
 return out
 `);

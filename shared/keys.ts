@@ -32,6 +32,8 @@ export interface Keys {
   sourceSeen(id: string): string;
   /** Stream: newsroom-only events (source polls, ingest outcomes) for the dashboard. */
   readonly newsroomEvents: string;
+  /** Hash: job duration histograms and failure counts, added to by every worker process. */
+  readonly jobMetrics: string;
   /** The `prefix` option for BullMQ queues and workers. */
   readonly queuePrefix: string;
   /** The prefix of every Khabar data key (posts, lists, logs), without the queue's. */
@@ -55,6 +57,7 @@ export function createKeys(prefix: string): Keys {
     source: (id: string) => `${data}:source:${id}`,
     sourceSeen: (id: string) => `${data}:source:${id}:seen`,
     newsroomEvents: `${data}:newsroom`,
+    jobMetrics: `${data}:metrics:jobs`,
     presence: (nodeId: string) => `${data}:presence:${nodeId}`,
     queuePrefix: `${prefix}:{queue}`,
     data: `${data}:`,

@@ -1,37 +1,67 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
-import type { LastPoll } from './sources.js';
+import type { NewsroomOnlyEvent, NewsroomServerEvents } from './protocol.js';
 
-/** Newsroom-only events kept for the dashboard's namespace to forward (SPEC §6): about a day of polls. */
-const NEWSROOM_STREAM_MAX = 5000;
+/**
+ * Newsroom-only events that happen in one process (an API node, a worker) and must reach the
+ * dashboards on every server node. They go through one Redis stream that each node tails
+ * beside the fan-out stream, in the same blocking XREAD (server/realtime/event-tail.ts).
+ * The dashboard's own periodic events (`queue:stats`, `presence`) are read by each node
+ * instead, and never written here.
+ */
+export type StreamedNewsroomEvent = Exclude<NewsroomOnlyEvent, 'queue:stats' | 'presence'>;
 
-/** SPEC §6 `source:polled`: the last poll's outcome, without its time, and the next poll. */
-export type SourcePolledEvent = Omit<LastPoll, 'at'> & {
-  sourceId: string;
-  url: string;
-  nextPollAt: string;
-};
+export type NewsroomPayload<E extends NewsroomOnlyEvent> = Parameters<NewsroomServerEvents[E]>[0];
 
-export interface NewsroomEvents {
-  'source:polled': SourcePolledEvent;
-}
+/** One streamed event, as the tail hands it on. */
+export type NewsroomMessage = {
+  [E in StreamedNewsroomEvent]: { type: E; payload: NewsroomPayload<E> };
+}[StreamedNewsroomEvent];
 
-/** Appends a newsroom event to its stream, where every server node can pick it up. */
-export async function publishNewsroomEvent<E extends keyof NewsroomEvents>(
+/** About a day of a busy newsroom's polls, failures and accepts; trimmed lazily. */
+const NEWSROOM_STREAM_MAX = 10_000;
+
+const STREAMED: ReadonlySet<string> = new Set<StreamedNewsroomEvent>([
+  'ingest:accepted',
+  'ingest:rejected',
+  'ingest:failed',
+  'source:polled',
+]);
+
+/** Appends newsroom events to their stream in one round trip. */
+export async function publishNewsroomEvents(
   redis: Redis,
   keys: Keys,
-  type: E,
-  payload: NewsroomEvents[E],
+  messages: readonly NewsroomMessage[],
 ): Promise<void> {
-  await redis.xadd(
-    keys.newsroomEvents,
-    'MAXLEN',
-    '~',
-    NEWSROOM_STREAM_MAX,
-    '*',
-    't',
-    type,
-    'd',
-    JSON.stringify(payload),
-  );
+  if (messages.length === 0) return;
+  const pipeline = redis.pipeline();
+  for (const { type, payload } of messages) {
+    pipeline.xadd(
+      keys.newsroomEvents,
+      'MAXLEN',
+      '~',
+      NEWSROOM_STREAM_MAX,
+      '*',
+      't',
+      type,
+      'd',
+      JSON.stringify(payload),
+    );
+  }
+  for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+}
+
+/** A stream entry's fields back as a message; null for anything this version does not know. */
+export function parseNewsroomEntry(fields: ReadonlyMap<string, string>): NewsroomMessage | null {
+  const type = fields.get('t');
+  const data = fields.get('d');
+  if (type === undefined || data === undefined || !STREAMED.has(type)) return null;
+  try {
+    // Written by our own processes through publishNewsroomEvents, in the same shape.
+    const payload: unknown = JSON.parse(data);
+    return { type, payload } as NewsroomMessage;
+  } catch {
+    return null;
+  }
 }

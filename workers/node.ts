@@ -13,6 +13,9 @@ import { createRedis, DEFAULT_REDIS_URL } from '../shared/redis.js';
 import { createArticleIngester } from './ingest/processor.js';
 import { createIngestWorker } from './ingest/worker.js';
 import { startCanary } from './monitor/canary.js';
+import { reportJobs } from './monitor/job-reports.js';
+import { createJobMetricsRecorder } from '../shared/job-metrics.js';
+import { publishNewsroomEvents, type NewsroomMessage } from '../shared/newsroom-events.js';
 import { logQueueStats } from './monitor/queue-stats.js';
 import { createHostLimiter } from './poll/host-limit.js';
 import { createPollWorker } from './poll/worker.js';
@@ -46,6 +49,14 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
       'queue connection problem',
     );
   });
+  const jobMetrics = createJobMetricsRecorder(data, keys, (err) => {
+    logger.debug({ event: 'metrics.flush_failed', err }, 'could not store job metrics');
+  });
+  const announce = (messages: NewsroomMessage[]): void => {
+    publishNewsroomEvents(data, keys, messages).catch((err: unknown) => {
+      logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
+    });
+  };
   let lastActivityAt = Date.now();
   const touch = (): void => {
     lastActivityAt = Date.now();
@@ -61,6 +72,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
       logger,
     });
     for (const event of ['active', 'completed', 'failed'] as const) worker.on(event, touch);
+    reportJobs(worker, { metrics: jobMetrics, announce });
     worker.run().catch((err: unknown) => {
       logger.error({ event: 'worker.error', err }, 'worker stopped running');
     });
@@ -83,6 +95,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
     },
     logger,
   );
+  reportJobs(pollWorker, { metrics: jobMetrics });
   let polling = false;
   let stopStats: (() => void) | undefined;
 
@@ -95,6 +108,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
       worker ??= startWorker();
       touch();
       stopStats ??= logQueueStats({ queue: monitorQueue, logger });
+      jobMetrics.start();
       if (!polling) {
         polling = true;
         pollWorker.run().catch((err: unknown) => {
@@ -143,6 +157,8 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
         void pollWorker.close(true);
       }
       void monitorQueue.close().catch(() => undefined);
+      // The last counts, if Redis takes them at once; with Redis away they are lost, not waited for.
+      await Promise.race([jobMetrics.stop(), new Promise((resolve) => setTimeout(resolve, 500))]);
       data.disconnect();
       connection.disconnect();
     },

@@ -9,6 +9,7 @@ import {
 import type { ChannelLog } from '../../shared/channel-log.js';
 import { AppError, type ErrorDetail } from '../../shared/errors.js';
 import type { IngestQueue } from '../../shared/ingest-queue.js';
+import type { NewsroomMessage } from '../../shared/newsroom-events.js';
 import { orUnavailable } from './unavailable.js';
 
 export interface ArticlesRouteDeps {
@@ -17,6 +18,10 @@ export interface ArticlesRouteDeps {
   logger: Logger;
   /** Runs first on every write: token check, then rate limit. */
   guard: express.RequestHandler[];
+  /** Runs first on a retraction: an ingest or a newsroom token (editors retract from the dashboard). */
+  removeGuard: express.RequestHandler[];
+  /** Tells the dashboards what was accepted and rejected; must not throw or wait. */
+  announce?: (messages: NewsroomMessage[]) => void;
   /** Counts articles accepted and rejected (metrics). */
   count?: { accepted: (n: number) => void; rejected: (n: number) => void };
   now?: () => number;
@@ -40,6 +45,14 @@ const requireJson: express.RequestHandler = (req, _res, next) => {
     );
 };
 
+/** An article's problems, their paths as they stand in a batch (`articles[2].title`). */
+function inBatch(index: number, details: ErrorDetail[]): ErrorDetail[] {
+  return details.map((d) => ({
+    path: d.path ? `articles[${index}].${d.path}` : `articles[${index}]`,
+    message: d.message,
+  }));
+}
+
 function rejectedAnswer(rejected: Rejection[], batch: boolean): AppError {
   if (!batch) {
     return new AppError(
@@ -49,12 +62,7 @@ function rejectedAnswer(rejected: Rejection[], batch: boolean): AppError {
       rejected[0]?.details,
     );
   }
-  const details = rejected.flatMap(({ index, details: list }) =>
-    list.map((d) => ({
-      path: d.path ? `articles[${index}].${d.path}` : `articles[${index}]`,
-      message: d.message,
-    })),
-  );
+  const details = rejected.flatMap(({ index, details: list }) => inBatch(index, list));
   return new AppError(
     400,
     'invalid_articles',
@@ -68,6 +76,8 @@ export function articlesRouter({
   channelLog,
   logger,
   guard,
+  removeGuard,
+  announce,
   count,
   now = Date.now,
 }: ArticlesRouteDeps): Router {
@@ -96,6 +106,16 @@ export function articlesRouter({
         );
       }
       count?.rejected(rejected.length);
+      announce?.(
+        rejected.map(({ index, error, details }) => ({
+          type: 'ingest:rejected',
+          payload: {
+            source: 'api',
+            error,
+            details: batch ? inBatch(index, details) : details,
+          },
+        })),
+      );
       if (articles.length === 0) throw rejectedAnswer(rejected, batch);
 
       // addBulk is one MULTI: every job of the request is queued, or none is.
@@ -115,11 +135,17 @@ export function articlesRouter({
         );
       }
       count?.accepted(accepted.length);
+      announce?.(
+        accepted.map(({ id, jobId }) => ({
+          type: 'ingest:accepted',
+          payload: { id, jobId, source: 'api' },
+        })),
+      );
       res.status(202).json({ accepted, rejected });
     },
   );
 
-  router.delete('/api/articles/:id', ...guard, async (req, res) => {
+  router.delete('/api/articles/:id', ...removeGuard, async (req, res) => {
     const id = typeof req.params.id === 'string' ? req.params.id : '';
     const notFound = new AppError(
       404,

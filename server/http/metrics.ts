@@ -1,17 +1,17 @@
 import { Router } from 'express';
 import { AppError } from '../../shared/errors.js';
 import type { ServerMetrics } from '../metrics.js';
-import { digestTokens, tokenMatches } from './auth.js';
+import { bearerToken, createTokenSet } from '../tokens.js';
 import { orUnavailable } from './unavailable.js';
 
 /** `GET /metrics`: Prometheus text; behind `METRICS_TOKEN` (Bearer) when that is set. */
 export function metricsRouter(metrics: ServerMetrics, token: string | undefined): Router {
   const router = Router();
-  const allowed = token === undefined ? undefined : digestTokens([token]);
+  const allowed = token === undefined ? undefined : createTokenSet([token]);
   router.get('/metrics', async (req, res) => {
     if (allowed) {
-      const given = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
-      if (!given || !tokenMatches(given, allowed)) {
+      const given = bearerToken(req.get('authorization'));
+      if (given === undefined || !allowed.matches(given)) {
         throw new AppError(
           401,
           'unauthorized',

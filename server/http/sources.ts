@@ -19,7 +19,10 @@ import { orUnavailable } from './unavailable.js';
 export interface SourcesRouteDeps {
   store: SourceStore;
   queue: PollQueue;
+  /** Runs first on every change: ingest token, then rate limit. */
   guard: express.RequestHandler[];
+  /** Runs first on reads: an ingest or a newsroom token (the dashboard lists sources). */
+  readGuard: express.RequestHandler[];
   allowPrivateFeeds: boolean;
   /** Resolves with a reason when the URL's host is not allowed (private network), else null. */
   refuseHost: (url: URL) => Promise<string | null>;
@@ -74,6 +77,7 @@ export function sourcesRouter({
   store,
   queue,
   guard,
+  readGuard,
   allowPrivateFeeds,
   refuseHost,
   now = Date.now,
@@ -86,9 +90,7 @@ export function sourcesRouter({
     return id;
   };
 
-  router.use('/api/sources', ...guard);
-
-  router.post('/api/sources', express.json({ limit: '16kb' }), async (req, res) => {
+  router.post('/api/sources', ...guard, express.json({ limit: '16kb' }), async (req, res) => {
     if (!req.is('application/json')) {
       throw new AppError(
         415,
@@ -126,26 +128,26 @@ export function sourcesRouter({
       .json(sourceView({ config, state: { consecutiveErrors: 0, nextPollAt: config.createdAt } }));
   });
 
-  router.get('/api/sources', async (_req, res) => {
+  router.get('/api/sources', ...readGuard, async (_req, res) => {
     const sources = await orUnavailable(store.list());
     res.json({ sources: sources.map(sourceView) });
   });
 
-  router.get('/api/sources/:id', async (req, res) => {
+  router.get('/api/sources/:id', ...readGuard, async (req, res) => {
     const id = idParam(req.params.id);
     const source = await orUnavailable(store.get(id));
     if (!source) throw notFound(id);
     res.json(sourceView(source));
   });
 
-  router.delete('/api/sources/:id', async (req, res) => {
+  router.delete('/api/sources/:id', ...guard, async (req, res) => {
     const id = idParam(req.params.id);
     await orUnavailable(unscheduleSource(queue, id));
     if (!(await orUnavailable(store.remove(id)))) throw notFound(id);
     res.status(204).end();
   });
 
-  router.post('/api/sources/:id/poll', async (req, res) => {
+  router.post('/api/sources/:id/poll', ...guard, async (req, res) => {
     const id = idParam(req.params.id);
     if (!(await orUnavailable(store.get(id)))) throw notFound(id);
     res.status(202).json({ jobId: await orUnavailable(pollNow(queue, id)) });

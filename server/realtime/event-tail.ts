@@ -2,12 +2,14 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { entryFields, type LogEvent } from '../../shared/channel-log.js';
 import type { Keys } from '../../shared/keys.js';
+import { parseNewsroomEntry, type NewsroomMessage } from '../../shared/newsroom-events.js';
 import type { PostEventType, StoredPost } from '../../shared/protocol.js';
 
 /**
- * Tails the global fan-out stream with one blocking XREAD on its own connection: one Redis
- * command per batch of events per node, whatever the number of subscribers or channels.
- * A node starts at the stream's end; its clients resume from their own cursors.
+ * Tails the global fan-out stream, and the newsroom stream beside it, with one blocking XREAD
+ * on its own connection: one Redis command per batch of events per node, whatever the number
+ * of subscribers, channels or dashboards. A node starts at the streams' ends; its clients
+ * resume from their own cursors (dashboards reload their snapshot).
  */
 export interface EventTail {
   start: () => void;
@@ -20,6 +22,8 @@ export interface EventTailDeps {
   keys: Keys;
   logger: Logger;
   onEvents: (events: LogEvent[]) => void;
+  /** Newsroom-only events (ingest outcomes, feed polls), for the dashboards. */
+  onNewsroom?: (messages: NewsroomMessage[]) => void;
   /** How long one XREAD waits (it also bounds how fast `stop` returns on a silent stream). */
   blockMs?: number;
 }
@@ -35,16 +39,21 @@ function parseEvent(flat: string[]): LogEvent | null {
   const id = f.get('i');
   if (!channel || !epoch || !type || !id || !Number.isSafeInteger(seq)) return null;
   const body = f.get('p');
-  return body
-    ? { type, channel, seq, epoch, id, post: JSON.parse(body) as StoredPost }
-    : { type, channel, seq, epoch, id };
+  const event: LogEvent = { type, channel, seq, epoch, id };
+  if (body) event.post = JSON.parse(body) as StoredPost;
+  const acceptedAt = Number(f.get('a'));
+  if (Number.isSafeInteger(acceptedAt) && acceptedAt > 0) event.acceptedAt = acceptedAt;
+  return event;
 }
+
+type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | null;
 
 export function createEventTail({
   redis,
   keys,
   logger,
   onEvents,
+  onNewsroom,
   blockMs = 5000,
 }: EventTailDeps): EventTail {
   let stopped = false;
@@ -52,42 +61,70 @@ export function createEventTail({
   const isStopped = (): boolean => stopped;
   let running: Promise<void> | undefined;
 
-  async function latestId(): Promise<string> {
-    const last = await redis.xrevrange(keys.events, '+', '-', 'COUNT', 1);
+  async function latestId(stream: string): Promise<string> {
+    const last = await redis.xrevrange(stream, '+', '-', 'COUNT', 1);
     return last[0]?.[0] ?? '0-0';
   }
 
+  /** Hands a batch on; a bug in delivery must not stop the tail (clients will see a seq gap). */
+  function handOn(what: string, deliver: () => void): void {
+    try {
+      deliver();
+    } catch (err) {
+      logger.error(
+        { event: 'fanout.delivery_failed', stream: what, err },
+        'delivering a batch failed',
+      );
+    }
+  }
+
   async function loop(): Promise<void> {
-    let lastId: string | undefined;
+    let lastEventId: string | undefined;
+    let lastNewsroomId: string | undefined;
     let failures = 0;
     while (!isStopped()) {
       try {
-        lastId ??= await latestId();
-        const reply = await redis.xread(
+        lastEventId ??= await latestId(keys.events);
+        lastNewsroomId ??= await latestId(keys.newsroomEvents);
+        const reply: StreamReply = await redis.xread(
           'COUNT',
           BATCH,
           'BLOCK',
           blockMs,
           'STREAMS',
           keys.events,
-          lastId,
+          keys.newsroomEvents,
+          lastEventId,
+          lastNewsroomId,
         );
         if (failures > 0)
           logger.info({ event: 'fanout.resumed', stream: keys.events }, 'fan-out resumed');
         failures = 0;
-        const entries = reply?.[0]?.[1] ?? [];
-        if (entries.length === 0) continue;
-        lastId = entries[entries.length - 1]?.[0] ?? lastId;
-        const events: LogEvent[] = [];
-        for (const [, flat] of entries) {
-          const event = parseEvent(flat);
-          if (event) events.push(event);
-        }
-        try {
-          onEvents(events);
-        } catch (err) {
-          // A bug in delivery must not stop the tail: the affected clients will see a seq gap.
-          logger.error({ event: 'fanout.delivery_failed', err }, 'delivering a batch failed');
+        for (const [stream, entries] of reply ?? []) {
+          const last = entries[entries.length - 1]?.[0];
+          if (last === undefined) continue;
+          if (stream === keys.events) {
+            lastEventId = last;
+            const events: LogEvent[] = [];
+            for (const [, flat] of entries) {
+              const event = parseEvent(flat);
+              if (event) events.push(event);
+            }
+            handOn(stream, () => {
+              onEvents(events);
+            });
+          } else {
+            lastNewsroomId = last;
+            const messages: NewsroomMessage[] = [];
+            for (const [, flat] of entries) {
+              const message = parseNewsroomEntry(entryFields(flat));
+              if (message) messages.push(message);
+            }
+            if (onNewsroom && messages.length > 0)
+              handOn(stream, () => {
+                onNewsroom(messages);
+              });
+          }
         }
       } catch (err) {
         if (isStopped()) break;

@@ -68,7 +68,7 @@ export interface PublicNamespaceDeps {
   now?: () => number;
   maxChannelsPerSocket?: number;
   /** Told of each event pushed and how many sockets it reached (metrics). */
-  onPushed?: (type: LogEvent['type'], sockets: number) => void;
+  onPushed?: (event: LogEvent, sockets: number) => void;
   /** How long a channel nobody watches stays cached, so a reconnect wave finds it warm. */
   idleChannelMs?: number;
 }
@@ -298,7 +298,7 @@ export function attachPublicNamespace({
     if (onPushed) {
       let sockets = 0;
       for (const room of rooms.values()) sockets += nsp.adapter.rooms.get(room)?.size ?? 0;
-      onPushed(event.type, sockets);
+      onPushed(event, sockets);
     }
     const head = {
       channel: event.channel,

@@ -11,6 +11,7 @@ import type {
   SubscribeAnswer,
   SubscribeRequest,
 } from '../../shared/protocol.js';
+import type { ServerTimings } from '../../server/app.js';
 import { createServerNode, type ServerNode } from '../../server/node.js';
 import { createWorkerNode, type WorkerNode } from '../../workers/node.js';
 import type { RedisProcess } from '../../server/redis-process.js';
@@ -56,6 +57,8 @@ export interface StartOptions {
   redisUrl?: string;
   /** Run an in-process BullMQ worker (default true). */
   workers?: boolean;
+  /** Shorter periods than production's, for tests that wait on presence or dashboards. */
+  timings?: ServerTimings;
 }
 
 let instances = 0;
@@ -105,7 +108,7 @@ export async function startKhabar(options: StartOptions = {}): Promise<TestKhaba
     role: 'test',
     destination: captureLogs(logs),
   });
-  const node = createServerNode(config, logger);
+  const node = createServerNode(config, logger, options.timings);
   const port = await node.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const workers = options.workers === false ? undefined : createWorkerNode(config, logger);

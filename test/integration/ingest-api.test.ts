@@ -41,9 +41,12 @@ describe('ingest API', function () {
     ]);
     const jobs = all.filter((job) => job.name !== CANARY_JOB).length;
     await queue.close();
-    // Presence reports are the node's own heartbeat, written whatever the requests do.
+    // Presence reports are the node's own heartbeat, written whatever the requests do; the
+    // newsroom stream is where a rejection is reported to the dashboards (ingest:rejected).
     const data = await keysUnder(khabar.redis, khabar.keys.data);
-    return { data: data.filter((key) => !key.startsWith(khabar.keys.presenceNodes)), jobs };
+    const notData = (key: string): boolean =>
+      key.startsWith(khabar.keys.presenceNodes) || key === khabar.keys.newsroomEvents;
+    return { data: data.filter((key) => !notData(key)), jobs };
   }
 
   /** Sends a bad request and checks it is refused with `status`/`code` and leaves Redis as it was. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createIngestQueue } from '../../shared/ingest-queue.js';
 import { createLogger } from '../../shared/logger.js';
-import { logQueueStats, readQueueStats } from '../../workers/monitor/queue-stats.js';
+import { readQueueStats } from '../../shared/queue-stats.js';
+import { logQueueStats } from '../../workers/monitor/queue-stats.js';
 import { createWorkerNode } from '../../workers/node.js';
 import { eventually, startKhabar } from '../helpers/khabar.js';
 

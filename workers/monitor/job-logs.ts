@@ -8,8 +8,18 @@ import {
 
 type IngestWorker = Worker<IngestQueueData, IngestQueueResult>;
 
-function postIdOf(job: Job<IngestQueueData> | undefined): string | undefined {
+export function postIdOf(job: Job<IngestQueueData> | undefined): string | undefined {
   return job && !isCanary(job.data) ? job.data.article.id : undefined;
+}
+
+/** Whether a failed attempt was the last: the job stays failed until someone retries it. */
+export function isFinalFailure(job: Job | undefined, err: Error): boolean {
+  return err.name === 'UnrecoverableError' || (job?.attemptsMade ?? 0) >= (job?.opts.attempts ?? 1);
+}
+
+/** How long an attempt took, from being taken to finishing. */
+export function attemptDurationMs(job: Job): number {
+  return (job.finishedOn ?? Date.now()) - (job.processedOn ?? job.timestamp);
 }
 
 /**
@@ -28,7 +38,7 @@ export function logJobLifecycle(worker: IngestWorker, logger: Logger): void {
     );
   });
   worker.on('completed', (job, result) => {
-    const durationMs = (job.finishedOn ?? Date.now()) - (job.processedOn ?? job.timestamp);
+    const durationMs = attemptDurationMs(job);
     logger[levelOf(job)](
       {
         event: 'job.completed',
@@ -43,9 +53,8 @@ export function logJobLifecycle(worker: IngestWorker, logger: Logger): void {
     );
   });
   worker.on('failed', (job, err) => {
-    const attempts = job?.opts.attempts ?? 1;
     const attemptsMade = job?.attemptsMade ?? 0;
-    const final = err.name === 'UnrecoverableError' || attemptsMade >= attempts;
+    const final = isFinalFailure(job, err);
     logger[final ? 'error' : 'warn'](
       {
         event: 'job.failed',

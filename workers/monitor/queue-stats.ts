@@ -1,37 +1,7 @@
 import type { Logger } from 'pino';
 import type { IngestQueue } from '../../shared/ingest-queue.js';
 import { runPeriodically } from '../../shared/periodic.js';
-
-/** SPEC §6/§8 `queue.stats`: where the queue stands, for logs now and the dashboard later. */
-export interface QueueStats {
-  queue: string;
-  waiting: number;
-  active: number;
-  delayed: number;
-  failed: number;
-  /** Jobs completed in the last full minute (BullMQ's per-minute metrics). */
-  completedPerMinute: number;
-  /** Age of the oldest job still waiting; 0 when none waits. */
-  oldestWaitingMs: number;
-}
-
-export async function readQueueStats(queue: IngestQueue, now = Date.now()): Promise<QueueStats> {
-  const [counts, metrics, oldest] = await Promise.all([
-    queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
-    queue.getMetrics('completed', 0, 0),
-    queue.getJobs(['waiting', 'prioritized'], 0, 0, true),
-  ]);
-  const first = oldest[0];
-  return {
-    queue: queue.name,
-    waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
-    active: counts.active ?? 0,
-    delayed: counts.delayed ?? 0,
-    failed: counts.failed ?? 0,
-    completedPerMinute: metrics.data[0] ?? 0,
-    oldestWaitingMs: first ? Math.max(0, now - first.timestamp) : 0,
-  };
-}
+import { readQueueStats } from '../../shared/queue-stats.js';
 
 export interface QueueStatsLogOptions {
   queue: IngestQueue;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { normalizeArticle } from '../../shared/article.js';
 import type { Keys } from '../../shared/keys.js';
-import { publishNewsroomEvent } from '../../shared/newsroom-events.js';
+import { publishNewsroomEvents } from '../../shared/newsroom-events.js';
 import type { LastPoll, PollJobData, SourceState, SourceStore } from '../../shared/sources.js';
 import type { ArticleIngester } from '../ingest/processor.js';
 import { policyFromConfig } from '../../shared/address-guard.js';
@@ -155,7 +155,10 @@ export function createPollProcessor({
       lastPoll.status === 'error' ? 'source poll failed' : 'source polled',
     );
     const { at: _at, ...event } = report; // the event carries nextPollAt, not the poll time
-    await publishNewsroomEvent(redis, keys, 'source:polled', event).catch(() => undefined);
+    // The dashboards' news, not the poll's outcome: a Redis hiccup here must not fail the poll.
+    await publishNewsroomEvents(redis, keys, [{ type: 'source:polled', payload: event }]).catch(
+      () => undefined,
+    );
     return lastPoll;
   };
 }

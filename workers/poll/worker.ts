@@ -18,6 +18,8 @@ export function createPollWorker(
     connection,
     prefix: keys.queuePrefix,
     concurrency: POLL_CONCURRENCY,
+    // Per-minute completed counts, for the dashboards' queue:stats.
+    metrics: { maxDataPoints: 24 * 60 },
     autorun: false,
   });
   worker.on('failed', (job, err) => {

@@ -1,0 +1,141 @@
+import type express from 'express';
+import { Router } from 'express';
+import type { Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { AppError } from '../../shared/errors.js';
+import {
+  isCanary,
+  type IngestQueue,
+  type IngestQueueData,
+  type IngestQueueResult,
+} from '../../shared/ingest-queue.js';
+import type { FailedJob, FailedJobsAnswer } from '../../shared/protocol.js';
+import { parseOr400 } from '../validation.js';
+import { orUnavailable } from './unavailable.js';
+
+/**
+ * Failed ingest jobs for the dashboard: list them, retry one, or drop one (SPEC §5 via issue 6).
+ * Only failed jobs are touched: a waiting or active job is an article on its way, and dropping
+ * it would lose it.
+ */
+export interface JobsRouteDeps {
+  queue: IngestQueue;
+  /** Runs first: ingest or newsroom token, then the rate limit. */
+  guard: express.RequestHandler[];
+  logger: Logger;
+}
+
+type IngestJob = Job<IngestQueueData, IngestQueueResult>;
+
+/** BullMQ's own ids are counters; anything else is not one of ours. */
+const JOB_ID = /^[A-Za-z0-9:_-]{1,64}$/;
+
+const jobsQuery = z.object({
+  state: z
+    .literal('failed', { error: 'state must be "failed": only failed jobs are listed' })
+    .default('failed'),
+  limit: z.coerce
+    .number({ error: 'limit must be a number from 1 to 100, such as limit=50' })
+    .int('limit must be a whole number from 1 to 100, such as limit=50')
+    .min(1, 'limit must be at least 1, such as limit=50')
+    .max(100, 'limit must be at most 100, such as limit=50')
+    .default(50),
+});
+
+function describeFailed(job: IngestJob): FailedJob {
+  const view: FailedJob = {
+    id: job.id ?? '',
+    source: isCanary(job.data) ? 'canary' : job.data.source,
+    error: job.failedReason || 'unknown error',
+    attemptsMade: job.attemptsMade,
+    failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString(),
+  };
+  if (!isCanary(job.data)) {
+    view.postId = job.data.article.id;
+    view.title = job.data.article.title;
+    view.url = job.data.article.url;
+  }
+  return view;
+}
+
+export function jobsRouter({ queue, guard, logger }: JobsRouteDeps): Router {
+  const router = Router();
+
+  /** The failed job `id`, or a 404 / 409 a person can act on. */
+  async function failedJob(id: string): Promise<IngestJob> {
+    const job = JOB_ID.test(id) ? await orUnavailable(queue.getJob(id)) : undefined;
+    if (!job) {
+      throw new AppError(
+        404,
+        'not_found',
+        `There is no job "${id.slice(0, 64)}"; it may have been removed.`,
+      );
+    }
+    const state = await orUnavailable(job.getState());
+    if (state !== 'failed') {
+      throw new AppError(
+        409,
+        'not_failed',
+        `Job ${id} is ${state}, not failed: only failed jobs can be retried or dropped.`,
+      );
+    }
+    return job;
+  }
+
+  /** Runs `work` on a failed job; when it fails because the job moved on meanwhile, a 409. */
+  async function whileFailed(job: IngestJob, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await orUnavailable(work());
+    } catch (err) {
+      // Another editor retried or dropped it a moment ago, or a worker took it.
+      if ((await orUnavailable(job.getState())) !== 'failed') {
+        throw new AppError(
+          409,
+          'not_failed',
+          `Job ${job.id ?? ''} is no longer failed; reload the list.`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  router.get('/api/jobs', ...guard, async (req, res) => {
+    const { limit } = parseOr400(jobsQuery, req.query, 'invalid_query');
+    const jobs = await orUnavailable(queue.getJobs(['failed'], 0, limit - 1, false));
+    const answer: FailedJobsAnswer = { jobs: jobs.filter(Boolean).map(describeFailed) };
+    res.json(answer);
+  });
+
+  router.post('/api/jobs/:id/retry', ...guard, async (req, res) => {
+    const job = await failedJob(req.params.id as string);
+    await whileFailed(job, () => job.retry('failed'));
+    logger.info(
+      {
+        event: 'job.retried',
+        queue: queue.name,
+        jobId: job.id,
+        postId: describeFailed(job).postId,
+      },
+      'failed job retried',
+    );
+    res.status(202).json({ id: job.id, state: 'waiting' });
+  });
+
+  router.delete('/api/jobs/:id', ...guard, async (req, res) => {
+    const job = await failedJob(req.params.id as string);
+    await whileFailed(job, () => job.remove());
+    logger.info(
+      {
+        event: 'job.removed',
+        queue: queue.name,
+        jobId: job.id,
+        postId: describeFailed(job).postId,
+      },
+      'failed job dropped',
+    );
+    res.status(204).end();
+  });
+
+  return router;
+}
