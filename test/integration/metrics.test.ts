@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createIngestQueue } from '../../shared/ingest-queue.js';
 import {
   eventually,
   nextEvent,
@@ -56,6 +57,58 @@ describe('GET /metrics', function () {
       assert.equal(after.get('khabar_deliveries_total'), 1);
       assert.ok(after.has('khabar_queue_jobs{queue="ingest",state="waiting"}'));
       assert.ok(after.has('khabar_process_cpu_user_seconds_total'));
+    } finally {
+      await khabar.close();
+    }
+  });
+
+  it('serves the workers’ job durations and failures, and publish-to-deliver latency', async () => {
+    const khabar = await startKhabar();
+    try {
+      const socket = await khabar.connect();
+      assert.equal((await subscribe(socket, { channel: 'top' })).ok, true);
+      assert.equal((await subscribe(socket, { channel: 'bihar' })).ok, true);
+      const arriving = nextEvent(socket, 'post:new');
+      await khabar.postArticles({ url: 'https://example.com/timed', title: 'Timed' });
+      await arriving;
+      const queue = createIngestQueue(khabar.redis, khabar.keys);
+      const broken = await queue.add('article', {
+        article: { id: 'pbroken', url: 'https://example.com/b', title: '', channels: [] },
+        acceptedAt: Date.now(),
+        source: 'api',
+      } as never);
+      await eventually(async () => ((await broken.getState()) === 'failed' ? true : undefined));
+      await queue.close();
+      // A worker adds its counts to Redis every few seconds, and once more as it stops.
+      await khabar.workers?.close(1000);
+
+      const samples = await scrape(khabar);
+      const completed = 'khabar_job_duration_seconds_count{queue="ingest",outcome="completed"}';
+      assert.equal(samples.get(completed), 1);
+      assert.equal(
+        samples.get('khabar_job_duration_seconds_count{queue="ingest",outcome="failed"}'),
+        1,
+      );
+      assert.equal(
+        samples.get(
+          'khabar_job_duration_seconds_bucket{queue="ingest",outcome="completed",le="+Inf"}',
+        ),
+        1,
+      );
+      assert.equal(samples.get('khabar_ingest_failed_total{final="true"}'), 1);
+      assert.equal(samples.get('khabar_publish_to_deliver_seconds_count'), 1);
+      assert.equal(samples.get('khabar_subscriptions'), 2);
+      // Buckets are cumulative: each is at least the one before.
+      const buckets = [...samples]
+        .filter(
+          ([name]) =>
+            name.startsWith('khabar_job_duration_seconds_bucket') && name.includes('"completed"'),
+        )
+        .map(([, value]) => value);
+      assert.deepEqual(
+        buckets,
+        [...buckets].sort((a, b) => a - b),
+      );
     } finally {
       await khabar.close();
     }
