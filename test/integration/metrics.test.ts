@@ -76,7 +76,7 @@ describe('GET /metrics', function () {
         article: { id: 'pbroken', url: 'https://example.com/b', title: '', channels: [] },
         acceptedAt: Date.now(),
         source: 'api',
-      } as never);
+      });
       await eventually(async () => ((await broken.getState()) === 'failed' ? true : undefined));
       await queue.close();
       // A worker adds its counts to Redis every few seconds, and once more as it stops.

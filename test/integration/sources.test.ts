@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startFeedServer } from '../helpers/feed-server.js';
 import type { PostEvent } from '../../shared/protocol.js';
