@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../shared/config.js';
 import { createIngestQueue } from '../shared/ingest-queue.js';
 import { createKeys } from '../shared/keys.js';
+import { logQueueErrorsQuietly } from '../shared/queue-errors.js';
 import { createPollQueue } from '../shared/sources.js';
 import { createRedis, DEFAULT_REDIS_URL, waitUntilReady } from '../shared/redis.js';
 import { createApp, type App, type ServerTimings } from './app.js';
@@ -26,15 +27,7 @@ export function createServerNode(
   const tailRedis = createRedis({ url, role: 'blocking', name: 'khabar:server:tail', logger });
   const queue = createIngestQueue(redis, keys);
   const pollQueue = createPollQueue(redis, keys);
-  // Connection trouble is logged by the connection itself; requests answer 503 meanwhile.
-  for (const q of [queue, pollQueue]) {
-    q.on('error', (err) => {
-      logger.debug(
-        { event: 'queue.error', queue: q.name, err: { message: err.message } },
-        'queue connection problem',
-      );
-    });
-  }
+  logQueueErrorsQuietly([queue, pollQueue], logger);
   const app = createApp({ config, logger, keys, redis, tailRedis, queue, pollQueue, timings });
 
   return {

@@ -8,6 +8,7 @@ import {
   type IngestQueueResult,
 } from '../shared/ingest-queue.js';
 import { createKeys } from '../shared/keys.js';
+import { logQueueErrorsQuietly } from '../shared/queue-errors.js';
 import { createNodeId } from '../shared/node-id.js';
 import { createRedis, DEFAULT_REDIS_URL } from '../shared/redis.js';
 import { createArticleIngester } from './ingest/processor.js';
@@ -19,7 +20,7 @@ import { publishNewsroomEvents, type NewsroomMessage } from '../shared/newsroom-
 import { logQueueStats } from './monitor/queue-stats.js';
 import { createHostLimiter } from './poll/host-limit.js';
 import { createPollWorker } from './poll/worker.js';
-import { createSourceStore } from '../shared/sources.js';
+import { createPollQueue, createSourceStore } from '../shared/sources.js';
 
 type IngestWorker = Worker<IngestQueueData, IngestQueueResult>;
 
@@ -43,12 +44,8 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
   const connection = createRedis({ url, role: 'blocking', name: 'khabar:workers:queue', logger });
   const channelLog = createChannelLog(data, keys, config);
   const monitorQueue = createIngestQueue(data, keys);
-  monitorQueue.on('error', (err) => {
-    logger.debug(
-      { event: 'queue.error', queue: monitorQueue.name, err: { message: err.message } },
-      'queue connection problem',
-    );
-  });
+  const pollMonitorQueue = createPollQueue(data, keys);
+  logQueueErrorsQuietly([monitorQueue, pollMonitorQueue], logger);
   const jobMetrics = createJobMetricsRecorder(data, keys, (err) => {
     logger.debug({ event: 'metrics.flush_failed', err }, 'could not store job metrics');
   });
@@ -107,7 +104,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
     run() {
       worker ??= startWorker();
       touch();
-      stopStats ??= logQueueStats({ queue: monitorQueue, logger });
+      stopStats ??= logQueueStats({ queues: [monitorQueue, pollMonitorQueue], logger });
       jobMetrics.start();
       if (!polling) {
         polling = true;
@@ -156,7 +153,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
         void worker?.close(true);
         void pollWorker.close(true);
       }
-      void monitorQueue.close().catch(() => undefined);
+      for (const q of [monitorQueue, pollMonitorQueue]) void q.close().catch(() => undefined);
       // The last counts, if Redis takes them at once; with Redis away they are lost, not waited for.
       await Promise.race([jobMetrics.stop(), new Promise((resolve) => setTimeout(resolve, 500))]);
       data.disconnect();

@@ -35,7 +35,7 @@ describe('queue stats', function () {
         },
       });
       const stop = logQueueStats({
-        queue,
+        queues: [queue],
         logger: createLogger({ level: 'info', role: 'test', destination }),
         intervalMs: 100,
         oldestWaitingWarnMs: 10,

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
-import type { IngestQueue } from '../../shared/ingest-queue.js';
+import type { Queue } from 'bullmq';
 import { runPeriodically } from '../../shared/periodic.js';
 import { readQueueStats } from '../../shared/queue-stats.js';
 
 export interface QueueStatsLogOptions {
-  queue: IngestQueue;
+  /** Each gets its own line (the ingest queue and the poll queue). */
+  queues: readonly Queue[];
   logger: Logger;
   intervalMs?: number;
   /** Past this, the line is a warning: the queue is falling behind. */
@@ -13,18 +14,19 @@ export interface QueueStatsLogOptions {
 
 /** Logs `queue.stats` every interval (SPEC §8: every 30 s); a warning when jobs wait too long. */
 export function logQueueStats({
-  queue,
+  queues,
   logger,
   intervalMs = 30_000,
   oldestWaitingWarnMs = 60_000,
 }: QueueStatsLogOptions): () => void {
   const report = async (): Promise<void> => {
-    const stats = await readQueueStats(queue);
-    const behind = stats.oldestWaitingMs > oldestWaitingWarnMs;
-    logger[behind ? 'warn' : 'info'](
-      { event: 'queue.stats', ...stats },
-      behind ? 'the queue is falling behind' : 'queue stats',
-    );
+    for (const stats of await Promise.all(queues.map((queue) => readQueueStats(queue)))) {
+      const behind = stats.oldestWaitingMs > oldestWaitingWarnMs;
+      logger[behind ? 'warn' : 'info'](
+        { event: 'queue.stats', ...stats },
+        behind ? 'the queue is falling behind' : 'queue stats',
+      );
+    }
   };
   return runPeriodically(report, intervalMs, (err) => {
     logger.debug({ event: 'queue.stats_failed', err }, 'could not read queue stats');
