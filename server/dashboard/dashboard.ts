@@ -323,12 +323,13 @@ function startSession(token: string): Session {
           );
         setConnection('reconnecting', 'Reconnecting…');
       },
-      onRefused(reason) {
+      onRefused(reason, detail) {
         if (closed) return;
+        const why = detail === undefined ? '' : ` ${detail}`;
         signOut(
           reason === UNAUTHORIZED
-            ? 'That token was not accepted. Check it against the server’s NEWSROOM_TOKENS and try again.'
-            : `The server refused the connection (${reason}).`,
+            ? `That token was not accepted.${why || ' Check it against the server’s NEWSROOM_TOKENS.'}`
+            : `The server refused the connection (${reason}).${why}`,
         );
       },
     },

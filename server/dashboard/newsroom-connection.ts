@@ -17,12 +17,22 @@ export interface ConnectionHandlers {
   onConnect(): void;
   /** Lost, or not reachable yet; socket.io keeps trying. */
   onRetrying(reason: string): void;
-  /** The server refused the handshake: `unauthorized` for a bad token. No more retries. */
-  onRefused(reason: string): void;
+  /**
+   * The server refused the handshake: `reason` is `unauthorized` for a bad token, `detail`
+   * the server's sentence about it when it sent one. No more retries.
+   */
+  onRefused(reason: string, detail: string | undefined): void;
 }
 
 /** The message of the `connect_error` the server sends for a missing or wrong token. */
 export const UNAUTHORIZED = 'unauthorized';
+
+/** The `data.message` a refusing server attaches to its `connect_error`, if any. */
+function detailOf(err: Error): string | undefined {
+  const data: unknown = 'data' in err ? err.data : undefined;
+  if (typeof data !== 'object' || data === null || !('message' in data)) return undefined;
+  return typeof data.message === 'string' ? data.message : undefined;
+}
 
 export function connectNewsroom(
   origin: string,
@@ -39,7 +49,7 @@ export function connectNewsroom(
   socket.on('connect_error', (err) => {
     // A refusal by the server's middleware leaves the socket inactive: socket.io will not retry.
     if (socket.active) handlers.onRetrying(err.message);
-    else handlers.onRefused(err.message);
+    else handlers.onRefused(err.message, detailOf(err));
   });
   socket.on('disconnect', (reason) => {
     if (reason === 'io client disconnect') return;

@@ -21,6 +21,8 @@ const WIDTH = 100;
 const HEIGHT = 40;
 /** Room above the highest point, so a flat line at the maximum stays visible. */
 const HEADROOM = 1.15;
+/** Room below zero, so a flat line at zero is not hidden by the frame. */
+const FLOOR = 2;
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, className?: string) {
   const node = document.createElementNS(SVG, tag);
@@ -35,7 +37,7 @@ function points(values: readonly number[], max: number, slots: number): string {
   return values
     .map((value, i) => {
       const x = offset + i * step;
-      const y = HEIGHT - (value / max) * HEIGHT;
+      const y = HEIGHT - FLOOR - (value / max) * (HEIGHT - FLOOR);
       return `${x.toFixed(2)},${y.toFixed(2)}`;
     })
     .join(' ');
