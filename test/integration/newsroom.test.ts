@@ -235,6 +235,13 @@ describe('the /newsroom namespace', function () {
     assert.equal(failed.attemptsMade, 1);
     assert.equal(failed.postId, 'pbroken');
     assert.match(failed.error, /invalid article/);
+    const line = khabar.logs.find((l) => l.event === 'job.failed' && l.jobId === job.id);
+    assert.ok(line, 'job.failed is logged');
+    assert.deepEqual(
+      [line.queue, line.postId, line.attemptsMade, line.final],
+      ['ingest', 'pbroken', 1, true],
+    );
+    assert.match((line.err as { message: string }).message, /invalid article/);
 
     const listed = await khabar.request('GET', '/api/jobs?state=failed', { token: NEWSROOM_TOKEN });
     assert.equal(listed.status, 200);
@@ -289,6 +296,13 @@ describe('the /newsroom namespace', function () {
       assert.equal(polled.added, 1);
       assert.ok(!Number.isNaN(Date.parse(polled.nextPollAt)));
       await received(seen, 'post:new', (e) => e.post.title === 'From the feed');
+      // The same poll, as SPEC §8's log line.
+      const line = khabar.logs.find((l) => l.event === 'source.polled' && l.sourceId === id);
+      assert.ok(line, 'source.polled is logged');
+      assert.deepEqual(
+        [line.status, line.items, line.added, line.updated, line.nextPollAt],
+        ['ok', 1, 1, 0, polled.nextPollAt],
+      );
     } finally {
       await feed.close();
     }
