@@ -322,6 +322,8 @@ function startSession(token: string): Session {
               : 'Cannot reach the server yet; still trying…',
           );
         setConnection('reconnecting', 'Reconnecting…');
+        // Still on the form: let the person try again (another token, or after fixing the server).
+        if (submit instanceof HTMLButtonElement) submit.disabled = false;
       },
       onRefused(reason, detail) {
         if (closed) return;
