@@ -11,6 +11,7 @@ import { createNodeId } from '../shared/node-id.js';
 import { createSourceStore, type PollQueue } from '../shared/sources.js';
 import type { PublicClientEvents, PublicServerEvents } from '../shared/protocol.js';
 import { articlesRouter } from './http/articles.js';
+import { corsFor } from './http/cors.js';
 import { demoRouter } from './http/demo.js';
 import { requireBearerToken } from './http/auth.js';
 import { errorHandler, notFound } from './http/errors.js';
@@ -176,6 +177,9 @@ export function createApp({
     ),
     rateLimit,
   ];
+  const corsPolicy = corsFor(config.corsOrigins);
+  httpApp.use(['/api/posts', '/api/channels'], corsPolicy.publicReads);
+  httpApp.use(['/api/articles', '/api/sources', '/api/jobs'], corsPolicy.guarded);
   httpApp.use(
     articlesRouter({
       queue,

@@ -379,6 +379,44 @@ describe('the /newsroom namespace', function () {
   });
 });
 
+describe('CORS on the HTTP API', function () {
+  it('opens public reads to CORS_ORIGINS, and the token API only to listed origins', async () => {
+    const preflight = (url: string, origin: string) =>
+      fetch(`${url}/api/jobs`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+    const open = await startKhabar({ env, workers: false });
+    const listed = await startKhabar({
+      env: { ...env, CORS_ORIGINS: 'https://desk.example.com' },
+      workers: false,
+    });
+    try {
+      const read = await fetch(`${open.url}/api/posts?channel=top`, {
+        headers: { origin: 'https://news.example' },
+      });
+      assert.equal(read.headers.get('access-control-allow-origin'), '*');
+      // With "*", no page may send a token from another origin.
+      const refused = await preflight(open.url, 'https://news.example');
+      assert.equal(refused.headers.get('access-control-allow-origin'), null);
+
+      const allowed = await preflight(listed.url, 'https://desk.example.com');
+      assert.equal(allowed.status, 204);
+      assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://desk.example.com');
+      assert.match(allowed.headers.get('access-control-allow-headers') ?? '', /Authorization/i);
+      const stranger = await preflight(listed.url, 'https://other.example');
+      assert.equal(stranger.headers.get('access-control-allow-origin'), null);
+    } finally {
+      await open.close();
+      await listed.close();
+    }
+  });
+});
+
 describe('the editors’ HTTP API', function () {
   this.timeout(20_000);
   let khabar: TestKhabar;
