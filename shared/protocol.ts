@@ -120,16 +120,20 @@ export interface IngestFailedEvent {
   postId?: string;
 }
 
-/** `source:polled`: one feed poll's outcome and when the source polls next. */
-export interface SourcePolledEvent {
-  sourceId: string;
-  url: string;
+/** How one feed poll went: the source's `lastPoll` (with its time) and `source:polled`. */
+export interface PollOutcome {
   status: 'ok' | 'not-modified' | 'error';
   httpStatus?: number;
   items: number;
   added: number;
   updated: number;
   error?: string;
+}
+
+/** `source:polled`: one feed poll's outcome and when the source polls next. */
+export interface SourcePolledEvent extends PollOutcome {
+  sourceId: string;
+  url: string;
   nextPollAt: string;
 }
 

@@ -3,6 +3,7 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { canonicalUrl } from './article.js';
 import { POLL_QUEUE, type Keys } from './keys.js';
+import type { PollOutcome } from './protocol.js';
 
 /** What the sources API sets (SPEC §5). */
 export interface SourceConfig {
@@ -13,14 +14,8 @@ export interface SourceConfig {
   createdAt: string;
 }
 
-export interface LastPoll {
+export interface LastPoll extends PollOutcome {
   at: string;
-  status: 'ok' | 'not-modified' | 'error';
-  httpStatus?: number;
-  items: number;
-  added: number;
-  updated: number;
-  error?: string;
 }
 
 /** What the poller learns; written by workers only. */

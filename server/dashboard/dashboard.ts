@@ -404,6 +404,33 @@ function startSession(token: string): Session {
     focus?.focus();
   }
 
+  /**
+   * Retries or drops a failed job. A 404 or 409 means another editor (or the worker) got
+   * there first: the job is no longer failed, so its row goes.
+   */
+  async function onFailedJob(
+    job: FailedJob,
+    verb: 'retry' | 'drop',
+    work: () => Promise<unknown>,
+    done: () => void,
+  ): Promise<void> {
+    failures.setBusy(job.id, true);
+    try {
+      await work();
+      done();
+    } catch (err) {
+      if (refusedBy(err)) return;
+      if (err instanceof ApiError && (err.status === 404 || err.status === 409)) {
+        announce(`Job ${job.id}: ${err.message}`);
+        failures.remove(job.id);
+        return;
+      }
+      announce(`Could not ${verb} job ${job.id}: ${errorText(err)}`);
+    } finally {
+      failures.setBusy(job.id, false);
+    }
+  }
+
   return {
     async retract(post, trigger) {
       const channels = post.channels.join(', ');
@@ -431,23 +458,16 @@ function startSession(token: string): Session {
     },
     async retry(job) {
       const version = failures.version(job.id);
-      failures.setBusy(job.id, true);
-      try {
-        await api.retryJob(job.id);
-        announce(`Job ${job.id} is queued again.`);
-        // Unless it failed once more while the answer was on its way, it is no longer failed.
-        if (failures.version(job.id) === version) failures.remove(job.id);
-      } catch (err) {
-        if (refusedBy(err)) return;
-        if (err instanceof ApiError && (err.status === 404 || err.status === 409)) {
-          announce(`Job ${job.id}: ${err.message}`);
-          failures.remove(job.id);
-          return;
-        }
-        announce(`Could not retry job ${job.id}: ${errorText(err)}`);
-      } finally {
-        failures.setBusy(job.id, false);
-      }
+      await onFailedJob(
+        job,
+        'retry',
+        () => api.retryJob(job.id),
+        () => {
+          announce(`Job ${job.id} is queued again.`);
+          // Unless it failed once more while the answer was on its way, it is no longer failed.
+          if (failures.version(job.id) === version) failures.remove(job.id);
+        },
+      );
     },
     async drop(job) {
       const yes = await confirm({
@@ -456,22 +476,15 @@ function startSession(token: string): Session {
         confirmLabel: 'Drop',
       });
       if (!yes || closed) return;
-      failures.setBusy(job.id, true);
-      try {
-        await api.dropJob(job.id);
-        announce(`Job ${job.id} was dropped.`);
-        failures.remove(job.id);
-      } catch (err) {
-        if (refusedBy(err)) return;
-        if (err instanceof ApiError && (err.status === 404 || err.status === 409)) {
-          announce(`Job ${job.id}: ${err.message}`);
+      await onFailedJob(
+        job,
+        'drop',
+        () => api.dropJob(job.id),
+        () => {
+          announce(`Job ${job.id} was dropped.`);
           failures.remove(job.id);
-          return;
-        }
-        announce(`Could not drop job ${job.id}: ${errorText(err)}`);
-      } finally {
-        failures.setBusy(job.id, false);
-      }
+        },
+      );
     },
     close() {
       closed = true;
