@@ -1,0 +1,164 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { parseArgs } from 'node:util';
+import { pin, PINNING, startChild, type Child } from './proc.js';
+import { buildReport, printReport, type RoundResults } from './report.js';
+import { runFanout, type FanoutPlan } from './scenarios/fanout.js';
+import { runIdle } from './scenarios/idle.js';
+import { runIngest } from './scenarios/ingest.js';
+import { runStorm } from './scenarios/storm.js';
+import { startBaseline, startBenchRedis, startKhabar, type System } from './systems.js';
+
+/**
+ * `npm run bench`: Khabar against its baselines in the same run, interleaved (B0, B1, B2,
+ * Khabar, B0, …), on the same payload and the same load generator; a warm-up round first,
+ * then `--rounds` measured ones. Prints the table and writes bench-results.json.
+ *
+ *   npm run bench                      the quick run (about ten minutes on 2 cores)
+ *   npm run bench -- --full            the whole grid: every N at 0.2 … 10 posts/s
+ *   npm run bench -- --only fanout     one scenario (fanout, memory, ingest, storm, idle)
+ */
+
+const { values: args } = parseArgs({
+  options: {
+    full: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
+    only: { type: 'string' },
+    steps: { type: 'string' },
+    out: { type: 'string', default: 'bench-results.json' },
+  },
+});
+
+const rounds = Number(args.rounds);
+const only = args.only;
+const wanted = (scenario: string): boolean =>
+  only === undefined || only.split(',').includes(scenario);
+
+const fanoutPlan: FanoutPlan = {
+  steps: args.steps ? args.steps.split(',').map(Number) : [1000, 5000, 10_000],
+  singles: args.full ? 20 : 10,
+  rates: args.full ? [0.2, 1, 2, 5, 10] : [5],
+  bursts: args.full ? 10 : 5,
+};
+const warmupPlan: FanoutPlan = { steps: [1000], singles: 5, rates: [5], bursts: 2 };
+
+function checkLimits(): void {
+  const needed = Math.max(...fanoutPlan.steps) + 1000;
+  let limit = Number.NaN;
+  try {
+    limit = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
+  } catch {
+    // unknown: go on and let connect errors say it
+  }
+  if (limit < needed) {
+    throw new Error(
+      `ulimit -n is ${limit}; the run needs ${needed} open files per process: raise it (ulimit -n ${needed}) or use --steps`,
+    );
+  }
+}
+
+function versions(): Record<string, string> {
+  const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as {
+    packages: Record<string, { version?: string }>;
+  };
+  const of = (name: string): string => lock.packages[`node_modules/${name}`]?.version ?? '?';
+  let redis = '?';
+  try {
+    redis =
+      /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
+  } catch {
+    // not on PATH: the run fails later with a clearer message
+  }
+  return {
+    node: process.version,
+    redis,
+    ...Object.fromEntries(
+      ['socket.io', 'engine.io', 'ws', 'bullmq', 'ioredis', 'express', 'socket.io-client'].map(
+        (n) => [n, of(n)],
+      ),
+    ),
+  };
+}
+
+async function main(): Promise<void> {
+  checkLimits();
+  // The controller publishes (HTTP POSTs, IPC): load-generation work, on the generator's core.
+  pin(process.pid, PINNING.generatorCore);
+  const startedAt = Date.now();
+  const machine = {
+    cpus: cpus().length,
+    model: cpus()[0]?.model ?? '?',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: release(),
+    pinned: PINNING.available
+      ? `systems on core ${PINNING.serverCore}, generator on core ${PINNING.generatorCore}`
+      : 'not pinned (taskset missing or one core)',
+  };
+  console.log(
+    `khabar bench: ${args.full ? 'full grid' : 'quick run'}, ${rounds} rounds after a warm-up; ${machine.pinned}`,
+  );
+  const { redis } = await startBenchRedis();
+  const { child: generator } = await startChild(
+    new URL('generator.js', import.meta.url),
+    [],
+    PINNING.generatorCore,
+  );
+  const results: RoundResults[] = [];
+  const next = { n: 1 };
+  try {
+    for (let round = 0; round <= rounds; round++) {
+      const warmup = round === 0;
+      const plan = warmup ? warmupPlan : fanoutPlan;
+      const result: RoundResults = { round, warmup, fanout: [], memory: [] };
+      if (wanted('fanout') || wanted('memory')) {
+        for (const name of ['B0', 'B1', 'B2', 'Khabar'] as const) {
+          const run = `r${round}${name}`;
+          const system: System =
+            name === 'Khabar' ? await startKhabar(redis.url, run) : await startBaseline(name, run);
+          try {
+            const { measures, memory } = await runFanout(system, generator, plan, next);
+            result.fanout.push(...measures);
+            result.memory.push(memory);
+            const last = measures.filter((m) => m.kind === 'single').at(-1);
+            console.log(
+              `  round ${round}${warmup ? ' (warm-up)' : ''} ${name}: ${last?.clients ?? 0} clients, p99 ${last?.latency.p99.toFixed(1) ?? '?'} ms, ${last?.cpuPerDeliveryUs.toFixed(2) ?? '?'} µs/delivery`,
+            );
+          } finally {
+            await system.stop();
+          }
+        }
+      }
+      if (!warmup && wanted('ingest'))
+        result.ingest = await runIngest(redis.url, `r${round}`, generator);
+      if (!warmup && wanted('storm')) result.storm = await runStorm(redis, generator, `r${round}`);
+      if (!warmup && wanted('idle') && round === 1) result.idle = await runIdle(redis, `r${round}`);
+      results.push(result);
+    }
+  } finally {
+    await generator.stop();
+    await redis.stop();
+  }
+  const report = buildReport(results);
+  printReport(report);
+  const out = {
+    startedAt: new Date(startedAt).toISOString(),
+    durationS: Math.round((Date.now() - startedAt) / 1000),
+    mode: args.full ? 'full' : 'quick',
+    rounds,
+    machine,
+    versions: versions(),
+    plan: fanoutPlan,
+    report,
+    rounds_raw: results,
+  };
+  writeFileSync(args.out, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`\nwrote ${args.out} (${out.durationS} s)`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
+
+export type { Child };

@@ -1,0 +1,162 @@
+import type { Child } from '../proc.js';
+import { coreBusy, sleep } from '../proc.js';
+import type { Summary } from '../stats.js';
+import type { System } from '../systems.js';
+
+/**
+ * `fanout`: articles published on a fixed schedule reach N subscribers of one channel.
+ * Clients are added in steps (1k, then up to 5k, then 10k) on the same server, and at each
+ * step the same measurements run: single posts at `rate` per second, then bursts of 10
+ * posts published together (as a feed poll produces them). Latency is measured from each
+ * article's scheduled time (so a late publish counts against the system, not for it);
+ * server CPU per delivery is the fan-out process's CPU time over the window, less what it
+ * spends idle with the same clients over as long, divided by the copies received.
+ */
+
+export interface FanoutMeasure {
+  system: string;
+  clients: number;
+  kind: 'single' | 'burst';
+  rate: number;
+  posts: number;
+  received: number;
+  expected: number;
+  latency: Summary;
+  /** µs of server CPU per copy received (per delivered post, for bursts). */
+  cpuPerDeliveryUs: number;
+  /** How busy the generator's core was (0–1); over 0.8 the measure is not valid. */
+  generatorBusy: number | undefined;
+  valid: boolean;
+}
+
+export interface MemoryMeasure {
+  system: string;
+  clients: number;
+  heapPerClientBytes: number;
+  rssPerClientBytes: number;
+}
+
+export interface FanoutPlan {
+  steps: number[];
+  /** Singles: how many, at which rates (per second). */
+  singles: number;
+  rates: number[];
+  /** Bursts of 10: how many, one a second. */
+  bursts: number;
+}
+
+export const BURST = 10;
+const GENERATOR_SATURATED = 0.8;
+
+interface Window {
+  clients: number;
+  core: { busy: number; total: number } | undefined;
+}
+
+/** Publishes `count` batches of `size` on the schedule and collects what the clients got. */
+async function measure(
+  system: System,
+  generator: Child,
+  next: { n: number },
+  batches: number,
+  size: number,
+  periodMs: number,
+  idleUsPerMs: number,
+): Promise<Omit<FanoutMeasure, 'system' | 'kind' | 'rate'>> {
+  const firstN = next.n;
+  next.n += batches * size;
+  const t0Ns = Number(process.hrtime.bigint()) + 100e6;
+  const periodNs = periodMs * 1e6;
+  const opened = await generator.ask<Window>({
+    type: 'expect',
+    firstN,
+    count: batches * size,
+    burst: size,
+    t0Ns,
+    periodNs,
+  });
+  const cpuBefore = await system.cpuMicros();
+  const startedAt = performance.now();
+  const publishing: Promise<void>[] = [];
+  for (let b = 0; b < batches; b++) {
+    const dueNs = t0Ns + b * periodNs;
+    const waitMs = (dueNs - Number(process.hrtime.bigint())) / 1e6;
+    if (waitMs > 0) await sleep(waitMs);
+    // Open loop: the next article goes at its time whether or not this one was taken yet.
+    publishing.push(system.publish(firstN + b * size, size));
+  }
+  await Promise.all(publishing);
+  const result = await generator.ask<{
+    received: number;
+    expected: number;
+    latency: Summary;
+    core: Window['core'];
+  }>({ type: 'collect' });
+  const cpuAfter = await system.cpuMicros();
+  const elapsedMs = performance.now() - startedAt;
+  const busyCpu = cpuAfter - cpuBefore - idleUsPerMs * elapsedMs;
+  const delivered = size === 1 ? result.received : result.received;
+  const generatorBusy = coreBusy(opened.core, result.core);
+  return {
+    clients: opened.clients,
+    posts: batches * size,
+    received: result.received,
+    expected: result.expected,
+    latency: result.latency,
+    cpuPerDeliveryUs: delivered > 0 ? Math.max(0, busyCpu) / delivered : Number.NaN,
+    generatorBusy,
+    valid: generatorBusy === undefined || generatorBusy <= GENERATOR_SATURATED,
+  };
+}
+
+/** What the fan-out process spends per ms with its clients connected and nothing to send. */
+async function idleCpu(system: System, ms = 1000): Promise<number> {
+  const before = await system.cpuMicros();
+  const started = performance.now();
+  await sleep(ms);
+  return ((await system.cpuMicros()) - before) / (performance.now() - started);
+}
+
+export async function runFanout(
+  system: System,
+  generator: Child,
+  plan: FanoutPlan,
+  next: { n: number },
+): Promise<{ measures: FanoutMeasure[]; memory: MemoryMeasure }> {
+  const measures: FanoutMeasure[] = [];
+  const before = await system.memory();
+  let connected = 0;
+  let memory: MemoryMeasure | undefined;
+  for (const step of plan.steps) {
+    const answer = await generator.ask<{ connected: number; failed: number }>({
+      type: 'connect',
+      url: system.url,
+      mode: system.mode,
+      count: step - connected,
+      subscribe: system.subscribe,
+    });
+    if (answer.failed > 0)
+      throw new Error(`${system.name}: ${answer.failed} clients could not connect`);
+    connected = answer.connected;
+    await sleep(500);
+    if (step === plan.steps[plan.steps.length - 1]) {
+      const after = await system.memory();
+      memory = {
+        system: system.name,
+        clients: connected,
+        heapPerClientBytes: (after.heapUsed - before.heapUsed) / connected,
+        rssPerClientBytes: (after.rss - before.rss) / connected,
+      };
+    }
+    const idle = await idleCpu(system);
+    for (const rate of plan.rates) {
+      const single = await measure(system, generator, next, plan.singles, 1, 1000 / rate, idle);
+      measures.push({ system: system.name, kind: 'single', rate, ...single });
+    }
+    const burst = await measure(system, generator, next, plan.bursts, BURST, 1000, idle);
+    measures.push({ system: system.name, kind: 'burst', rate: 1, ...burst });
+  }
+  await generator.ask({ type: 'close' });
+  if (!memory) throw new Error('no fan-out step');
+  return { measures, memory };
+}

@@ -1,0 +1,216 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { BENCH_CHANNEL, benchArticle, benchEvent } from '../payload.js';
+import { PINNING, sleep, startChild, type Child } from '../proc.js';
+import { summarize } from '../stats.js';
+import { startKhabar } from '../systems.js';
+
+/**
+ * `ingest`: articles per second through the whole pipeline, against two baselines on the
+ * same Redis, each pushing the same number of items with the same number in flight:
+ * - a raw Redis pipeline of the writes Khabar's script makes for a new post (the post hash,
+ *   the recent list and its trim, the seq, the channel log, the fan-out stream);
+ * - BullMQ with a no-op processor: `queue.add` of the same article, consumed by a worker
+ *   process on the server core with Khabar's concurrency;
+ * - Khabar: POST /api/articles → queued → stored by the worker → pushed, the end being the
+ *   subscriber's receipt.
+ * Then Khabar open loop at half the BullMQ rate: accept latency (the POST's answer) and
+ * whether every accepted article was pushed.
+ */
+export interface IngestResult {
+  items: number;
+  inFlight: number;
+  redisPerSecond: number;
+  bullmqPerSecond: number;
+  khabarPerSecond: number;
+  halfRate: {
+    rate: number;
+    accepted: number;
+    pushed: number;
+    acceptP50Ms: number;
+    acceptP99Ms: number;
+  };
+}
+
+/** Runs `work(i)` for i < items with at most `inFlight` at once; resolves when all are done. */
+async function closedLoop(
+  items: number,
+  inFlight: number,
+  work: (i: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: inFlight }, async () => {
+    while (next < items) await work(next++);
+  });
+  await Promise.all(lanes);
+}
+
+async function redisPipelineRate(
+  url: string,
+  run: string,
+  items: number,
+  inFlight: number,
+): Promise<number> {
+  const redis = new Redis(url);
+  const prefix = `bench${run}raw:{feed}`;
+  const started = process.hrtime.bigint();
+  await closedLoop(items, inFlight, (i) => {
+    const body = JSON.stringify(benchEvent(i, run, new Date()).post);
+    return redis
+      .pipeline()
+      .hset(
+        `${prefix}:post:${i}`,
+        'data',
+        body,
+        'hash',
+        `h${i}`,
+        'acceptedAt',
+        Date.now(),
+        'channels',
+        BENCH_CHANNEL,
+      )
+      .zadd(`${prefix}:recent:${BENCH_CHANNEL}`, Date.now(), `p${i}`)
+      .zremrangebyrank(`${prefix}:recent:${BENCH_CHANNEL}`, 0, -101)
+      .incr(`${prefix}:seq:${BENCH_CHANNEL}`)
+      .xadd(
+        `${prefix}:log:${BENCH_CHANNEL}`,
+        'MAXLEN',
+        '1000',
+        `${i + 1}-0`,
+        't',
+        'post:new',
+        'i',
+        `p${i}`,
+        'p',
+        body,
+      )
+      .xadd(
+        `${prefix}:events`,
+        'MAXLEN',
+        '~',
+        '10000',
+        '*',
+        'c',
+        BENCH_CHANNEL,
+        't',
+        'post:new',
+        'p',
+        body,
+      )
+      .exec();
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  redis.disconnect();
+  return items / seconds;
+}
+
+async function bullmqRate(
+  url: string,
+  run: string,
+  items: number,
+  inFlight: number,
+): Promise<number> {
+  const prefix = `bench${run}bull:{queue}`;
+  const { child } = await startChild(
+    new URL('../servers/bullmq-noop.js', import.meta.url),
+    [url, 'ingest', prefix],
+    PINNING.serverCore,
+  );
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue('ingest', {
+    connection,
+    prefix,
+    defaultJobOptions: { removeOnComplete: { age: 3600, count: 10_000 } },
+  });
+  try {
+    const started = Number(process.hrtime.bigint());
+    await closedLoop(items, inFlight, (i) =>
+      queue.add('article', {
+        article: benchArticle(i, run),
+        acceptedAt: Date.now(),
+        source: 'api',
+      }),
+    );
+    let done: { completed: number; lastAtNs: number };
+    for (;;) {
+      done = await child.ask<{ completed: number; lastAtNs: number }>({ type: 'count' });
+      if (done.completed >= items) break;
+      await sleep(20);
+    }
+    return items / ((done.lastAtNs - started) / 1e9);
+  } finally {
+    await queue.close();
+    connection.disconnect();
+    await child.stop();
+  }
+}
+
+export async function runIngest(
+  redisUrl: string,
+  run: string,
+  generator: Child,
+  items = 3000,
+  inFlight = 64,
+): Promise<IngestResult> {
+  const redisPerSecond = await redisPipelineRate(redisUrl, run, items, inFlight);
+  const bullmqPerSecond = await bullmqRate(redisUrl, run, items, inFlight);
+
+  const khabar = await startKhabar(redisUrl, `${run}ingest`);
+  try {
+    await generator.ask({
+      type: 'connect',
+      url: khabar.url,
+      mode: 'sio',
+      count: 1,
+      subscribe: { channel: BENCH_CHANNEL, limit: 1 },
+    });
+    // Through the whole pipeline: from the first POST to the subscriber's last receipt.
+    let n = 1;
+    await generator.ask({ type: 'expect', firstN: n, count: items, t0Ns: 0, periodNs: 0 });
+    const started = Number(process.hrtime.bigint());
+    await closedLoop(items, inFlight, () => khabar.publish(n++, 1));
+    const through = await generator.ask<{ received: number; lastAtNs: number }>({
+      type: 'collect',
+      timeoutMs: 120_000,
+    });
+    if (through.received !== items) throw new Error(`ingest: ${through.received}/${items} pushed`);
+    const khabarPerSecond = items / ((through.lastAtNs - started) / 1e9);
+
+    // Open loop at half the BullMQ rate: accept latency, and nothing lost.
+    const rate = bullmqPerSecond / 2;
+    const count = Math.round(rate * 3);
+    const firstN = n;
+    khabar.acceptMs.length = 0;
+    await generator.ask({ type: 'expect', firstN, count, t0Ns: 0, periodNs: 0 });
+    const t0 = performance.now();
+    const posting: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      const wait = t0 + (i * 1000) / rate - performance.now();
+      if (wait > 1) await sleep(wait);
+      posting.push(khabar.publish(firstN + i, 1));
+    }
+    await Promise.all(posting);
+    const pushed = await generator.ask<{ received: number }>({
+      type: 'collect',
+      timeoutMs: 60_000,
+    });
+    const accept = summarize(khabar.acceptMs);
+    return {
+      items,
+      inFlight,
+      redisPerSecond,
+      bullmqPerSecond,
+      khabarPerSecond,
+      halfRate: {
+        rate,
+        accepted: count,
+        pushed: pushed.received,
+        acceptP50Ms: accept.p50,
+        acceptP99Ms: accept.p99,
+      },
+    };
+  } finally {
+    await generator.ask({ type: 'close' });
+    await khabar.stop();
+  }
+}

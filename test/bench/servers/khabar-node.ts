@@ -1,0 +1,42 @@
+import { loadConfig } from '../../../shared/config.js';
+import { createLogger } from '../../../shared/logger.js';
+import { createServerNode } from '../../../server/node.js';
+import { createWorkerNode } from '../../../workers/node.js';
+import { serveParent } from '../proc.js';
+
+/**
+ * Khabar under benchmark, built as `npm run server` and `npm run workers` build it, one role
+ * per process (`node khabar-node.js server|workers`), configured by the environment. The
+ * controller asks each for its CPU time and memory over IPC.
+ */
+
+const role = process.argv[2];
+const config = loadConfig(process.env);
+const logger = createLogger({ level: config.logLevel, role: `bench-${role ?? ''}` });
+
+async function start(): Promise<Record<string, unknown>> {
+  if (role === 'server') {
+    const node = createServerNode(config, logger);
+    return { port: await node.listen(0, '127.0.0.1') };
+  }
+  if (role === 'workers') {
+    createWorkerNode(config, logger).run();
+    return {};
+  }
+  throw new Error(`unknown role ${String(role)}`);
+}
+
+serveParent(
+  (message) => {
+    switch (message.type) {
+      case 'cpu':
+        return { cpu: process.cpuUsage() };
+      case 'mem':
+        globalThis.gc?.();
+        return { memory: process.memoryUsage() };
+      default:
+        throw new Error(`unknown request ${message.type}`);
+    }
+  },
+  await start(),
+);

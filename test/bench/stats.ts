@@ -1,0 +1,39 @@
+/** Order statistics for the benchmark's tables. */
+
+export interface Summary {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** The value below which `q` (0–1) of the sorted values fall (nearest rank). */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+export function summarize(values: Float64Array | number[]): Summary {
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return {
+    count: sorted.length,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    max: sorted.length ? (sorted[sorted.length - 1] as number) : Number.NaN,
+    mean: sorted.length ? sum / sorted.length : Number.NaN,
+  };
+}
+
+/** The median of the rounds' values (NaN ignored): one noisy round does not move it. */
+export function median(values: number[]): number {
+  const kept = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (kept.length === 0) return Number.NaN;
+  const mid = Math.floor(kept.length / 2);
+  return kept.length % 2
+    ? (kept[mid] as number)
+    : ((kept[mid - 1] as number) + (kept[mid] as number)) / 2;
+}

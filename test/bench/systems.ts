@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { startRedisProcess, type RedisProcess } from '../../server/redis-process.js';
+import { BENCH_CHANNEL, benchArticle } from './payload.js';
+import { pin, PINNING, startChild, type Child } from './proc.js';
+
+/**
+ * The systems a scenario compares, behind one face: start, publish article(s) `n…`, read
+ * the fan-out process's CPU time and memory, stop. Every server process runs on the server
+ * core; Khabar's Redis and worker process share it, so the generator's core stays its own.
+ */
+
+export type SystemName = 'B0' | 'B1' | 'B2' | 'Khabar';
+
+export interface System {
+  readonly name: SystemName;
+  /** How the generator's clients talk to it. */
+  readonly mode: 'net' | 'ws' | 'sio';
+  /** What each client subscribes to after connecting (Khabar only). */
+  readonly subscribe?: Record<string, unknown>;
+  readonly url: string;
+  /** Publishes articles n … n + count − 1 together; resolves when the system has taken them. */
+  publish(n: number, count: number): Promise<void>;
+  /** CPU time of the process that fans out (µs, user + system). */
+  cpuMicros(): Promise<number>;
+  memory(): Promise<NodeJS.MemoryUsage>;
+  stop(): Promise<void>;
+}
+
+const script = (name: string): URL => new URL(name, import.meta.url);
+/** The processes under test may collect garbage on request, for memory readings. */
+const EXEC_ARGV = ['--expose-gc'];
+
+async function cpuOf(child: Child): Promise<number> {
+  const { cpu } = await child.ask<{ cpu: NodeJS.CpuUsage }>({ type: 'cpu' });
+  return cpu.user + cpu.system;
+}
+
+async function memoryOf(child: Child): Promise<NodeJS.MemoryUsage> {
+  return (await child.ask<{ memory: NodeJS.MemoryUsage }>({ type: 'mem' })).memory;
+}
+
+export async function startBaseline(name: 'B0' | 'B1' | 'B2', run: string): Promise<System> {
+  const { child, hello } = await startChild(
+    script('servers/baselines.js'),
+    [name.toLowerCase(), run],
+    PINNING.serverCore,
+    {},
+    EXEC_ARGV,
+  );
+  const port = hello.port as number;
+  return {
+    name,
+    mode: name === 'B0' ? 'net' : name === 'B1' ? 'ws' : 'sio',
+    url: name === 'B0' ? `tcp://127.0.0.1:${port}` : `ws://127.0.0.1:${port}/`,
+    async publish(n, count) {
+      await child.ask({ type: 'broadcast', n, count });
+    },
+    cpuMicros: () => cpuOf(child),
+    memory: () => memoryOf(child),
+    stop: () => child.stop(),
+  };
+}
+
+/** The Redis of a benchmark run: private, on a free port, on the server core, AOF as in production. */
+export async function startBenchRedis(): Promise<{ redis: RedisProcess; client: Redis }> {
+  const dir = mkdtempSync(join(tmpdir(), 'khabar-bench-redis-'));
+  const server = await startRedisProcess({ dir, appendOnly: true });
+  const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  const info = await client.info('server');
+  const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+  if (pid) pin(pid, PINNING.serverCore);
+  return {
+    client,
+    redis: {
+      ...server,
+      async stop() {
+        client.disconnect();
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    },
+  };
+}
+
+export const BENCH_TOKEN = 'bench-ingest-token-0123456789abcdef';
+
+export interface KhabarSystem extends System {
+  /** The worker process's CPU time (µs). */
+  workerCpuMicros(): Promise<number>;
+  /** How long each POST took to be answered 202 (ms), in order. */
+  readonly acceptMs: number[];
+  readonly keyPrefix: string;
+}
+
+export async function startKhabar(
+  redisUrl: string,
+  run: string,
+  env: Record<string, string> = {},
+): Promise<KhabarSystem> {
+  const keyPrefix = `bench${run.replace(/[^a-z0-9]/gi, '')}`;
+  const config = {
+    NODE_ENV: 'production',
+    REDIS_URL: redisUrl,
+    KEY_PREFIX: keyPrefix,
+    INGEST_TOKENS: BENCH_TOKEN,
+    NEWSROOM_TOKENS: `${BENCH_TOKEN}-newsroom`,
+    INGEST_RATE_LIMIT: '0',
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  const [server, workers] = await Promise.all([
+    startChild(script('servers/khabar-node.js'), ['server'], PINNING.serverCore, config, EXEC_ARGV),
+    startChild(script('servers/khabar-node.js'), ['workers'], PINNING.serverCore, config),
+  ]);
+  const url = `http://127.0.0.1:${server.hello.port as number}`;
+  const acceptMs: number[] = [];
+  return {
+    name: 'Khabar',
+    mode: 'sio',
+    subscribe: { channel: BENCH_CHANNEL, limit: 1 },
+    url: `ws://127.0.0.1:${server.hello.port as number}/`,
+    keyPrefix,
+    acceptMs,
+    async publish(n, count) {
+      const articles = Array.from({ length: count }, (_, i) => benchArticle(n + i, run));
+      const started = performance.now();
+      const response = await fetch(`${url}/api/articles`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${BENCH_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(count === 1 ? articles[0] : { articles }),
+      });
+      await response.arrayBuffer();
+      acceptMs.push(performance.now() - started);
+      if (response.status !== 202)
+        throw new Error(`POST /api/articles answered ${response.status}`);
+    },
+    cpuMicros: () => cpuOf(server.child),
+    workerCpuMicros: () => cpuOf(workers.child),
+    memory: () => memoryOf(server.child),
+    async stop() {
+      await Promise.all([server.child.stop(), workers.child.stop()]);
+    },
+  };
+}
