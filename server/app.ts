@@ -28,6 +28,7 @@ import {
   type PublicSocketData,
 } from './realtime/public-namespace.js';
 import { guardSlowConsumers } from './realtime/slow-consumers.js';
+import { slimConnections } from './realtime/slim-connections.js';
 import { createServerMetrics } from './metrics.js';
 import { metricsRouter } from './http/metrics.js';
 import { jobsRouter } from './http/jobs.js';
@@ -91,8 +92,11 @@ export function createApp({
       cors: { origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins] },
       // Public clients only send small subscribe requests.
       maxHttpBufferSize: 16 * 1024,
+      // engine.io's default, stated because the room writer's frames are not compressed.
+      perMessageDeflate: false,
     },
   );
+  slimConnections(io);
   // Assigned below: the metrics read the public namespace's rooms at scrape time.
   let subscriptions = (): number => 0;
   const metrics = createServerMetrics({

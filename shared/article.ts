@@ -296,16 +296,21 @@ function readSummary(value: unknown, report: Report): string | undefined {
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
-/** The longest prefix of whole grapheme clusters with at most `max` code points. */
+/**
+ * The longest prefix of whole grapheme clusters with at most `max` code points. Only the
+ * cluster at the cut is looked at (`containing`): segmenting the whole text instead costs
+ * about a millisecond for a 500-character summary, most of an article's ingest time.
+ */
 function headOf(text: string, max: number): string {
-  let end = 0;
-  let count = 0;
-  for (const { segment } of graphemes.segment(text)) {
-    count += charCount(segment);
-    if (count > max) break;
-    end += segment.length;
+  let cut = 0;
+  for (let points = 0; points < max && cut < text.length; points++) {
+    const unit = text.charCodeAt(cut);
+    const next = text.charCodeAt(cut + 1); // NaN past the end
+    cut += unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
   }
-  return text.slice(0, end);
+  if (cut >= text.length) return text;
+  const straddling = graphemes.segment(text).containing(cut);
+  return text.slice(0, straddling ? straddling.index : cut);
 }
 
 /** Spaces and punctuation that should not come right before the "…". */

@@ -14,12 +14,14 @@ import type {
 import { resolveLocale } from '../../shared/relative-time.js';
 import { channelField } from '../validation.js';
 import { createChannelCache, type ChannelCache, type ChannelState } from './channel-cache.js';
+import { createRoomWriter } from './room-writer.js';
 
 export interface PublicSocketData {
   /** channel → the room (channel × locale) this socket listens in. */
   subscriptions: Map<string, string>;
   /** Subscribe budget (a token bucket): what is left, and when it was last refilled. */
-  budget: { tokens: number; refilledAt: number };
+  tokens: number;
+  refilledAt: number;
 }
 
 /**
@@ -33,12 +35,11 @@ const MAX_SUBSCRIBE_ATTEMPTS = 40;
 const SUBSCRIBES_PER_SECOND = 5;
 
 function takeSubscribeToken(data: PublicSocketData, now: number): boolean {
-  const { budget } = data;
-  const refill = ((now - budget.refilledAt) / 1000) * SUBSCRIBES_PER_SECOND;
-  budget.tokens = Math.min(SUBSCRIBE_BURST, budget.tokens + refill);
-  budget.refilledAt = now;
-  if (budget.tokens < 1) return false;
-  budget.tokens -= 1;
+  const refill = ((now - data.refilledAt) / 1000) * SUBSCRIBES_PER_SECOND;
+  data.tokens = Math.min(SUBSCRIBE_BURST, data.tokens + refill);
+  data.refilledAt = now;
+  if (data.tokens < 1) return false;
+  data.tokens -= 1;
   return true;
 }
 
@@ -125,6 +126,7 @@ export function attachPublicNamespace({
 }: PublicNamespaceDeps): PublicDelivery {
   /** channel → locale → room, for the rooms that exist on this node. */
   const roomsByChannel = new Map<string, Map<string, string>>();
+  const writer = createRoomWriter(nsp);
   const cache: ChannelCache = createChannelCache({
     channelLog,
     recentLimit,
@@ -148,14 +150,15 @@ export function attachPublicNamespace({
   });
 
   function join(socket: PublicSocket, channel: string, locale: string): void {
-    const room = roomOf(channel, locale);
+    let rooms = roomsByChannel.get(channel);
+    if (!rooms) roomsByChannel.set(channel, (rooms = new Map<string, string>()));
+    // One string per room, shared by every socket in it (10k subscribers, one name).
+    let room = rooms.get(locale);
+    if (room === undefined) rooms.set(locale, (room = roomOf(channel, locale)));
     const previous = socket.data.subscriptions.get(channel);
     if (previous && previous !== room) void socket.leave(previous);
     void socket.join(room);
     socket.data.subscriptions.set(channel, room);
-    let rooms = roomsByChannel.get(channel);
-    if (!rooms) roomsByChannel.set(channel, (rooms = new Map<string, string>()));
-    rooms.set(locale, room);
   }
 
   function toReplayed(event: LogEvent, at: number, locale: string): ReplayedEvent {
@@ -253,43 +256,51 @@ export function attachPublicNamespace({
     return failed('unavailable', 'The channel is being reloaded; retry in a moment.');
   }
 
+  // One set of handlers for every socket (Socket.IO calls them with the socket as `this`):
+  // at 10k idle subscribers, per-socket closures are a measurable share of the memory.
+  function onSubscribe(this: PublicSocket, request: unknown, ack: unknown): void {
+    if (typeof ack !== 'function') return;
+    const answer = ack as (answer: SubscribeOk | RequestFailed) => void;
+    subscribe(this, request).then(answer, (err: unknown) => {
+      logger.warn({ event: 'socket.subscribe_failed', socketId: this.id, err }, 'subscribe failed');
+      answer(failed('unavailable', 'Storage is unavailable; retry in a few seconds.'));
+    });
+  }
+
+  function onUnsubscribe(this: PublicSocket, request: unknown, ack: unknown): void {
+    if (typeof ack !== 'function') return;
+    const answer = ack as (answer: { ok: true } | RequestFailed) => void;
+    const parsed = unsubscribeRequest.safeParse(request);
+    if (!parsed.success) {
+      answer(failed('invalid_request', parsed.error.issues[0]?.message ?? 'bad request'));
+      return;
+    }
+    const room = this.data.subscriptions.get(parsed.data.channel);
+    if (room) void this.leave(room);
+    this.data.subscriptions.delete(parsed.data.channel);
+    answer({ ok: true });
+  }
+
+  function onDisconnect(this: PublicSocket, reason: string): void {
+    logger.debug(
+      { event: 'socket.disconnected', socketId: this.id, reason },
+      'socket disconnected',
+    );
+  }
+
   nsp.on('connection', (socket: PublicSocket) => {
     socket.data.subscriptions = new Map<string, string>();
-    socket.data.budget = { tokens: SUBSCRIBE_BURST, refilledAt: now() };
-    logger.debug(
-      { event: 'socket.connected', socketId: socket.id, transport: socket.conn.transport.name },
-      'socket connected',
-    );
-    socket.on('disconnect', (reason) => {
+    socket.data.tokens = SUBSCRIBE_BURST;
+    socket.data.refilledAt = now();
+    if (logger.isLevelEnabled('debug')) {
       logger.debug(
-        { event: 'socket.disconnected', socketId: socket.id, reason },
-        'socket disconnected',
+        { event: 'socket.connected', socketId: socket.id, transport: socket.conn.transport.name },
+        'socket connected',
       );
-    });
-
-    socket.on('subscribe', (request, ack) => {
-      if (typeof ack !== 'function') return;
-      subscribe(socket, request).then(ack, (err: unknown) => {
-        logger.warn(
-          { event: 'socket.subscribe_failed', socketId: socket.id, err },
-          'subscribe failed',
-        );
-        ack(failed('unavailable', 'Storage is unavailable; retry in a few seconds.'));
-      });
-    });
-
-    socket.on('unsubscribe', (request, ack) => {
-      if (typeof ack !== 'function') return;
-      const parsed = unsubscribeRequest.safeParse(request);
-      if (!parsed.success) {
-        ack(failed('invalid_request', parsed.error.issues[0]?.message ?? 'bad request'));
-        return;
-      }
-      const room = socket.data.subscriptions.get(parsed.data.channel);
-      if (room) void socket.leave(room);
-      socket.data.subscriptions.delete(parsed.data.channel);
-      ack({ ok: true });
-    });
+      socket.on('disconnect', onDisconnect);
+    }
+    socket.on('subscribe', onSubscribe);
+    socket.on('unsubscribe', onUnsubscribe);
   });
 
   function emit(event: LogEvent): void {
@@ -306,19 +317,22 @@ export function attachPublicNamespace({
       cursor: formatCursor(event.epoch, event.seq),
     };
     if (event.type === 'post:removed' || !event.post) {
-      nsp.to([...rooms.values()]).emit('post:removed', { ...head, id: event.id });
+      writer.emit(rooms.values(), 'post:removed', { ...head, id: event.id });
       return;
     }
     // One encode per room (channel × locale): the label is the only per-locale part.
     const at = now();
     for (const [locale, room] of rooms) {
-      nsp.to(room).emit(event.type, { ...head, post: presentPost(event.post, at, locale) });
+      writer.emit([room], event.type, { ...head, post: presentPost(event.post, at, locale) });
     }
   }
 
   return {
     deliver(events) {
-      for (const event of events) cache.apply(event);
+      // A batch's events for one room leave together: one write per socket.
+      writer.batch(() => {
+        for (const event of events) cache.apply(event);
+      });
     },
     localViewers() {
       const viewers = new Map<string, number>();

@@ -1,6 +1,6 @@
 import { connect as connectTcp, type Socket as TcpSocket } from 'node:net';
 import { WebSocket } from 'ws';
-import { articleNumber } from './payload.js';
+import { articleNumber, publishedAtMs } from './payload.js';
 import { coreBusy, coreTimes, PINNING, serveParent, sleep } from './proc.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -35,6 +35,10 @@ let window:
       t0Ns: number;
       periodNs: number;
       latencies: Float64Array;
+      /** From the accept (Khabar) or broadcast call (baselines) to receipt, wall clock, ms. */
+      fromAccept: Float64Array;
+      /** The slowest copy of each article (ms), to tell a slow article from a slow client. */
+      slowest: Float64Array;
       received: number;
       lastAt: number;
     }
@@ -56,7 +60,14 @@ function record(frame: Buffer, from = 0): void {
   if (n < w.firstN || n >= w.firstN + w.count) return;
   const now = Number(process.hrtime.bigint());
   const scheduled = w.t0Ns + Math.floor((n - w.firstN) / w.burst) * w.periodNs;
-  if (w.received < w.latencies.length) w.latencies[w.received] = (now - scheduled) / 1e6;
+  const latency = (now - scheduled) / 1e6;
+  if (w.received < w.latencies.length) {
+    w.latencies[w.received] = latency;
+    w.fromAccept[w.received] =
+      performance.timeOrigin + performance.now() - publishedAtMs(frame, from);
+  }
+  const i = n - w.firstN;
+  if (latency > (w.slowest[i] ?? 0)) w.slowest[i] = latency;
   w.received++;
   w.lastAt = now;
 }
@@ -95,7 +106,8 @@ function connectWs(url: URL, subscribe?: Record<string, unknown>): Promise<Clien
   return new Promise((resolve, reject) => {
     const target =
       mode === 'sio' ? `ws://${url.host}/socket.io/?EIO=4&transport=websocket` : url.href;
-    const ws = new WebSocket(target, { perMessageDeflate: false });
+    // No UTF-8 validation of 1 KB frames: the generator must cost far less than the server.
+    const ws = new WebSocket(target, { perMessageDeflate: false, skipUTF8Validation: true });
     const client: Client = {
       send: (text) => {
         ws.send(text);
@@ -202,6 +214,8 @@ serveParent(
           t0Ns: Number(message.t0Ns),
           periodNs: Number(message.periodNs),
           latencies: new Float64Array(count * clients.length),
+          fromAccept: new Float64Array(count * clients.length),
+          slowest: new Float64Array(count),
           received: 0,
           lastAt: 0,
         };
@@ -228,6 +242,8 @@ serveParent(
           await sleep(5);
         }
         window = undefined;
+        const kept = Math.min(w.received, w.latencies.length);
+        const fromAccept: Summary = summarize(w.fromAccept.subarray(0, kept));
         const latency: Summary = summarize(
           w.latencies.subarray(0, Math.min(w.received, w.latencies.length)),
         );
@@ -235,6 +251,8 @@ serveParent(
           received: w.received,
           expected,
           latency,
+          fromAccept,
+          slowestPerArticle: [...w.slowest].map((v) => Math.round(v * 10) / 10),
           lastAtNs: w.lastAt,
           cpu: process.cpuUsage(),
           core: coreTimes(PINNING.generatorCore),

@@ -64,3 +64,16 @@ export function articleNumber(frame: Buffer, from = 0): number {
   }
   return -1;
 }
+
+const PUBLISHED_AT = Buffer.from('"publishedAt":"');
+
+/**
+ * The article's `publishedAt` (epoch ms) in a received frame: for Khabar the moment the API
+ * accepted it (no producer date is sent), for a baseline the moment of its broadcast call.
+ */
+export function publishedAtMs(frame: Buffer, from = 0): number {
+  const at = frame.indexOf(PUBLISHED_AT, from);
+  if (at === -1) return Number.NaN;
+  const start = at + PUBLISHED_AT.length;
+  return Date.parse(frame.toString('latin1', start, start + 24));
+}

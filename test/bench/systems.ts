@@ -30,8 +30,15 @@ export interface System {
 }
 
 const script = (name: string): URL => new URL(name, import.meta.url);
-/** The processes under test may collect garbage on request, for memory readings. */
+/**
+ * The processes under test may collect garbage on request, for memory readings. With
+ * KHABAR_BENCH_PROFILE=<dir>, Khabar's server node also writes a CPU profile there (--cpu-prof).
+ */
 const EXEC_ARGV = ['--expose-gc'];
+const profileDir = process.env.KHABAR_BENCH_PROFILE;
+const KHABAR_EXEC_ARGV = profileDir
+  ? [...EXEC_ARGV, '--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+  : EXEC_ARGV;
 
 async function cpuOf(child: Child): Promise<number> {
   const { cpu } = await child.ask<{ cpu: NodeJS.CpuUsage }>({ type: 'cpu' });
@@ -112,7 +119,13 @@ export async function startKhabar(
     ...env,
   };
   const [server, workers] = await Promise.all([
-    startChild(script('servers/khabar-node.js'), ['server'], PINNING.serverCore, config, EXEC_ARGV),
+    startChild(
+      script('servers/khabar-node.js'),
+      ['server'],
+      PINNING.serverCore,
+      config,
+      KHABAR_EXEC_ARGV,
+    ),
     startChild(script('servers/khabar-node.js'), ['workers'], PINNING.serverCore, config),
   ]);
   const url = `http://127.0.0.1:${server.hello.port as number}`;
