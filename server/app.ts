@@ -33,7 +33,7 @@ import { createServerMetrics } from './metrics.js';
 import { metricsRouter } from './http/metrics.js';
 import { jobsRouter } from './http/jobs.js';
 import { readJobMetrics } from '../shared/job-metrics.js';
-import { publishNewsroomEvents, type NewsroomMessage } from '../shared/newsroom-events.js';
+import { createNewsroomPublisher } from '../shared/newsroom-events.js';
 import { attachNewsroomNamespace, type NewsroomNamespace } from './realtime/newsroom-namespace.js';
 import { createNewsroomPulse } from './realtime/newsroom-pulse.js';
 import { createTokenSet } from './tokens.js';
@@ -151,12 +151,10 @@ export function createApp({
     logger,
     intervalMs: timings.newsroomIntervalMs,
   });
-  const announce = (messages: NewsroomMessage[]): void => {
-    publishNewsroomEvents(redis, keys, messages).catch((err: unknown) => {
-      // The article is queued either way; only the dashboards miss the news.
-      logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
-    });
-  };
+  const announce = createNewsroomPublisher(redis, keys, (err) => {
+    // The article is queued either way; only the dashboards miss the news.
+    logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
+  });
   let stopGuard: (() => void) | undefined;
   const tail = createEventTail({
     redis: tailRedis,

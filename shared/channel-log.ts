@@ -157,9 +157,19 @@ end
 return out
 `);
 
-/** A fresh epoch: base36 without `-`, so a cursor splits at its last `-`. */
+/** Random per process, of fixed length: epochs from different processes never collide. */
+const EPOCH_PREFIX = BigInt(`0x${randomBytes(6).toString('hex')}`)
+  .toString(36)
+  .padStart(10, '0');
+let epochCounter = 0;
+
+/**
+ * A fresh epoch candidate, different at every call: base36 without `-`, so a cursor splits at
+ * its last `-`. Every change offers one (it is kept only when the channel's epoch is missing),
+ * so it is a counter after a random prefix rather than 8 random bytes each time.
+ */
 function newEpoch(): string {
-  return BigInt(`0x${randomBytes(8).toString('hex')}`).toString(36);
+  return `${EPOCH_PREFIX}${(epochCounter++).toString(36)}`;
 }
 
 function channelKeys(keys: Keys, channel: string): string[] {

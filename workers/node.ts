@@ -16,7 +16,7 @@ import { createIngestWorker } from './ingest/worker.js';
 import { startCanary } from './monitor/canary.js';
 import { reportJobs } from './monitor/job-reports.js';
 import { createJobMetricsRecorder } from '../shared/job-metrics.js';
-import { publishNewsroomEvents, type NewsroomMessage } from '../shared/newsroom-events.js';
+import { createNewsroomPublisher } from '../shared/newsroom-events.js';
 import { logQueueStats } from './monitor/queue-stats.js';
 import { createHostLimiter } from './poll/host-limit.js';
 import { createPollWorker } from './poll/worker.js';
@@ -49,11 +49,9 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
   const jobMetrics = createJobMetricsRecorder(data, keys, (err) => {
     logger.debug({ event: 'metrics.flush_failed', err }, 'could not store job metrics');
   });
-  const announce = (messages: NewsroomMessage[]): void => {
-    publishNewsroomEvents(data, keys, messages).catch((err: unknown) => {
-      logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
-    });
-  };
+  const announce = createNewsroomPublisher(data, keys, (err) => {
+    logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
+  });
   let lastActivityAt = Date.now();
   const touch = (): void => {
     lastActivityAt = Date.now();

@@ -21,7 +21,7 @@ export interface ArticlesRouteDeps {
   /** Runs first on a retraction: an ingest or a newsroom token (editors retract from the dashboard). */
   removeGuard: express.RequestHandler[];
   /** Tells the dashboards what was accepted and rejected; must not throw or wait. */
-  announce?: (messages: NewsroomMessage[]) => void;
+  announce?: (messages: readonly NewsroomMessage[]) => void;
   /** Counts articles accepted and rejected (metrics). */
   count?: { accepted: (n: number) => void; rejected: (n: number) => void };
   now?: () => number;
@@ -118,14 +118,23 @@ export function articlesRouter({
       );
       if (articles.length === 0) throw rejectedAnswer(rejected, batch);
 
-      // addBulk is one MULTI: every job of the request is queued, or none is.
+      // addBulk is one MULTI: every job of the request is queued, or none is. A lone article
+      // is one script call, without the MULTI (most producers send one at a time).
       const jobs = await orUnavailable(
-        queue.addBulk(
-          articles.map((article) => ({
-            name: 'article',
-            data: { article, acceptedAt, source: 'api' },
-          })),
-        ),
+        articles.length === 1
+          ? queue
+              .add('article', {
+                article: articles[0] as NormalizedArticle,
+                acceptedAt,
+                source: 'api',
+              })
+              .then((job) => [job])
+          : queue.addBulk(
+              articles.map((article) => ({
+                name: 'article',
+                data: { article, acceptedAt, source: 'api' },
+              })),
+            ),
       );
       const accepted = jobs.map((job, i) => ({ id: articles[i]?.id ?? '', jobId: job.id ?? '' }));
       for (const { id, jobId } of accepted) {

@@ -48,6 +48,8 @@ let trackCursors = false;
 let pendingAnswers = 0;
 /** The cursors of the clients that dropped (storm scenario), for their return. */
 let away: (string | undefined)[] = [];
+/** Cursors saved for a resubscribe storm on open connections. */
+let saved: (string | undefined)[] = [];
 let recovered = 0;
 let lastAnswerAt = 0n;
 
@@ -262,6 +264,30 @@ serveParent(
         const seen = new Map<string, number>();
         for (const c of clients) if (c.cursor) seen.set(c.cursor, (seen.get(c.cursor) ?? 0) + 1);
         return { cursors: Object.fromEntries(seen) };
+      }
+      case 'save-cursors': {
+        saved = clients.map((c) => c.cursor);
+        return { saved: saved.length };
+      }
+      case 'resubscribe': {
+        // Every client, still connected, subscribes again at once with its saved cursor.
+        const channel = message.channel as string;
+        recovered = 0;
+        pendingAnswers = clients.length;
+        const startedAt = process.hrtime.bigint();
+        clients.forEach((client, i) => {
+          const since = saved[i];
+          client.send(
+            `421${JSON.stringify(['subscribe', { channel, limit: 1, ...(since ? { since } : {}) }])}`,
+          );
+        });
+        const deadline = Date.now() + 30_000;
+        while (pendingAnswers > 0 && Date.now() < deadline) await sleep(1);
+        return {
+          answered: clients.length - pendingAnswers,
+          recovered,
+          allAnsweredMs: Number(lastAnswerAt - startedAt) / 1e6,
+        };
       }
       case 'drop': {
         // Every client drops its connection, keeping its cursor for its return.

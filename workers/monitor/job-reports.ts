@@ -7,7 +7,7 @@ import { attemptDurationMs, isFinalFailure, postIdOf } from './job-logs.js';
 export interface JobReportDeps {
   metrics: JobMetricsRecorder;
   /** Tells the dashboards (`ingest:failed`); only for the ingest queue; must not throw or wait. */
-  announce?: (messages: NewsroomMessage[]) => void;
+  announce?: (messages: readonly NewsroomMessage[]) => void;
 }
 
 /**

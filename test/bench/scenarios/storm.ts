@@ -6,19 +6,27 @@ import { callsBetween, commandCalls } from '../redis-stats.js';
 import { startKhabar } from '../systems.js';
 
 /**
- * `storm`: N subscribers of a channel lose their connections together (a node restart, a
- * network blip), miss a few posts, and come back at once, each resubscribing with its last
- * cursor. Measured: the time from the first reconnect to the last subscribe answer, how many
- * answered `recovered: true` (with the missed events), and Redis commands per resubscribe.
+ * `storm`: N subscribers of a channel resubscribe at once with cursors a few posts old, and
+ * each must recover the posts it missed (`recovered: true` with the events). Twice:
+ * - resubscribe: on their open connections (what a client does after a seq gap, or when a
+ *   node's clients all reload a channel): the cost of Khabar's recovery path alone;
+ * - reconnect: the connections drop together (a node restart, a network blip), posts go out
+ *   meanwhile, and all come back at once: new TCP and websocket handshakes included.
+ * Measured: the time from the first request to the last answer, how many recovered, and the
+ * Redis commands each resubscribe cost (INFO commandstats before and after).
  */
+export interface StormPhase {
+  allRecoveredMs: number;
+  recovered: number;
+  commandsPerResubscribe: number;
+  commands: Record<string, number>;
+}
+
 export interface StormResult {
   clients: number;
   missed: number;
-  allRecoveredMs: number;
-  recovered: number;
-  failed: number;
-  commandsPerResubscribe: number;
-  commands: Record<string, number>;
+  resubscribe: StormPhase;
+  reconnect: StormPhase & { failed: number };
 }
 
 export async function runStorm(
@@ -42,29 +50,50 @@ export async function runStorm(
     });
     if (connected.failed > 0)
       throw new Error(`storm: ${connected.failed} clients could not connect`);
-    // One post everybody sees, so every client holds a cursor.
+    // One post everybody sees, so every client holds a cursor; then posts it will miss.
     await generator.ask({ type: 'expect', firstN: n, count: 1, t0Ns: 0, periodNs: 0 });
     await khabar.publish(n++, 1);
     await generator.ask({ type: 'collect' });
+    await generator.ask({ type: 'save-cursors' });
+    for (let i = 0; i < missed; i++) await khabar.publish(n++, 1);
+    await sleep(500);
+
+    let before = await commandCalls(client);
+    const again = await generator.ask<{ recovered: number; allAnsweredMs: number }>({
+      type: 'resubscribe',
+      channel: BENCH_CHANNEL,
+    });
+    let calls = callsBetween(before, await commandCalls(client));
+    const resubscribe: StormPhase = {
+      allRecoveredMs: again.allAnsweredMs,
+      recovered: again.recovered,
+      commandsPerResubscribe: calls.total / clients,
+      commands: calls.byCommand,
+    };
+
+    await sleep(500);
     await generator.ask({ type: 'drop' });
     for (let i = 0; i < missed; i++) await khabar.publish(n++, 1);
     await sleep(500); // stored and fanned out to nobody
-    const before = await commandCalls(client);
-    const answer = await generator.ask<{
+    before = await commandCalls(client);
+    const back = await generator.ask<{
       clients: number;
       failed: number;
       recovered: number;
       allAnsweredMs: number;
     }>({ type: 'return', url: khabar.url, channel: BENCH_CHANNEL });
-    const { total, byCommand } = callsBetween(before, await commandCalls(client));
+    calls = callsBetween(before, await commandCalls(client));
     return {
       clients,
       missed,
-      allRecoveredMs: answer.allAnsweredMs,
-      recovered: answer.recovered,
-      failed: answer.failed,
-      commandsPerResubscribe: total / clients,
-      commands: byCommand,
+      resubscribe,
+      reconnect: {
+        allRecoveredMs: back.allAnsweredMs,
+        recovered: back.recovered,
+        failed: back.failed,
+        commandsPerResubscribe: calls.total / clients,
+        commands: calls.byCommand,
+      },
     };
   } finally {
     await generator.ask({ type: 'close' });
