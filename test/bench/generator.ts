@@ -203,7 +203,7 @@ serveParent(
         return connectMany(
           new URL(message.url as string),
           message.count as number,
-          (message.perSecond as number | undefined) ?? 2000,
+          (message.perSecond as number | undefined) ?? 3000,
           message.subscribe as Record<string, unknown> | undefined,
         );
       }

@@ -49,13 +49,13 @@ function plan(): FanoutPlan {
         ? { clients, singles: 20, rates: [0.2, 1, 2, 5, 10], bursts: 5 }
         : clients === largest
           ? { clients, singles: 10, rates: [1], bursts: 3 }
-          : { clients, singles: 6, rates: [2], bursts: 0 },
+          : { clients, singles: 4, rates: [2], bursts: 0 },
     ),
   };
 }
 const fanoutPlan = plan();
 const warmupPlan: FanoutPlan = {
-  steps: [{ clients: 1000, singles: 5, rates: [5], bursts: 2 }],
+  steps: [{ clients: 1000, singles: 4, rates: [4], bursts: 1 }],
 };
 
 function checkLimits(): void {

@@ -125,7 +125,7 @@ async function measure(
 }
 
 /** What the fan-out process spends per ms with its clients connected and nothing to send. */
-async function idleCpu(system: System, ms = 1000): Promise<number> {
+async function idleCpu(system: System, ms = 700): Promise<number> {
   const before = await system.cpuMicros();
   const started = performance.now();
   await sleep(ms);

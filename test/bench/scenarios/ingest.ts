@@ -149,7 +149,7 @@ export async function runIngest(
   redisUrl: string,
   run: string,
   generator: Child,
-  items = 3000,
+  items = 1500,
   inFlight = 64,
 ): Promise<IngestResult> {
   const redisPerSecond = await redisPipelineRate(redisUrl, run, items, inFlight);
@@ -178,7 +178,7 @@ export async function runIngest(
 
     // Open loop at half the BullMQ rate: accept latency, and nothing lost.
     const rate = bullmqPerSecond / 2;
-    const count = Math.round(rate * 3);
+    const count = Math.round(rate * 2); // two seconds of it
     const firstN = n;
     khabar.acceptMs.length = 0;
     await generator.ask({ type: 'expect', firstN, count, t0Ns: 0, periodNs: 0 });
