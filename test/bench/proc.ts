@@ -125,15 +125,27 @@ export async function startChild(
   return { child, hello: await hello };
 }
 
-/** The child side: answers the parent's requests with `handle`, then says it is ready. */
+/**
+ * The child side: answers the parent's requests with `handle`, then says it is ready. Every
+ * child also answers `cpu` (its CPU time) and `mem` (its memory, after a GC when the process
+ * runs with --expose-gc).
+ */
 export function serveParent(
   handle: (message: Record<string, unknown> & { type: string }) => unknown,
   hello: Record<string, unknown> = {},
 ): void {
+  const answer = (message: Record<string, unknown> & { type: string }): unknown => {
+    if (message.type === 'cpu') return { cpu: process.cpuUsage() };
+    if (message.type === 'mem') {
+      globalThis.gc?.();
+      return { memory: process.memoryUsage() };
+    }
+    return handle(message);
+  };
   process.on('message', (raw) => {
     const message = raw as Record<string, unknown> & { type: string; id: number };
     Promise.resolve()
-      .then(() => handle(message))
+      .then(() => answer(message))
       .then(
         (answer) => process.send?.({ ...(answer as object), id: message.id }),
         (err: unknown) =>

@@ -87,11 +87,6 @@ serveParent(
         const events = Array.from({ length: count }, (_, i) => benchEvent(first + i, run, at));
         return { clients: broadcast(events) };
       }
-      case 'cpu':
-        return { cpu: process.cpuUsage() };
-      case 'mem':
-        globalThis.gc?.();
-        return { memory: process.memoryUsage() };
       default:
         throw new Error(`unknown request ${message.type}`);
     }

@@ -23,6 +23,5 @@ worker.on('completed', () => {
 await worker.waitUntilReady();
 serveParent((message) => {
   if (message.type === 'count') return { completed, lastAtNs };
-  if (message.type === 'cpu') return { cpu: process.cpuUsage() };
   throw new Error(`unknown request ${message.type}`);
 });
