@@ -1,7 +1,7 @@
 import { connect as connectTcp, type Socket as TcpSocket } from 'node:net';
 import { WebSocket } from 'ws';
 import { articleNumber, publishedAtMs } from './payload.js';
-import { coreBusy, coreTimes, PINNING, serveParent, sleep } from './proc.js';
+import { coreTimes, PINNING, serveParent, sleep } from './proc.js';
 import { summarize, type Summary } from './stats.js';
 
 /**
@@ -260,11 +260,6 @@ serveParent(
           core: coreTimes(PINNING.generatorCore),
         };
       }
-      case 'cursors': {
-        const seen = new Map<string, number>();
-        for (const c of clients) if (c.cursor) seen.set(c.cursor, (seen.get(c.cursor) ?? 0) + 1);
-        return { cursors: Object.fromEntries(seen) };
-      }
       case 'save-cursors': {
         saved = clients.map((c) => c.cursor);
         return { saved: saved.length };
@@ -325,9 +320,6 @@ serveParent(
           recovered,
           allAnsweredMs: Number(lastAnswerAt - startedAt) / 1e6,
         };
-      }
-      case 'busy': {
-        return { core: coreBusy(message.before as never, coreTimes(PINNING.generatorCore)) };
       }
       case 'close': {
         for (const c of clients.splice(0)) c.close();

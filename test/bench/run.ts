@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { parseArgs } from 'node:util';
-import { pin, PINNING, startChild, type Child } from './proc.js';
+import { pin, PINNING, startChild } from './proc.js';
 import { buildReport, printReport, type RoundResults } from './report.js';
 import { runFanout, type FanoutPlan } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
@@ -175,5 +175,3 @@ main().catch((err: unknown) => {
   console.error(err);
   process.exitCode = 1;
 });
-
-export type { Child };
