@@ -3,7 +3,7 @@
  * through `textContent` or a checked attribute: nothing here parses markup.
  */
 
-export { safeHref } from '../widget/render.js';
+export { safeHref, titleLink } from '../widget/render.js';
 
 /** An element with a class and, optionally, its text. */
 export function el<K extends keyof HTMLElementTagNameMap>(

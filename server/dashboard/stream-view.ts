@@ -1,5 +1,5 @@
 import type { Post } from '../../shared/protocol.js';
-import { button, el, placeChildren, safeHref, setText, timeElement } from './dom.js';
+import { button, el, placeChildren, setText, timeElement, titleLink } from './dom.js';
 import type { RelativeLabels } from './relative-labels.js';
 
 /**
@@ -52,16 +52,7 @@ export function createStreamView({ list, empty, labels, onRetract }: StreamViewD
     const titleId = `post-title-${++rowIds}`;
     const heading = el('h3', 'title');
     heading.id = titleId;
-    const href = safeHref(post.url);
-    const link = href ? el('a') : el('span');
-    if (link instanceof HTMLAnchorElement && href) {
-      link.href = href;
-      link.target = '_blank';
-      link.rel = 'noopener noreferrer';
-    }
-    link.dir = 'auto';
-    link.textContent = post.title;
-    heading.append(link);
+    heading.append(titleLink(post));
     if (post.lang && LANG.test(post.lang)) heading.lang = post.lang;
 
     const meta = el('p', 'meta');

@@ -34,6 +34,24 @@ export function safeHref(url: string): string | null {
   }
 }
 
+/**
+ * The post's title as a link that opens in a new tab, without handing the page to the
+ * target (`noopener noreferrer`), or as plain text when its URL is not http(s). The title
+ * goes in as text only.
+ */
+export function titleLink(post: Post): HTMLElement {
+  const href = safeHref(post.url);
+  const node = document.createElement(href ? 'a' : 'span');
+  if (href && node instanceof HTMLAnchorElement) {
+    node.href = href;
+    node.target = '_blank';
+    node.rel = 'noopener noreferrer';
+  }
+  node.dir = 'auto';
+  node.textContent = post.title;
+  return node;
+}
+
 /** A BCP 47-looking tag, for the `lang` attribute (garbage is left out, not echoed). */
 const LANG = /^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$/i;
 
@@ -75,16 +93,8 @@ export function fillPostView(view: PostView, post: Post, locale: string): void {
   const titleId = `khabar-t${++ids}`;
   const title = el('div', 'title');
   title.id = titleId;
-  const href = safeHref(post.url);
-  const text = href ? el('a', 'link') : el('span', 'link');
-  text.removeAttribute('part');
-  if (href && text instanceof HTMLAnchorElement) {
-    text.href = href;
-    text.target = '_blank';
-    text.rel = 'noopener noreferrer';
-  }
-  text.dir = 'auto';
-  text.textContent = post.title;
+  const text = titleLink(post);
+  text.className = 'link';
   title.append(text);
 
   const children: Node[] = [title];
