@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { coalesceWrites } from './coalesce-writes.js';
 
 /**
  * Connections by role, because one connection cannot serve them all well:
@@ -39,6 +40,7 @@ export function createRedis({ url, role, name, logger }: RedisConnectOptions): R
     blocking: { enableOfflineQueue: true, maxRetriesPerRequest: null },
   };
   const redis = new Redis(url, { ...common, ...byRole[role] });
+  coalesceWrites(redis);
   let healthy = true;
   redis.on('error', (err: Error) => {
     if (!healthy) return;

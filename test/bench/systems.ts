@@ -33,7 +33,8 @@ export interface System {
 const script = (name: string): URL => new URL(name, import.meta.url);
 /**
  * The processes under test may collect garbage on request, for memory readings. With
- * KHABAR_BENCH_PROFILE=<dir>, Khabar's server node also writes a CPU profile there (--cpu-prof).
+ * KHABAR_BENCH_PROFILE=<dir>, Khabar's server and worker processes also write CPU profiles there
+ * (--cpu-prof).
  */
 const EXEC_ARGV = ['--expose-gc'];
 const profileDir = process.env.KHABAR_BENCH_PROFILE;
@@ -127,7 +128,13 @@ export async function startKhabar(
       config,
       KHABAR_EXEC_ARGV,
     ),
-    startChild(script('servers/khabar-node.js'), ['workers'], PINNING.serverCore, config),
+    startChild(
+      script('servers/khabar-node.js'),
+      ['workers'],
+      PINNING.serverCore,
+      config,
+      KHABAR_EXEC_ARGV,
+    ),
   ]);
   const url = `http://127.0.0.1:${server.hello.port as number}`;
   // undici's request API, not fetch: fetch costs the generator's core ~1.8 ms a request here.
@@ -143,15 +150,16 @@ export async function startKhabar(
     async publish(n, count) {
       const articles = Array.from({ length: count }, (_, i) => benchArticle(n + i, run));
       const started = performance.now();
-      const response = await fetch(`${url}/api/articles`, {
+      const response = await pool.request({
+        path: '/api/articles',
         method: 'POST',
         headers: { authorization: `Bearer ${BENCH_TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify(count === 1 ? articles[0] : { articles }),
       });
-      await response.arrayBuffer();
+      await response.body.arrayBuffer();
       acceptMs.push(performance.now() - started);
-      if (response.status !== 202)
-        throw new Error(`POST /api/articles answered ${response.status}`);
+      if (response.statusCode !== 202)
+        throw new Error(`POST /api/articles answered ${response.statusCode}`);
     },
     cpuMicros: () => cpuOf(server.child),
     workerCpuMicros: () => cpuOf(workers.child),
