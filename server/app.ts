@@ -83,6 +83,9 @@ export function createApp({
   const httpApp = express();
   httpApp.disable('x-powered-by');
   httpApp.set('query parser', 'simple');
+  // Every JSON answer is live (serverTime, cursors, queue figures), so an ETag would never
+  // match and hashing each body is wasted work; the widget's static files keep their own.
+  httpApp.set('etag', false);
 
   const httpServer = createServer(httpApp);
   const io = new Server<PublicClientEvents, PublicServerEvents, NoServerEvents, PublicSocketData>(

@@ -92,6 +92,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const BLANK_RUN = /[\p{White_Space}\u200B]+/gu;
 const WHITE_SPACE = /\p{White_Space}/u;
 const ZWSP = '\u200B';
+/** What makes a string more than text: a tag (or comment) or a character reference. */
+const MARKUP = /[<&]/;
 
 /** The open dropped elements and the text outside them, fed by {@link FlatParser}. */
 class TextCollector {
@@ -225,5 +227,6 @@ function tidyText(text: string): string {
  * @example htmlToText('<p>Flood&nbsp;alert</p><p>Patna&hellip;</p>') // 'Flood alert Patna…'
  */
 export function htmlToText(html: string): string {
-  return tidyText(collectText(html));
+  // Without a tag or an entity the parser would hand the text back as it is.
+  return tidyText(MARKUP.test(html) ? collectText(html) : html);
 }

@@ -184,3 +184,9 @@ export function coreBusy(
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A child's CPU time so far (µs, user + system), which serveParent answers. */
+export async function cpuMicrosOf(child: Child): Promise<number> {
+  const { cpu } = await child.ask<{ cpu: NodeJS.CpuUsage }>({ type: 'cpu' });
+  return cpu.user + cpu.system;
+}

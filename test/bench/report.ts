@@ -1,6 +1,6 @@
 import type { FanoutMeasure, MemoryMeasure } from './scenarios/fanout.js';
 import type { IdleResult } from './scenarios/idle.js';
-import type { IngestResult } from './scenarios/ingest.js';
+import type { CpuPerItem, IngestResult } from './scenarios/ingest.js';
 import type { StormResult } from './scenarios/storm.js';
 import { median } from './stats.js';
 
@@ -164,6 +164,17 @@ function memoryRows(rounds: RoundResults[]): Row[] {
   return rows;
 }
 
+const total = (cpu: CpuPerItem): number => Object.values(cpu).reduce((a, b) => a + b, 0);
+
+/** "server 610 + worker 420 + redis 240 µs", each the median over rounds. */
+function breakdown(rounds: CpuPerItem[]): string {
+  const names = Object.keys(rounds[0] ?? {});
+  const parts = names.map(
+    (name) => `${name} ${median(rounds.map((r) => r[name] ?? 0)).toFixed(0)}`,
+  );
+  return `${parts.join(' + ')} µs`;
+}
+
 function ingestRows(rounds: RoundResults[]): Row[] {
   const results = rounds.flatMap((r) => (r.ingest ? [r.ingest] : []));
   if (results.length === 0) return [];
@@ -179,6 +190,13 @@ function ingestRows(rounds: RoundResults[]): Row[] {
       ratio: { of: '÷ BullMQ', value: ratio },
       target: '≥ 0.6',
       met: ratio >= 0.6,
+    },
+    {
+      scenario: 'ingest',
+      metric: 'CPU per article on the server core (µs, all processes; B2: BullMQ no-op)',
+      khabar: m((r) => total(r.khabarCpuUs)),
+      b2: m((r) => total(r.bullmqCpuUs)),
+      note: `Khabar ${breakdown(results.map((r) => r.khabarCpuUs))}; BullMQ no-op ${breakdown(results.map((r) => r.bullmqCpuUs))}`,
     },
     {
       scenario: 'ingest',

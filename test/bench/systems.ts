@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { startRedisProcess, type RedisProcess } from '../../server/redis-process.js';
 import { BENCH_CHANNEL, benchArticle } from './payload.js';
-import { pin, PINNING, startChild, type Child } from './proc.js';
+import { cpuMicrosOf, pin, PINNING, startChild, type Child } from './proc.js';
 
 /**
  * The systems a scenario compares, behind one face: start, publish article(s) `n…`, read
@@ -42,11 +42,6 @@ const KHABAR_EXEC_ARGV = profileDir
   ? [...EXEC_ARGV, '--cpu-prof', `--cpu-prof-dir=${profileDir}`]
   : EXEC_ARGV;
 
-async function cpuOf(child: Child): Promise<number> {
-  const { cpu } = await child.ask<{ cpu: NodeJS.CpuUsage }>({ type: 'cpu' });
-  return cpu.user + cpu.system;
-}
-
 async function memoryOf(child: Child): Promise<NodeJS.MemoryUsage> {
   return (await child.ask<{ memory: NodeJS.MemoryUsage }>({ type: 'mem' })).memory;
 }
@@ -67,7 +62,7 @@ export async function startBaseline(name: 'B0' | 'B1' | 'B2', run: string): Prom
     async publish(n, count) {
       await child.ask({ type: 'broadcast', n, count });
     },
-    cpuMicros: () => cpuOf(child),
+    cpuMicros: () => cpuMicrosOf(child),
     memory: () => memoryOf(child),
     stop: () => child.stop(),
   };
@@ -161,8 +156,8 @@ export async function startKhabar(
       if (response.statusCode !== 202)
         throw new Error(`POST /api/articles answered ${response.statusCode}`);
     },
-    cpuMicros: () => cpuOf(server.child),
-    workerCpuMicros: () => cpuOf(workers.child),
+    cpuMicros: () => cpuMicrosOf(server.child),
+    workerCpuMicros: () => cpuMicrosOf(workers.child),
     memory: () => memoryOf(server.child),
     async stop() {
       await pool.close();

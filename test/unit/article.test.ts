@@ -62,6 +62,22 @@ const withField = (field: string, value: unknown): Record<string, unknown> => ({
 });
 
 describe('htmlToText', () => {
+  it('tidies plain text (no tag, no entity) exactly as it tidies the same text parsed as HTML', () => {
+    const samples = [
+      '  Flood\talert\r\n in  Patna ',
+      'बिहार में बाढ़\u200B \u00A0 राहत',
+      'a\u0000b\u0007c\uFEFF d',
+      'lone \uD800 surrogate',
+      'e\u0301 composed',
+      ' \u200B ',
+      '',
+    ];
+    for (const text of samples) {
+      // An inline element adds no word break, so only the parsing path differs.
+      assert.equal(htmlToText(text), htmlToText(`${text}<i></i>`), JSON.stringify(text));
+    }
+  });
+
   it('removes tags and keeps the text of inline elements together', () => {
     assert.equal(
       htmlToText('<b>Pat</b>na <a href="/x">flood</a> <i>alert</i>'),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { buildReport, type RoundResults } from '../bench/report.js';
 import type { FanoutMeasure } from '../bench/scenarios/fanout.js';
+import type { IngestResult } from '../bench/scenarios/ingest.js';
 import { median, quantile, summarize } from '../bench/stats.js';
 
 const summary = (p99: number) => ({ count: 10, p50: p99 / 2, p99, max: p99, mean: p99 / 2 });
@@ -67,6 +68,34 @@ describe('the benchmark report', () => {
     assert.ok(vsB1?.ratio);
     assert.equal(vsB1.met, false);
     assert.ok(vsB1.ratio.value > 2.9);
+  });
+
+  it('reports ingest as a ratio to BullMQ, and where the CPU time of an article goes', () => {
+    const ingest = (khabar: number, bullmq: number, server: number): IngestResult => ({
+      items: 1500,
+      inFlight: 64,
+      redisPerSecond: 6000,
+      bullmqPerSecond: bullmq,
+      khabarPerSecond: khabar,
+      bullmqCpuUs: { consumer: 200, redis: 100 },
+      khabarCpuUs: { server, worker: 500, redis: 200 },
+      halfRate: { rate: bullmq / 2, accepted: 10, pushed: 10, acceptP50Ms: 1, acceptP99Ms: 4 },
+    });
+    const rows = buildReport(
+      [ingest(500, 3000, 1000), ingest(600, 3000, 900), ingest(2000, 3000, 300)].map(
+        (result, i) => ({ ...round(i + 1, 9, 18), ingest: result }),
+      ),
+    );
+    const rate = rows.find((r) => r.metric.startsWith('articles/s'));
+    assert.ok(rate?.ratio);
+    assert.equal(rate.ratio.value, 0.2); // the median of 0.17, 0.2 and 0.67
+    assert.equal(rate.met, false);
+    const cpu = rows.find((r) => r.metric.startsWith('CPU per article'));
+    assert.equal(cpu?.khabar, 1600);
+    assert.equal(cpu.b2, 300);
+    assert.match(cpu.note ?? '', /Khabar server 900 \+ worker 500 \+ redis 200 µs/);
+    const accept = rows.find((r) => r.metric.startsWith('accept p99'));
+    assert.equal(accept?.met, true);
   });
 
   it('computes nearest-rank quantiles and medians', () => {

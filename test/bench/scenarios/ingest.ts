@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BENCH_CHANNEL, benchArticle, benchEvent } from '../payload.js';
-import { PINNING, sleep, startChild, type Child } from '../proc.js';
+import { cpuMicrosOf, PINNING, sleep, startChild, type Child } from '../proc.js';
 import { summarize } from '../stats.js';
 import { startKhabar } from '../systems.js';
 
@@ -16,13 +16,23 @@ import { startKhabar } from '../systems.js';
  *   subscriber's receipt.
  * Then Khabar open loop at half the BullMQ rate: accept latency (the POST's answer) and
  * whether every accepted article was pushed.
+ *
+ * Every process under test shares the server core, so the rates come down to CPU time per
+ * item on that core: it is read for each process (`cpuUsage()`, Redis's INFO cpu) over the
+ * closed loop, to say where Khabar's time goes.
  */
+/** CPU time per item on the server core (µs), by process. */
+export type CpuPerItem = Record<string, number>;
+
 export interface IngestResult {
   items: number;
   inFlight: number;
   redisPerSecond: number;
   bullmqPerSecond: number;
   khabarPerSecond: number;
+  /** BullMQ no-op: `consumer`, `redis`. Khabar: `server`, `worker`, `redis`. */
+  bullmqCpuUs: CpuPerItem;
+  khabarCpuUs: CpuPerItem;
   halfRate: {
     rate: number;
     accepted: number;
@@ -43,6 +53,24 @@ async function closedLoop(
     while (next < items) await work(next++);
   });
   await Promise.all(lanes);
+}
+
+/** Redis's own CPU time so far (µs, user + system, every thread). */
+async function redisCpuMicros(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1]);
+  return (seconds('used_cpu_sys') + seconds('used_cpu_user')) * 1e6;
+}
+
+/** CPU per item of each named reading, between `before` and `after`. */
+function perItem(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  items: number,
+): CpuPerItem {
+  return Object.fromEntries(
+    Object.entries(after).map(([name, micros]) => [name, (micros - (before[name] ?? 0)) / items]),
+  );
 }
 
 async function redisPipelineRate(
@@ -109,7 +137,7 @@ async function bullmqRate(
   run: string,
   items: number,
   inFlight: number,
-): Promise<number> {
+): Promise<{ perSecond: number; cpuUs: CpuPerItem }> {
   const prefix = `bench${run}bull:{queue}`;
   const { child } = await startChild(
     new URL('../servers/bullmq-noop.js', import.meta.url),
@@ -122,7 +150,12 @@ async function bullmqRate(
     prefix,
     defaultJobOptions: { removeOnComplete: { age: 3600, count: 10_000 } },
   });
+  const cpu = async (): Promise<Record<string, number>> => ({
+    consumer: await cpuMicrosOf(child),
+    redis: await redisCpuMicros(connection),
+  });
   try {
+    const before = await cpu();
     const started = Number(process.hrtime.bigint());
     await closedLoop(items, inFlight, (i) =>
       queue.add('article', {
@@ -137,7 +170,8 @@ async function bullmqRate(
       if (done.completed >= items) break;
       await sleep(20);
     }
-    return items / ((done.lastAtNs - started) / 1e9);
+    const cpuUs = perItem(before, await cpu(), items);
+    return { perSecond: items / ((done.lastAtNs - started) / 1e9), cpuUs };
   } finally {
     await queue.close();
     connection.disconnect();
@@ -153,9 +187,16 @@ export async function runIngest(
   inFlight = 64,
 ): Promise<IngestResult> {
   const redisPerSecond = await redisPipelineRate(redisUrl, run, items, inFlight);
-  const bullmqPerSecond = await bullmqRate(redisUrl, run, items, inFlight);
+  const bullmq = await bullmqRate(redisUrl, run, items, inFlight);
+  const bullmqPerSecond = bullmq.perSecond;
 
   const khabar = await startKhabar(redisUrl, `${run}ingest`);
+  const redis = new Redis(redisUrl);
+  const cpu = async (): Promise<Record<string, number>> => ({
+    server: await khabar.cpuMicros(),
+    worker: await khabar.workerCpuMicros(),
+    redis: await redisCpuMicros(redis),
+  });
   try {
     await generator.ask({
       type: 'connect',
@@ -167,12 +208,14 @@ export async function runIngest(
     // Through the whole pipeline: from the first POST to the subscriber's last receipt.
     let n = 1;
     await generator.ask({ type: 'expect', firstN: n, count: items, t0Ns: 0, periodNs: 0 });
+    const before = await cpu();
     const started = Number(process.hrtime.bigint());
     await closedLoop(items, inFlight, () => khabar.publish(n++, 1));
     const through = await generator.ask<{ received: number; lastAtNs: number }>({
       type: 'collect',
       timeoutMs: 120_000,
     });
+    const khabarCpuUs = perItem(before, await cpu(), items);
     if (through.received !== items) throw new Error(`ingest: ${through.received}/${items} pushed`);
     const khabarPerSecond = items / ((through.lastAtNs - started) / 1e9);
 
@@ -201,6 +244,8 @@ export async function runIngest(
       redisPerSecond,
       bullmqPerSecond,
       khabarPerSecond,
+      bullmqCpuUs: bullmq.cpuUs,
+      khabarCpuUs,
       halfRate: {
         rate,
         accepted: count,
@@ -210,6 +255,7 @@ export async function runIngest(
       },
     };
   } finally {
+    redis.disconnect();
     await generator.ask({ type: 'close' });
     await khabar.stop();
   }
