@@ -77,7 +77,9 @@ describe('the benchmark report', () => {
       redisPerSecond: 6000,
       bullmqPerSecond: bullmq,
       khabarPerSecond: khabar,
+      expressBullmqPerSecond: 1000,
       bullmqCpuUs: { consumer: 200, redis: 100 },
+      expressBullmqCpuUs: { server: 300, consumer: 200, redis: 100 },
       khabarCpuUs: { server, worker: 500, redis: 200 },
       halfRate: { rate: bullmq / 2, accepted: 10, pushed: 10, acceptP50Ms: 1, acceptP99Ms: 4 },
     });
@@ -92,6 +94,7 @@ describe('the benchmark report', () => {
     assert.equal(rate.met, false);
     const cpu = rows.find((r) => r.metric.startsWith('CPU per article'));
     assert.equal(cpu?.khabar, 1600);
+    assert.equal(cpu.b1, 600);
     assert.equal(cpu.b2, 300);
     assert.match(cpu.note ?? '', /Khabar server 900 \+ worker 500 \+ redis 200 µs/);
     const accept = rows.find((r) => r.metric.startsWith('accept p99'));

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { Pool } from 'undici';
 import { BENCH_CHANNEL, benchArticle, benchEvent } from '../payload.js';
 import { cpuMicrosOf, PINNING, sleep, startChild, type Child } from '../proc.js';
 import { summarize } from '../stats.js';
@@ -12,6 +13,8 @@ import { startKhabar } from '../systems.js';
  *   the recent list and its trim, the seq, the channel log, the fan-out stream);
  * - BullMQ with a no-op processor: `queue.add` of the same article, consumed by a worker
  *   process on the server core with Khabar's concurrency;
+ * - the same, fed through an Express endpoint on the server core that only queues what it
+ *   is POSTed: the floor of an HTTP ingest API over BullMQ (not in the issue's targets);
  * - Khabar: POST /api/articles → queued → stored by the worker → pushed, the end being the
  *   subscriber's receipt.
  * Then Khabar open loop at half the BullMQ rate: accept latency (the POST's answer) and
@@ -30,8 +33,11 @@ export interface IngestResult {
   redisPerSecond: number;
   bullmqPerSecond: number;
   khabarPerSecond: number;
-  /** BullMQ no-op: `consumer`, `redis`. Khabar: `server`, `worker`, `redis`. */
+  /** Express → BullMQ no-op: articles POSTed to an endpoint that only queues them. */
+  expressBullmqPerSecond: number;
+  /** BullMQ no-op: `consumer`, `redis`; over Express, `server` too. Khabar: `server`, `worker`, `redis`. */
   bullmqCpuUs: CpuPerItem;
+  expressBullmqCpuUs: CpuPerItem;
   khabarCpuUs: CpuPerItem;
   halfRate: {
     rate: number;
@@ -132,50 +138,85 @@ async function redisPipelineRate(
   return items / seconds;
 }
 
+/**
+ * BullMQ with the no-op consumer on the server core. The producer is the controller calling
+ * `queue.add` (on the generator's core), or, for `express`, an Express endpoint on the server
+ * core that the controller POSTs each article to, as it does to Khabar.
+ */
 async function bullmqRate(
   url: string,
   run: string,
   items: number,
   inFlight: number,
+  producer: 'controller' | 'express',
 ): Promise<{ perSecond: number; cpuUs: CpuPerItem }> {
-  const prefix = `bench${run}bull:{queue}`;
-  const { child } = await startChild(
+  const prefix = `bench${run}${producer}:{queue}`;
+  const args = [url, 'ingest', prefix];
+  const { child: consumer } = await startChild(
     new URL('../servers/bullmq-noop.js', import.meta.url),
-    [url, 'ingest', prefix],
+    args,
     PINNING.serverCore,
   );
   const connection = new Redis(url, { maxRetriesPerRequest: null });
-  const queue = new Queue('ingest', {
-    connection,
-    prefix,
-    defaultJobOptions: { removeOnComplete: { age: 3600, count: 10_000 } },
-  });
-  const cpu = async (): Promise<Record<string, number>> => ({
-    consumer: await cpuMicrosOf(child),
-    redis: await redisCpuMicros(connection),
-  });
+  const closing: (() => Promise<unknown>)[] = [() => consumer.stop()];
   try {
+    let add: (i: number) => Promise<unknown>;
+    let server: Child | undefined;
+    if (producer === 'express') {
+      const started = await startChild(
+        new URL('../servers/express-queue.js', import.meta.url),
+        args,
+        PINNING.serverCore,
+      );
+      server = started.child;
+      closing.push(() => started.child.stop());
+      const pool = new Pool(`http://127.0.0.1:${started.hello.port as number}`, {
+        connections: inFlight,
+      });
+      closing.push(() => pool.close());
+      add = async (i) => {
+        const response = await pool.request({
+          path: '/api/articles',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(benchArticle(i, run)),
+        });
+        await response.body.arrayBuffer();
+        if (response.statusCode !== 202) throw new Error(`answered ${response.statusCode}`);
+      };
+    } else {
+      const queue = new Queue('ingest', {
+        connection,
+        prefix,
+        defaultJobOptions: { removeOnComplete: { age: 3600, count: 10_000 } },
+      });
+      closing.push(() => queue.close());
+      add = (i) =>
+        queue.add('article', {
+          article: benchArticle(i, run),
+          acceptedAt: Date.now(),
+          source: 'api',
+        });
+    }
+    const cpu = async (): Promise<Record<string, number>> => ({
+      ...(server ? { server: await cpuMicrosOf(server) } : {}),
+      consumer: await cpuMicrosOf(consumer),
+      redis: await redisCpuMicros(connection),
+    });
     const before = await cpu();
     const started = Number(process.hrtime.bigint());
-    await closedLoop(items, inFlight, (i) =>
-      queue.add('article', {
-        article: benchArticle(i, run),
-        acceptedAt: Date.now(),
-        source: 'api',
-      }),
-    );
+    await closedLoop(items, inFlight, add);
     let done: { completed: number; lastAtNs: number };
     for (;;) {
-      done = await child.ask<{ completed: number; lastAtNs: number }>({ type: 'count' });
+      done = await consumer.ask<{ completed: number; lastAtNs: number }>({ type: 'count' });
       if (done.completed >= items) break;
       await sleep(20);
     }
     const cpuUs = perItem(before, await cpu(), items);
     return { perSecond: items / ((done.lastAtNs - started) / 1e9), cpuUs };
   } finally {
-    await queue.close();
+    for (const close of closing.reverse()) await close();
     connection.disconnect();
-    await child.stop();
   }
 }
 
@@ -187,8 +228,9 @@ export async function runIngest(
   inFlight = 64,
 ): Promise<IngestResult> {
   const redisPerSecond = await redisPipelineRate(redisUrl, run, items, inFlight);
-  const bullmq = await bullmqRate(redisUrl, run, items, inFlight);
+  const bullmq = await bullmqRate(redisUrl, run, items, inFlight, 'controller');
   const bullmqPerSecond = bullmq.perSecond;
+  const overHttp = await bullmqRate(redisUrl, run, items, inFlight, 'express');
 
   const khabar = await startKhabar(redisUrl, `${run}ingest`);
   const redis = new Redis(redisUrl);
@@ -245,6 +287,8 @@ export async function runIngest(
       bullmqPerSecond,
       khabarPerSecond,
       bullmqCpuUs: bullmq.cpuUs,
+      expressBullmqPerSecond: overHttp.perSecond,
+      expressBullmqCpuUs: overHttp.cpuUs,
       khabarCpuUs,
       halfRate: {
         rate,
