@@ -44,9 +44,8 @@ export interface MemoryMeasure {
 /** One step: connect up to `clients`, then measure. */
 export interface FanoutStep {
   clients: number;
-  /** Single posts: how many, at each of these rates (per second). */
-  singles: number;
-  rates: number[];
+  /** Single posts: at each rate (per second), how many. */
+  singles: { rate: number; posts: number }[];
   /** Bursts of 10 posts, one every 2 s: how many (0 for none). */
   bursts: number;
 }
@@ -164,8 +163,8 @@ export async function runFanout(
       };
     }
     const idle = await idleCpu(system);
-    for (const rate of step.rates) {
-      const single = await measure(system, generator, next, step.singles, 1, 1000 / rate, idle);
+    for (const { rate, posts } of step.singles) {
+      const single = await measure(system, generator, next, posts, 1, 1000 / rate, idle);
       measures.push({ system: system.name, kind: 'single', rate, ...single });
     }
     if (step.bursts > 0) {
