@@ -57,6 +57,8 @@ export interface ServerTimings {
   presenceIntervalMs?: number;
   /** How often dashboards get `queue:stats` and `presence`. */
   newsroomIntervalMs?: number;
+  /** engine.io's heartbeat (its `pingInterval`, 25 s by default). */
+  heartbeatIntervalMs?: number;
 }
 
 export interface App {
@@ -97,6 +99,9 @@ export function createApp({
       maxHttpBufferSize: 16 * 1024,
       // engine.io's default, stated because the room writer's frames are not compressed.
       perMessageDeflate: false,
+      ...(timings.heartbeatIntervalMs === undefined
+        ? {}
+        : { pingInterval: timings.heartbeatIntervalMs }),
     },
   );
   slimConnections(io);

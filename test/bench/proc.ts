@@ -190,3 +190,17 @@ export async function cpuMicrosOf(child: Child): Promise<number> {
   const { cpu } = await child.ask<{ cpu: NodeJS.CpuUsage }>({ type: 'cpu' });
   return cpu.user + cpu.system;
 }
+
+/**
+ * The Socket.IO heartbeat of the systems under test (B2 and Khabar alike), from the
+ * controller. Each client's heartbeat comes every 25 s from its connection, so 10k clients
+ * connected within 4 s make a wave of 10k pings every 25 s: about 0.7 s of the server's CPU,
+ * which lands in some measurement windows and not in others. The fan-out runs with the
+ * heartbeat pushed past its windows; the storm and idle scenarios keep engine.io's default.
+ */
+export const HEARTBEAT_ENV = 'KHABAR_BENCH_HEARTBEAT_MS';
+
+export function heartbeatFromEnv(): { heartbeatIntervalMs?: number } {
+  const ms = Number(process.env[HEARTBEAT_ENV]);
+  return Number.isFinite(ms) && ms > 0 ? { heartbeatIntervalMs: ms } : {};
+}

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { parseArgs } from 'node:util';
-import { pin, PINNING, startChild } from './proc.js';
+import { HEARTBEAT_ENV, pin, PINNING, startChild } from './proc.js';
 import { buildReport, printReport, type RoundResults } from './report.js';
 import { runFanout, type FanoutPlan } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
@@ -61,6 +61,8 @@ function plan(): FanoutPlan {
   };
 }
 const fanoutPlan = plan();
+/** Heartbeats every 10 min: none falls in a fan-out window (see HEARTBEAT_ENV). */
+const FANOUT_ENV = { [HEARTBEAT_ENV]: String(10 * 60_000) };
 const warmupPlan: FanoutPlan = {
   steps: [{ clients: 1000, singles: [{ rate: 4, posts: 4 }], bursts: 1 }],
 };
@@ -137,7 +139,9 @@ async function main(): Promise<void> {
         for (const name of ['B0', 'B1', 'B2', 'Khabar'] as const) {
           const run = `r${round}${name}`;
           const system: System =
-            name === 'Khabar' ? await startKhabar(redis.url, run) : await startBaseline(name, run);
+            name === 'Khabar'
+              ? await startKhabar(redis.url, run, FANOUT_ENV)
+              : await startBaseline(name, run, FANOUT_ENV);
           try {
             const { measures, memory } = await runFanout(system, generator, plan, next);
             result.fanout.push(...measures);

@@ -46,12 +46,16 @@ async function memoryOf(child: Child): Promise<NodeJS.MemoryUsage> {
   return (await child.ask<{ memory: NodeJS.MemoryUsage }>({ type: 'mem' })).memory;
 }
 
-export async function startBaseline(name: 'B0' | 'B1' | 'B2', run: string): Promise<System> {
+export async function startBaseline(
+  name: 'B0' | 'B1' | 'B2',
+  run: string,
+  env: Record<string, string> = {},
+): Promise<System> {
   const { child, hello } = await startChild(
     script('servers/baselines.js'),
     [name.toLowerCase(), run],
     PINNING.serverCore,
-    {},
+    env,
     EXEC_ARGV,
   );
   const port = hello.port as number;

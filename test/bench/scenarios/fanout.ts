@@ -1,6 +1,6 @@
 import type { Child } from '../proc.js';
 import { coreBusy, sleep } from '../proc.js';
-import type { Summary } from '../stats.js';
+import { median, type Summary } from '../stats.js';
 import type { System } from '../systems.js';
 
 /**
@@ -123,12 +123,24 @@ async function measure(
   };
 }
 
-/** What the fan-out process spends per ms with its clients connected and nothing to send. */
-async function idleCpu(system: System, ms = 700): Promise<number> {
-  const before = await system.cpuMicros();
-  const started = performance.now();
-  await sleep(ms);
-  return ((await system.cpuMicros()) - before) / (performance.now() - started);
+/**
+ * What the fan-out process spends per ms with its clients connected and nothing to send: the
+ * median of short slices, so that a slice with a garbage collection or a wave of Socket.IO
+ * heartbeats (each client's every 25 s, a wave as wide as the connecting took) does not
+ * count as the idle rate. Subtracted from a long window, an inflated idle rate would wipe out
+ * the deliveries' CPU.
+ */
+async function idleCpu(system: System, slices = 12, sliceMs = 100): Promise<number> {
+  const rates: number[] = [];
+  let before = await system.cpuMicros();
+  let started = performance.now();
+  for (let i = 0; i < slices; i++) {
+    await sleep(sliceMs);
+    const [cpu, now] = [await system.cpuMicros(), performance.now()];
+    rates.push((cpu - before) / (now - started));
+    [before, started] = [cpu, now];
+  }
+  return median(rates);
 }
 
 export async function runFanout(
@@ -152,7 +164,8 @@ export async function runFanout(
     if (answer.failed > 0)
       throw new Error(`${system.name}: ${answer.failed} clients could not connect`);
     connected = answer.connected;
-    await sleep(500);
+    // The first second after a wave of connections still has work from it (seen: 4× idle).
+    await sleep(1500);
     if (step === plan.steps.at(-1)) {
       const after = await system.memory();
       memory = {

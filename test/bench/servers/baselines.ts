@@ -3,7 +3,7 @@ import { createServer as createTcpServer, type Socket } from 'node:net';
 import { Server } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import { benchEvent } from '../payload.js';
-import { serveParent } from '../proc.js';
+import { heartbeatFromEnv, serveParent } from '../proc.js';
 
 /**
  * The baselines, one per process (`node baselines.js b0|b1|b2`), each broadcasting the same
@@ -63,7 +63,11 @@ async function start(): Promise<{ port: number; broadcast: Broadcast }> {
   }
   if (kind === 'b2') {
     const http = createHttpServer();
-    const io = new Server(http, { serveClient: false });
+    const { heartbeatIntervalMs } = heartbeatFromEnv();
+    const io = new Server(http, {
+      serveClient: false,
+      ...(heartbeatIntervalMs === undefined ? {} : { pingInterval: heartbeatIntervalMs }),
+    });
     const port = await listen(http);
     return {
       port,

@@ -2,7 +2,7 @@ import { loadConfig } from '../../../shared/config.js';
 import { createLogger } from '../../../shared/logger.js';
 import { createServerNode } from '../../../server/node.js';
 import { createWorkerNode } from '../../../workers/node.js';
-import { serveParent } from '../proc.js';
+import { heartbeatFromEnv, serveParent } from '../proc.js';
 
 /**
  * Khabar under benchmark, built as `npm run server` and `npm run workers` build it, one role
@@ -11,12 +11,13 @@ import { serveParent } from '../proc.js';
  */
 
 const role = process.argv[2];
+const heartbeat = heartbeatFromEnv();
 const config = loadConfig(process.env);
 const logger = createLogger({ level: config.logLevel, role: `bench-${role ?? ''}` });
 
 async function start(): Promise<Record<string, unknown>> {
   if (role === 'server') {
-    const node = createServerNode(config, logger);
+    const node = createServerNode(config, logger, heartbeat);
     return { port: await node.listen(0, '127.0.0.1') };
   }
   if (role === 'workers') {
