@@ -241,7 +241,7 @@ export function createApp({
       presence.start();
       pulse.start();
       stopGuard = guardSlowConsumers({
-        io,
+        namespaces: [io.of('/'), io.of('/newsroom')],
         limitBytes: config.slowClientBufferBytes,
         logger,
         onDrop: () => {
