@@ -39,7 +39,7 @@ const wanted = (scenario: string): boolean =>
  * The quick run measures each N at a rate where one post's fan-out is over before the next
  * (1/s at 10k, where it takes 100–150 ms), with bursts at the largest N; the full grid runs
  * every N at every rate from 0.2 to 10 posts/s, past the knee, with bursts at each N: 20 posts
- * at each rate, but 30 s' worth where that is fewer (6 at 0.2/s), to keep the grid near 20 min
+ * at each rate, but 30 s' worth where that is fewer (6 at 0.2/s), to keep the grid near 16 min
  * a round.
  */
 const GRID_RATES = [0.2, 1, 2, 5, 10];
