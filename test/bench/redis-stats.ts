@@ -26,3 +26,11 @@ export function callsBetween(
   }
   return { total, byCommand };
 }
+
+/** Redis's own CPU time so far (µs, user + system, every thread; INFO cpu). */
+export async function redisCpuMicros(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string): number =>
+    Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
+  return (seconds('used_cpu_sys') + seconds('used_cpu_user')) * 1e6;
+}

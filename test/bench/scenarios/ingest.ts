@@ -4,7 +4,8 @@ import { Pool } from 'undici';
 import { BENCH_CHANNEL, benchArticle, benchEvent } from '../payload.js';
 import { cpuMicrosOf, PINNING, sleep, startChild, type Child } from '../proc.js';
 import { summarize } from '../stats.js';
-import { startKhabar } from '../systems.js';
+import { postArticles, startKhabar } from '../systems.js';
+import { redisCpuMicros } from '../redis-stats.js';
 
 /**
  * `ingest`: articles per second through the whole pipeline, against two baselines on the
@@ -59,13 +60,6 @@ async function closedLoop(
     while (next < items) await work(next++);
   });
   await Promise.all(lanes);
-}
-
-/** Redis's own CPU time so far (µs, user + system, every thread). */
-async function redisCpuMicros(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const seconds = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1]);
-  return (seconds('used_cpu_sys') + seconds('used_cpu_user')) * 1e6;
 }
 
 /** CPU per item of each named reading, between `before` and `after`. */
@@ -174,16 +168,7 @@ async function bullmqRate(
         connections: inFlight,
       });
       closing.push(() => pool.close());
-      add = async (i) => {
-        const response = await pool.request({
-          path: '/api/articles',
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(benchArticle(i, run)),
-        });
-        await response.body.arrayBuffer();
-        if (response.statusCode !== 202) throw new Error(`answered ${response.statusCode}`);
-      };
+      add = (i) => postArticles(pool, benchArticle(i, run));
     } else {
       const queue = new Queue('ingest', {
         connection,
