@@ -181,16 +181,16 @@ describe('htmlToText', () => {
     for (const [html, text] of cases) assert.equal(htmlToText(html), text, html);
   });
 
-  it('handles megabyte inputs, deeply nested ones included, quickly', () => {
+  it('handles megabyte inputs, deeply nested ones included, in linear time', () => {
+    // No clock here (the machines are shared): quadratic work on these inputs would take minutes,
+    // far past the suite's 20 s timeout, which is what catches it.
     const mb = 1 << 20;
-    const started = Date.now();
     assert.equal(htmlToText('word '.repeat(200_000)).length, 1_000_000 - 1);
     assert.equal(htmlToText('<'.repeat(mb)).length, mb);
     assert.equal(htmlToText(`${'<b>'.repeat(mb / 3)}x`), 'x');
     assert.equal(htmlToText(`${'<div>'.repeat(mb / 5)}x`), 'x');
     assert.equal(htmlToText(`${'<template>'.repeat(mb / 10)}x`), '');
     assert.equal(htmlToText(`${'\u200B'.repeat(mb)}x`), 'x');
-    assert.ok(Date.now() - started < 1500, 'linear time');
   });
 });
 

@@ -18,8 +18,8 @@ import {
   type ParsedFeed,
 } from '../../workers/poll/parse.js';
 
-/** The shared fixture corpus, beside the clone (dist/test/unit/ → repo root → its parent). */
-const FIXTURES = new URL('../../../../shared/fixtures/feeds/', import.meta.url);
+/** The feed captures in the repository (compiled to dist/test/unit/, so three levels up is the root). */
+const FIXTURES = new URL('../../../test/fixtures/feeds/', import.meta.url);
 
 const NOW = Date.parse('2026-01-01T00:00:00.000Z');
 const FIRST_SEEN = NOW - 60_000;
@@ -792,9 +792,8 @@ ${entities.join('\n')}
   };
 
   it('does not expand a billion laughs: the entity stays a literal reference', () => {
-    const started = Date.now();
+    // Expanded, nine levels would be 10⁹ copies: the assertions below see that nothing grew.
     const feed = parseFeedText(laughs(9), 'https://example.com/feed');
-    assert.ok(Date.now() - started < 1000, 'parsed in well under a second');
     assert.equal(feed.title, '&lol9;');
     const item = firstItem(feed);
     assert.equal(item.title, 'Laugh &lol9;');
@@ -824,10 +823,10 @@ ${entities.join('\n')}
   });
 
   it('refuses a document full of "<" without ">" quickly instead of scanning it quadratically', () => {
+    // No clock (the machines are shared): a quadratic scan of 300,000 tags would take minutes,
+    // far past the suite's timeout.
     const doc = `<rss version="2.0"><channel><title>x</title><item><description>${'<a'.repeat(300_000)}`;
-    const started = Date.now();
     assert.equal(feedErrorOf(() => parseFeedText(doc, 'https://example.com/')).code, 'malformed');
-    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
   });
 
   it('salvages the good items around a broken one in a large feed without parsing each alone', () => {
