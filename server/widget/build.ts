@@ -70,10 +70,11 @@ if (invokedPath && import.meta.url === pathToFileURL(resolve(invokedPath)).href)
     const [widget, dashboard] = await Promise.all([buildWidget(), buildDashboard()]);
     // The pages travel with the bundles, so dist/ alone (the Docker image) serves them all.
     await Promise.all([copyDemoPage(), copyDashboardPage()]);
-    console.log(
+    // Progress goes to stderr: stdout stays for what a command answers (npm run -s tokens).
+    console.error(
       `widget.js: ${kb(widget.bytes)} KB, ${kb(widget.gzipBytes)} KB gzipped (limit ${LIMIT_BYTES / 1024} KB)`,
     );
-    console.log(
+    console.error(
       `dashboard.js: ${kb(dashboard.bytes)} KB, ${kb(dashboard.gzipBytes)} KB gzipped (no limit)`,
     );
     if (!widget.withinLimit) process.exitCode = 1;

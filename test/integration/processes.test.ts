@@ -50,6 +50,30 @@ describe('server and worker processes', function () {
     assert.ok(server.logs.some((l) => l.event === 'process.stopped'));
   });
 
+  it('server: in production without tokens, says once at start-up which APIs are off and how to turn them on', async () => {
+    const server = startProcess('server/main.js', {
+      NODE_ENV: 'production',
+      REDIS_URL: sharedRedis().url,
+      KEY_PREFIX: uniquePrefix(),
+      PORT: '0',
+    });
+    try {
+      await server.waitForLog('server.listening');
+      const off = server.logs.filter((l) => l.level === 40 && /_off$/.test(String(l.event)));
+      assert.deepEqual(
+        off.map((l) => [l.event, l.variable]),
+        [
+          ['config.write_api_off', 'INGEST_TOKENS'],
+          ['config.newsroom_off', 'NEWSROOM_TOKENS'],
+        ],
+      );
+      for (const line of off) assert.match(String(line.msg), /set (INGEST|NEWSROOM)_TOKENS=/);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
   it('workers: SIGTERM exits 0 within 10 s', async () => {
     const workers = startProcess('workers/main.js', {
       REDIS_URL: sharedRedis().url,
