@@ -1,7 +1,8 @@
 /**
  * Sample articles for the demo page and `npm run demo`: written for Khabar, half in English
- * (channel `top`), half in Hindi (channels `bihar` and `delhi`). Each publish gets a fresh URL
- * ({@link sampleArticle}), so every publish is a new post.
+ * (channel `top`), half in Hindi (channels `bihar` and `delhi`). Each sample is one story with a
+ * fixed URL: its first publish is a new post, later ones update it in place
+ * ({@link sampleArticle}), so a demo left running never shows the same headline twice.
  */
 export interface SampleArticle {
   /** Path under https://example.com/, without the unique suffix. */
@@ -112,18 +113,39 @@ export const SAMPLE_ARTICLES: readonly SampleArticle[] = [
   },
 ];
 
+/** A developing story: what a later publish of a sample adds to its summary, in turn. */
+const DEVELOPMENTS: Record<SampleArticle['lang'], readonly string[]> = {
+  en: [
+    'Officials will share more details this evening.',
+    'Reactions are coming in from across the city.',
+    'Updated with the figures released this afternoon.',
+  ],
+  hi: [
+    'अधिकारी शाम को और जानकारी देंगे।',
+    'शहर भर से प्रतिक्रियाएँ आ रही हैं।',
+    'दोपहर में जारी आँकड़ों के साथ अपडेट किया गया।',
+  ],
+};
+
 /**
- * The `index`-th publish (rotating through {@link SAMPLE_ARTICLES}) as an article for
- * `normalizeArticle`, with a URL made unique by `stamp` so that each publish is a new post.
+ * The `index`-th publish as an article for `normalizeArticle`, rotating through
+ * {@link SAMPLE_ARTICLES}. The first round publishes each story as a new post; every later
+ * round re-sends it at the same URL with the next development in its summary (two rounds in a
+ * row always differ), which updates the post in place (`post:updated`) instead of piling up
+ * copies of one headline.
  */
-export function sampleArticle(index: number, stamp: string): Record<string, unknown> {
+export function sampleArticle(index: number): Record<string, unknown> {
   const count = SAMPLE_ARTICLES.length;
-  const sample = SAMPLE_ARTICLES[((index % count) + count) % count] ?? SAMPLE_ARTICLES[0];
+  const position = ((index % count) + count) % count;
+  const round = Math.floor(Math.max(0, index) / count);
+  const sample = SAMPLE_ARTICLES[position] ?? SAMPLE_ARTICLES[0];
   if (sample === undefined) throw new Error('there are no sample articles');
+  const developments = DEVELOPMENTS[sample.lang];
+  const development = round === 0 ? undefined : developments[(round - 1) % developments.length];
   return {
-    url: `https://example.com/${sample.path}-${stamp}`,
+    url: `https://example.com/${sample.path}`,
     title: sample.title,
-    summary: sample.summary,
+    summary: development ? `${sample.summary} ${development}` : sample.summary,
     channels: [sample.channel],
     lang: sample.lang,
     author: sample.author,

@@ -65,7 +65,7 @@ export function demoRouter({
   router.post('/api/demo/sample', onePerInterval(intervalMs, now), async (_req, res) => {
     const acceptedAt = now();
     const index = published++;
-    const input = sampleArticle(index, `${acceptedAt.toString(36)}-${index}`);
+    const input = sampleArticle(index);
     const result = normalizeArticle(input, acceptedAt);
     if (!result.ok) {
       throw new AppError(500, 'internal_error', 'A sample article is not valid; please report it.');

@@ -157,16 +157,23 @@ describe('demo page, widget and sample publisher', function () {
   });
 
   describe('the sample articles', function () {
-    it('are valid, in English and Hindi, and every publish is a new post', () => {
+    it('are valid, in English and Hindi, and a later round updates each story instead of adding a copy', () => {
       assert.ok(SAMPLE_ARTICLES.length >= 10);
       assert.deepEqual(new Set(SAMPLE_ARTICLES.map((a) => a.lang)), new Set(['en', 'hi']));
-      const ids = new Set<string>();
-      for (let i = 0; i < SAMPLE_ARTICLES.length * 2; i++) {
-        const result = normalizeArticle(sampleArticle(i, `s${i}`), Date.now());
+      const count = SAMPLE_ARTICLES.length;
+      const published = Array.from({ length: count * 5 }, (_, i) => {
+        const result = normalizeArticle(sampleArticle(i), Date.now());
         assert.ok(result.ok, JSON.stringify(result));
-        ids.add(result.article.id);
+        return result.article;
+      });
+      // Five rounds of publishing make exactly one post per story.
+      assert.equal(new Set(published.map((a) => a.id)).size, count);
+      for (let i = count; i < published.length; i++) {
+        const [now, before] = [published[i], published[i - count]];
+        assert.equal(now?.id, before?.id);
+        assert.equal(now?.title, before?.title);
+        assert.notEqual(now?.summary, before?.summary, `publish ${i} changes the story`);
       }
-      assert.equal(ids.size, SAMPLE_ARTICLES.length * 2);
     });
   });
 });
