@@ -32,7 +32,8 @@ describe('the embeddable widget in Chromium', function () {
     browser = await launchBrowser();
   });
   after(async () => {
-    await browser.close();
+    // Undefined when Chromium could not be launched: the before hook has said why.
+    await (browser as Browser | undefined)?.close();
   });
   beforeEach(async () => {
     khabar = await startKhabar();

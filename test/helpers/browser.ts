@@ -1,14 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
+import { requireExecutable } from './prerequisites.js';
 
 /**
  * Debian's Chromium, headless. Background networking is off: this machine has no network
  * beyond loopback, and Chromium's own update and sync calls would only fail.
  */
 export function launchBrowser(): Promise<Browser> {
+  const executablePath = requireExecutable(
+    process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    'Chromium, for the browser tests,',
+    'Debian/Ubuntu "sudo apt-get install chromium fonts-noto-core", or set CHROMIUM_PATH to a Chromium or Chrome binary',
+  );
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath,
     args: [
       '--no-sandbox',
       '--disable-gpu',

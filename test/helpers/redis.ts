@@ -31,6 +31,10 @@ export function sharedRedis(): RedisProcess {
   return shared;
 }
 
+export function sharedRedisIfRunning(): RedisProcess | undefined {
+  return shared;
+}
+
 export function setSharedRedis(server: RedisProcess | undefined): void {
   shared = server;
 }
