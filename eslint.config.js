@@ -36,6 +36,11 @@ export default tseslint.config(
   { files: ['server/**/*.ts'], rules: boundary(['workers']) },
   { files: ['workers/**/*.ts'], rules: boundary(['server']) },
   { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },
-  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  // Runnable examples for users: plain JavaScript for Node, so copying one needs no build.
+  {
+    files: ['examples/**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+  },
   prettier,
 );
