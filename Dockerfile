@@ -1,16 +1,17 @@
 # One image for both roles: `node dist/server/main.js` or `node dist/workers/main.js`.
-FROM node:20-bookworm-slim AS build
+# Node 24 is a supported LTS line (Node 20 reached its end of life in April 2026).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY shared ./shared
 COPY server ./server
 COPY workers ./workers
-COPY test ./test
-RUN npm run build && npm prune --omit=dev
+# The service and its browser bundles only: tsconfig.build.json leaves test/ out.
+RUN npx tsc -p tsconfig.build.json && node dist/server/widget/build.js && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=build /app/package.json ./
