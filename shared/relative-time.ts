@@ -67,21 +67,56 @@ interface Formatters {
   auto: Intl.RelativeTimeFormat;
 }
 
+/**
+ * Entries each per-locale cache keeps. Locales come from anonymous clients, so every cache keyed
+ * by one must be bounded; a page shows a handful of locales and a newsroom a few dozen, so the
+ * oldest entry going first costs a busy node nothing.
+ */
+export const LOCALE_CACHE_LIMIT = 256;
+
+/** A Map that forgets its oldest entry past `limit` entries. */
+class BoundedCache<V> {
+  private readonly entries = new Map<string, V>();
+  constructor(private readonly limit: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, value: V): V {
+    if (this.entries.size >= this.limit && !this.entries.has(key)) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, value);
+    return value;
+  }
+}
+
 /** Constructing Intl formatters is costly and labels are rendered for every feed item. */
-const formatters = new Map<string, Formatters>();
+const formatters = new BoundedCache<Formatters>(LOCALE_CACHE_LIMIT);
+/** Requested tag → the locale it resolves to (or null when unsupported), for {@link resolveLocale}. */
+const resolved = new BoundedCache<string | null>(LOCALE_CACHE_LIMIT);
 
 function formattersFor(locale: string): Formatters {
-  let cached = formatters.get(locale);
-  if (!cached) {
-    cached = {
+  return (
+    formatters.get(locale) ??
+    formatters.set(locale, {
       // 'always' because 'auto' turns "-1 day" into "yesterday", which breaks the "N ago" wording.
       always: new Intl.RelativeTimeFormat(locale, { numeric: 'always' }),
       // 'auto' only for 0 s, where 'always' would say "0 seconds ago" instead of "now".
       auto: new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }),
-    };
-    formatters.set(locale, cached);
-  }
-  return cached;
+    })
+  );
+}
+
+/** How many entries the per-locale caches hold now (tests check that they stay bounded). */
+export function localeCacheSizes(): { formatters: number; resolved: number } {
+  return { formatters: formatters.size, resolved: resolved.size };
 }
 
 /** English keeps the product's own terse wording ("mins"), which CLDR does not produce. */
@@ -124,18 +159,29 @@ export function nextChangeAt(publishedAt: Date | number | string, now: number): 
 }
 
 /**
- * A canonical tag (`'en-gb'` → `'en-GB'`) that `Intl.RelativeTimeFormat` supports, or `fallback`
- * when `requested` is missing, malformed, over 35 characters, or unsupported. Never throws, so raw
- * user input (a query parameter, a cookie) can go straight in. `fallback` is returned unvalidated.
+ * The locale `Intl.RelativeTimeFormat` really uses for `requested` (`'en-gb'` → `'en-GB'`,
+ * `'hi-x-1'` → `'hi'`: private-use and unknown extensions dropped), or `fallback` when
+ * `requested` is missing, malformed, over 35 characters, or unsupported. Since labels can only
+ * differ between resolved locales, the rooms, formatters and payloads keyed by its answer stay
+ * as few as the locales Intl knows. Never throws, so raw user input (a query parameter, a
+ * cookie) can go straight in. `fallback` is returned unvalidated.
  */
 export function resolveLocale(requested: string | undefined, fallback: string): string {
   // typeof also guards untyped JS callers passing arrays, which Intl would otherwise accept.
   if (typeof requested !== 'string' || requested.length > MAX_LOCALE_LENGTH) return fallback;
+  let locale = resolved.get(requested);
+  if (locale === undefined) locale = resolved.set(requested, resolveUncached(requested));
+  return locale ?? fallback;
+}
+
+function resolveUncached(requested: string): string | null {
   try {
     const [canonical] = Intl.getCanonicalLocales(requested);
-    if (canonical === undefined) return fallback;
-    return Intl.RelativeTimeFormat.supportedLocalesOf(canonical)[0] ?? fallback;
+    if (canonical === undefined) return null;
+    const [supported] = Intl.RelativeTimeFormat.supportedLocalesOf(canonical);
+    if (supported === undefined) return null;
+    return new Intl.RelativeTimeFormat(supported).resolvedOptions().locale;
   } catch {
-    return fallback;
+    return null;
   }
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import {
   formatAgo,
+  LOCALE_CACHE_LIMIT,
+  localeCacheSizes,
   nextChangeAt,
   NOW_THRESHOLD_MS,
   resolveLocale,
@@ -175,9 +177,20 @@ describe('resolveLocale', () => {
     { name: 'an unsupported language "zz"', requested: 'zz', expected: 'en' },
     { name: 'a well-formed 100-character tag', requested: longButValid, expected: 'en' },
     {
-      name: 'a supported 35-character tag',
+      name: 'a supported 35-character tag, without its private-use part',
       requested: 'en-x-abcdefgh-abcdefgh-abcdefgh-abc',
-      expected: 'en-x-abcdefgh-abcdefgh-abcdefgh-abc',
+      expected: 'en',
+    },
+    { name: 'a private-use tag "hi-x-1"', requested: 'hi-x-1', expected: 'hi' },
+    {
+      name: 'an unknown extension "hi-IN-u-foo-bar"',
+      requested: 'hi-IN-u-foo-bar',
+      expected: 'hi-IN',
+    },
+    {
+      name: 'a numbering system "hi-u-nu-deva"',
+      requested: 'hi-u-nu-deva',
+      expected: 'hi-u-nu-deva',
     },
   ];
 
@@ -186,6 +199,22 @@ describe('resolveLocale', () => {
       assert.equal(resolveLocale(requested, 'en'), expected);
     });
   }
+
+  it('keeps its caches bounded when 20,000 distinct locales are resolved and formatted', () => {
+    for (let i = 0; i < 20_000; i++) {
+      // Each one a different, well-formed tag: private use, script and region variations.
+      const requested =
+        i % 2 === 0 ? `hi-x-${i}` : `en-${['Latn', 'Deva'][i % 4 === 1 ? 0 : 1]}-x-${i}`;
+      formatAgo(PUBLISHED, PUBLISHED + 21 * MINUTE, resolveLocale(requested, 'en'));
+    }
+    // Distinct numbering systems and regions resolve to distinct locales: those count too.
+    for (const nu of Intl.supportedValuesOf('numberingSystem')) {
+      formatAgo(PUBLISHED, PUBLISHED + 21 * MINUTE, resolveLocale(`hi-IN-u-nu-${nu}`, 'en'));
+    }
+    const sizes = localeCacheSizes();
+    assert.ok(sizes.formatters <= LOCALE_CACHE_LIMIT, JSON.stringify(sizes));
+    assert.ok(sizes.resolved <= LOCALE_CACHE_LIMIT, JSON.stringify(sizes));
+  });
 
   it('returns a locale formatAgo can use without throwing', () => {
     const locale = resolveLocale('HI', 'en');
