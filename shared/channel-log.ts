@@ -47,7 +47,10 @@ export interface StoredRecord {
 }
 
 export type UpsertOutcome =
-  | { status: 'applied'; events: LogEvent[] }
+  /** `trimmed`: ids that left a recent list to make room, for {@link ChannelLog.prune}. */
+  | { status: 'applied'; events: LogEvent[]; trimmed: string[] }
+  /** A new post older than every full recent list it would enter: nothing is stored. */
+  | { status: 'expired' }
   /** The stored content hash is the same: a re-send or a retried job; nothing changes. */
   | { status: 'unchanged' }
   /** A newer version (accepted later) is already stored. */
@@ -68,8 +71,15 @@ export interface ChannelSnapshot {
 /** How long a removed post is remembered, so feeds that still list it do not revive it. */
 const RETRACTION_MEMORY_MS = 30 * 24 * 3600 * 1000;
 
-/** Global fan-out stream length: about ten minutes of a very busy newsroom, trimmed lazily. */
-const EVENTS_STREAM_MAX = 10_000;
+/**
+ * Global fan-out stream length, trimmed lazily: two minutes of a very busy newsroom (16 events a
+ * second). Nodes read it within milliseconds; one that falls further behind finds a gap in a
+ * channel's seq and repairs the channel from its log. Bounded, so Redis memory stays flat.
+ */
+const EVENTS_STREAM_MAX = 2_000;
+
+/** Retries of a prune that raced a change of the post's channels. */
+const PRUNE_ATTEMPTS = 3;
 
 // Shared by upsert and remove: per channel KEYS recent, seq, epoch, log (4 each, from KEYS[4]).
 const APPEND_EVENT_LUA = `
@@ -94,6 +104,8 @@ end
  * KEYS: post, events, channels, then recent/seq/epoch/log per channel.
  * ARGV: expectedHash, newHash, acceptedAt, postJson, publishedAtMs, channelsCsv, recentLimit,
  *       historyLimit, epochCandidate, eventsMax, nowMs, id, then (channel, type) per channel.
+ * Returns {'applied', trimmedIds, event rows…} or {status}: the ids trimmed from a recent list
+ * are for {@link ChannelLog.prune}, which deletes those no list holds any more.
  */
 const upsertScript = defineScript(`${APPEND_EVENT_LUA}
 local stored = redis.call('HMGET', KEYS[1], 'hash', 'acceptedAt')
@@ -101,11 +113,27 @@ local storedHash = stored[1] or ''
 if storedHash == ARGV[2] then return {'unchanged'} end
 if storedHash ~= ARGV[1] then return {'conflict'} end
 if stored[2] and tonumber(stored[2]) > tonumber(ARGV[3]) then return {'stale'} end
+local n = (#ARGV - 12) / 2
+local limit = tonumber(ARGV[7])
+-- A new post older than every full list it would enter would be trimmed at once: store nothing,
+-- or a feed would bring back, at every poll, each old item that trimming deleted.
+if storedHash == '' then
+  local fits = false
+  for i = 0, n - 1 do
+    local k = 4 + i * 4
+    local lowest = redis.call('ZRANGE', KEYS[k], 0, 0, 'WITHSCORES')
+    if redis.call('ZCARD', KEYS[k]) < limit or tonumber(ARGV[5]) > tonumber(lowest[2]) then
+      fits = true
+      break
+    end
+  end
+  if not fits then return {'expired'} end
+end
 redis.call('HSET', KEYS[1], 'data', ARGV[4], 'hash', ARGV[2], 'acceptedAt', ARGV[3], 'channels', ARGV[6])
 redis.call('HDEL', KEYS[1], 'removedAt')
 redis.call('PERSIST', KEYS[1])
-local out = {'applied'}
-local n = (#ARGV - 12) / 2
+local trimmed = {}
+local out = {'applied', trimmed}
 for i = 0, n - 1 do
   local k = 4 + i * 4
   local ch, etype = ARGV[13 + i * 2], ARGV[14 + i * 2]
@@ -114,11 +142,30 @@ for i = 0, n - 1 do
     table.insert(out, append(k, ch, etype, ARGV[12], false, ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[3]))
   else
     redis.call('ZADD', KEYS[k], ARGV[5], ARGV[12])
-    redis.call('ZREMRANGEBYRANK', KEYS[k], 0, -(tonumber(ARGV[7]) + 1))
+    local over = redis.call('ZCARD', KEYS[k]) - limit
+    if over > 0 then
+      for _, old in ipairs(redis.call('ZRANGE', KEYS[k], 0, over - 1)) do table.insert(trimmed, old) end
+      redis.call('ZREMRANGEBYRANK', KEYS[k], 0, over - 1)
+    end
     table.insert(out, append(k, ch, etype, ARGV[12], ARGV[4], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[3]))
   end
 end
 return out
+`);
+
+/**
+ * Deletes a post that no recent list holds any more: a post lives while some channel shows it.
+ * KEYS: post, then the recent list of each channel it is in. ARGV: its channels as stored, id.
+ */
+const pruneScript = defineScript(`
+local channels = redis.call('HGET', KEYS[1], 'channels')
+if not channels then return 'gone' end
+if channels ~= ARGV[1] then return 'conflict' end
+for i = 2, #KEYS do
+  if redis.call('ZSCORE', KEYS[i], ARGV[2]) then return 'kept' end
+end
+redis.call('DEL', KEYS[1])
+return 'deleted'
 `);
 
 /**
@@ -217,6 +264,11 @@ export interface ChannelLog {
   ): Promise<UpsertOutcome>;
   /** Removes the post from every list, appending `post:removed` to each of its channels. */
   remove(expected: StoredRecord): Promise<RemoveOutcome>;
+  /**
+   * Deletes each post of `ids` that no recent list holds any more (see `trimmed` of
+   * {@link UpsertOutcome}); returns how many were deleted. A removed post's tombstone stays.
+   */
+  prune(ids: readonly string[]): Promise<number>;
   snapshot(channel: string, limit: number, beforeMs?: number): Promise<ChannelSnapshot>;
   /**
    * Every event after `sinceSeq`, if the channel's epoch is still `epoch` and all of them
@@ -283,12 +335,32 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
           ...changes.flat(),
         ],
       );
-      const [status, ...rows] = reply as [string, ...unknown[]];
-      if (status !== 'applied') return { status: status as 'unchanged' | 'stale' | 'conflict' };
+      const [status, trimmed, ...rows] = reply as [string, unknown, ...unknown[]];
+      if (status !== 'applied') {
+        return { status: status as 'unchanged' | 'stale' | 'conflict' | 'expired' };
+      }
       const events = eventsFromScript(rows, post.id, (_channel, type) =>
         type === 'post:removed' ? undefined : post,
       );
-      return { status: 'applied', events };
+      return { status: 'applied', events, trimmed: isStringArray(trimmed) ? trimmed : [] };
+    },
+
+    async prune(ids) {
+      let deleted = 0;
+      for (const id of new Set(ids)) {
+        for (let attempt = 0; attempt < PRUNE_ATTEMPTS; attempt++) {
+          const channels = await redis.hget(keys.post(id), 'channels');
+          if (channels === null) break; // gone, or a tombstone
+          const outcome = await pruneScript.run(
+            redis,
+            [keys.post(id), ...channels.split(',').map((c) => keys.recent(c))],
+            [channels, id],
+          );
+          if (outcome === 'deleted') deleted++;
+          if (outcome !== 'conflict') break;
+        }
+      }
+      return deleted;
     },
 
     async remove(expected) {

@@ -30,20 +30,22 @@ export function isCanary(data: IngestQueueData): data is CanaryJobData {
 /** What a completed ingest job returns (kept briefly by BullMQ, shown to operators). */
 export interface IngestJobResult {
   postId: string;
-  status: 'created' | 'updated' | 'unchanged' | 'stale';
+  /** `expired`: older than every full recent list it would enter, so not stored. */
+  status: 'created' | 'updated' | 'unchanged' | 'stale' | 'expired';
   events: number;
 }
 
 /**
  * Retries cover Redis hiccups and killed workers; data that can never succeed fails once
- * (the processor throws UnrecoverableError). Completed jobs are kept an hour for operators,
- * failed ones a week for the dashboard's retry button.
+ * (the processor throws UnrecoverableError). The last thousand completed jobs (at most an hour
+ * old) are kept for operators, failed ones a week (at most ten thousand) for the dashboard's
+ * retry button: both bounded, so Redis memory stays flat however many articles flow.
  */
 export const INGEST_JOB_OPTIONS: JobsOptions = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: { age: 3600, count: 10_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
 
 /** A completed job's result: null for a canary. */

@@ -18,8 +18,11 @@ export type NewsroomMessage = {
   [E in StreamedNewsroomEvent]: { type: E; payload: NewsroomPayload<E> };
 }[StreamedNewsroomEvent];
 
-/** About a day of a busy newsroom's polls, failures and accepts; trimmed lazily. */
-const NEWSROOM_STREAM_MAX = 10_000;
+/**
+ * Trimmed lazily. Dashboards never replay it (they reload over HTTP after a reconnect): nodes
+ * read it within milliseconds, and a thousand entries cover a burst of a hundred-article batch.
+ */
+const NEWSROOM_STREAM_MAX = 1000;
 
 const STREAMED: ReadonlySet<string> = new Set<StreamedNewsroomEvent>([
   'ingest:accepted',

@@ -40,6 +40,12 @@ export function sourceIdFor(url: string): string {
 
 export const SOURCE_ID_PATTERN = /^s[A-Za-z0-9_-]{16}$/;
 
+/**
+ * How long an item that left its feed is remembered (its first-seen time): longer than a feed
+ * that briefly lost items stays broken, so an undated item that comes back keeps its date.
+ */
+export const SEEN_MEMORY_MS = 30 * 24 * 3600 * 1000;
+
 export interface SourceStore {
   /** False when a source with this id exists already. */
   create(config: SourceConfig, state: SourceState): Promise<boolean>;
@@ -49,7 +55,11 @@ export interface SourceStore {
   remove(id: string): Promise<boolean>;
   /** Writes the poller's state, unless the source was deleted meanwhile. */
   saveState(id: string, state: SourceState): Promise<void>;
-  /** When each item key was first seen (recording `now` for new ones). */
+  /**
+   * When each item key was first seen (recording `now` for new ones). Items absent from this
+   * poll and first seen over {@link SEEN_MEMORY_MS} ago are forgotten, so the record stays as
+   * small as a month of the feed.
+   */
   firstSeen(id: string, itemKeys: string[], now: number): Promise<Map<string, number>>;
 }
 
@@ -113,6 +123,11 @@ export function createSourceStore(redis: Redis, keys: Keys): SourceStore {
       pipeline.hmget(key, ...itemKeys);
       const replies = (await pipeline.exec()) ?? [];
       const times = (replies.at(-1)?.[1] ?? []) as (string | null)[];
+      const current = new Set(itemKeys);
+      const forgotten = Object.entries(await redis.hgetall(key))
+        .filter(([item, at]) => !current.has(item) && Number(at) < now - SEEN_MEMORY_MS)
+        .map(([item]) => item);
+      if (forgotten.length > 0) await redis.hdel(key, ...forgotten);
       return new Map(itemKeys.map((item, i) => [item, Number(times[i] ?? now)]));
     },
   };

@@ -86,6 +86,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
       keys,
       logger,
       allowPrivateFeeds: config.allowPrivateFeeds,
+      recentLimit: config.recentLimit,
       hostLimiter: createHostLimiter(2),
     },
     logger,

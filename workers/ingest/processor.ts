@@ -67,6 +67,9 @@ export function createArticleIngester(
       if (outcome.status === 'conflict') continue;
       if (outcome.status !== 'applied')
         return { postId: article.id, status: outcome.status, events: 0 };
+      // The posts this one pushed out of a list, once no list holds them: a post lives while
+      // some channel shows it. Left behind only if the worker dies right here.
+      if (outcome.trimmed.length > 0) await channelLog.prune(outcome.trimmed);
       const status = stored ? 'updated' : 'created';
       return { postId: article.id, status, events: outcome.events.length };
     }

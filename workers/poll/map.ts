@@ -131,15 +131,33 @@ function titleOf(item: FeedItem, bodyText: () => string): string | undefined {
   return body === '' ? undefined : escapeHtml(headline(body, DERIVED_TITLE_MAX));
 }
 
-/** The publication time: `published`, else `updated`; a missing, unreadable or future one is the first-seen time. */
-function publishedAtOf(item: FeedItem, ctx: MapContext): string {
+/** The item's own time, `published` else `updated`; undefined when missing, unreadable or ahead of `now`. */
+function itemTime(item: FeedItem, now: number): number | undefined {
   for (const text of [item.published, item.updated]) {
     const time = text === undefined ? undefined : parseFeedDate(text);
     if (time === undefined) continue;
     // A date ahead of the clock would pin the item to the top of the feed: it is not believed.
-    return new Date(time > ctx.now ? ctx.firstSeenAt : time).toISOString();
+    return time > now ? undefined : time;
   }
-  return new Date(ctx.firstSeenAt).toISOString();
+  return undefined;
+}
+
+/** The publication time: the item's own, else the first-seen time. */
+function publishedAtOf(item: FeedItem, ctx: MapContext): string {
+  return new Date(itemTime(item, ctx.now) ?? ctx.firstSeenAt).toISOString();
+}
+
+/**
+ * The `limit` newest items, newest first (feed order among equals; an undated item counts as
+ * new): what one poll takes, so a feed of 50,000 items costs no more than the recent lists hold.
+ */
+export function newestItems(items: readonly FeedItem[], limit: number, now: number): FeedItem[] {
+  if (items.length <= limit) return [...items];
+  return items
+    .map((item, index) => ({ item, index, time: itemTime(item, now) ?? now }))
+    .sort((a, b) => b.time - a.time || a.index - b.index)
+    .slice(0, limit)
+    .map(({ item }) => item);
 }
 
 /**

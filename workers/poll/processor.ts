@@ -10,7 +10,7 @@ import { policyFromConfig } from '../../shared/address-guard.js';
 import { decodeFeed } from './decode.js';
 import { FetchError, fetchFeed } from './fetch-feed.js';
 import type { HostLimiter } from './host-limit.js';
-import { itemKey, itemToArticle } from './map.js';
+import { itemKey, itemToArticle, newestItems } from './map.js';
 import { FeedError, parseFeedText } from './parse.js';
 
 /** Consecutive errors back off exponentially from the interval, up to this. */
@@ -24,6 +24,8 @@ export interface PollDeps {
   logger: Logger;
   allowPrivateFeeds: boolean;
   hostLimiter: HostLimiter;
+  /** RECENT_LIMIT: the most items one poll takes (the newest), as no list shows more. */
+  recentLimit: number;
   now?: () => number;
 }
 
@@ -61,6 +63,7 @@ export function createPollProcessor({
   logger,
   allowPrivateFeeds,
   hostLimiter,
+  recentLimit,
   now = Date.now,
 }: PollDeps) {
   const policy = policyFromConfig({ allowPrivateFeeds });
@@ -97,11 +100,12 @@ export function createPollProcessor({
             'The feed had items before and now has none; it is probably broken, so nothing was removed.',
           );
         }
-        const itemKeys = feed.items.map(itemKey);
+        const taken = newestItems(feed.items, recentLimit, at);
+        const itemKeys = taken.map(itemKey);
         const seen = await store.firstSeen(config.id, itemKeys, at);
         let added = 0;
         let updated = 0;
-        for (const [i, item] of feed.items.entries()) {
+        for (const [i, item] of taken.entries()) {
           const firstSeenAt = seen.get(itemKeys[i] ?? '') ?? at;
           const input = itemToArticle(item, {
             feedUrl: fetched.finalUrl,
