@@ -150,12 +150,16 @@ function showDashboard(): boolean {
   return fromForm;
 }
 
-/** Ends the session; `message` says why on the sign-in form. */
+/**
+ * Ends the session; `message` says why, on the sign-in form and in the status line (which
+ * would otherwise still say what it said last, such as "Checking the token…").
+ */
 function signOut(message?: string): void {
   session?.close();
   session = undefined;
   clearToken();
   showSignIn(message);
+  if (message !== undefined) announce(`Not signed in: ${message}`);
 }
 
 function startSession(token: string): Session {

@@ -174,6 +174,21 @@ describe('the newsroom dashboard in Chromium', function () {
     );
   });
 
+  it('says in the status line that a refused token was refused, and why, instead of "Checking the token…"', async () => {
+    await withDashboard(
+      async (page) => {
+        await signIn(page, 'not-the-newsroom-token-at-all');
+        await page.locator('#token-error').waitFor({ state: 'visible', timeout: 10_000 });
+        const status = page.locator('#status');
+        await status.filter({ hasText: 'Not signed in' }).waitFor({ timeout: 5000 });
+        const text = (await status.textContent()) ?? '';
+        assert.match(text, /not accepted/);
+        assert.doesNotMatch(text, /Checking/);
+      },
+      { signedIn: false },
+    );
+  });
+
   it('shows a post published through the API live, with its label, which stays true as time passes', async () => {
     await withDashboard(
       async (page) => {
