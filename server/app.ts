@@ -229,7 +229,7 @@ export function createApp({
     }),
   );
   httpApp.use(staticRouter({ production: config.production }));
-  httpApp.use(demoRouter({ queue, production: config.production, logger }));
+  httpApp.use(demoRouter({ queue, production: config.production, logger, announce }));
   httpApp.use(notFound);
   httpApp.use(errorHandler(logger));
 

@@ -96,11 +96,19 @@ export interface FieldProblem {
   message: string;
 }
 
-/** `ingest:accepted`: an article the API queued. `source` is `api` (or `source:<id>`). */
+/**
+ * `ingest:accepted`: an article the API queued. `source` is `api`, `demo` (the demo page's
+ * sample publisher) or `source:<id>`.
+ */
 export interface IngestAcceptedEvent {
   id: string;
   jobId: string;
   source: string;
+  /**
+   * The article's title, cleaned as the post will show it: what editors recognise an article
+   * by. Beyond SPEC §6's fields; a dashboard falls back to `id` when a sender left it out.
+   */
+  title?: string;
 }
 
 /** `ingest:rejected`: an article the API refused as invalid, with every problem found. */

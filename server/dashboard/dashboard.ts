@@ -365,10 +365,8 @@ function startSession(token: string): Session {
   socket.on(
     'ingest:accepted',
     live<'ingest:accepted'>((event) => {
-      activity.add(
-        `Accepted post ${event.id} (job ${event.jobId}) from ${event.source}`,
-        'accepted',
-      );
+      const what = event.title ? `“${event.title}”` : `post ${event.id}`;
+      activity.add(`Accepted ${what} from ${event.source} (job ${event.jobId})`, 'accepted');
     }),
   );
   socket.on(

@@ -211,7 +211,9 @@ describe('the newsroom dashboard in Chromium', function () {
         assert.equal(await item.locator('a').getAttribute('rel'), 'noopener noreferrer');
         // One post in two channels is one row.
         assert.equal(await page.locator('#stream article').count(), 1);
-        await page.locator('#activity li', { hasText: 'Accepted post' }).waitFor();
+        await page
+          .locator('#activity li', { hasText: 'Accepted “Live into the newsroom” from api' })
+          .waitFor();
 
         await page.clock.fastForward(31_000);
         await page.waitForFunction(
@@ -220,6 +222,26 @@ describe('the newsroom dashboard in Chromium', function () {
       },
       { setup: (page) => page.clock.install() },
     );
+  });
+
+  it('lists accepted articles by title in the ingest activity, those of the demo publisher too', async () => {
+    await withDashboard(async (page) => {
+      await publish({ url: 'https://example.com/activity', title: 'An editor knows this title' });
+      const demo = await khabar.request('POST', '/api/demo/sample', { token: null });
+      assert.equal(demo.status, 202, JSON.stringify(demo.body));
+      const [sample] = (demo.body as { accepted: { id: string; title: string }[] }).accepted;
+      assert.ok(sample);
+
+      const fromApi = page.locator('#activity li[data-kind="accepted"]', {
+        hasText: '“An editor knows this title” from api',
+      });
+      await fromApi.waitFor({ timeout: 5000 });
+      const fromDemo = page.locator('#activity li[data-kind="accepted"]', {
+        hasText: `“${sample.title}” from demo`,
+      });
+      await fromDemo.waitFor({ timeout: 5000 });
+      assert.doesNotMatch((await fromDemo.textContent()) ?? '', new RegExp(sample.id));
+    });
   });
 
   it('retracts a post from the dashboard, and a widget on another page drops it', async () => {
