@@ -158,6 +158,18 @@ export interface QueueStats {
   oldestWaitingMs: number;
 }
 
+/** One point of a queue's recent history: its `queue:stats` figures at `at`. */
+export interface QueueStatsSample extends Omit<QueueStats, 'queue'> {
+  /** ISO-8601 UTC: when the figures were read, to the 5 s slot. */
+  at: string;
+}
+
+/** `GET /api/queues`: each queue's figures over the last five minutes, oldest first. */
+export interface QueueHistoryAnswer {
+  serverTime: string;
+  queues: { queue: string; samples: QueueStatsSample[] }[];
+}
+
 /** `presence`: viewers per channel, summed over every server node. */
 export interface PresenceEvent {
   channels: Record<string, number>;

@@ -4,6 +4,7 @@ import type {
   IngestFailedEvent,
   NewsroomServerEvents,
   Post,
+  QueueHistoryAnswer,
 } from '../../shared/protocol.js';
 import { createActivityView } from './activity-view.js';
 import { ApiError, createNewsroomApi, type NewsroomApi } from './api.js';
@@ -210,6 +211,9 @@ function startSession(token: string): Session {
       api.failedJobs(FAILURES_SHOWN).then((answer) => {
         if (load === loads) failures.reset(answer.jobs);
       }),
+      api.queueHistory().then((answer) => {
+        if (load === loads) showQueueHistory(answer);
+      }),
     ]);
     // A newer connection started a newer snapshot: that one applies what was held.
     if (closed || load !== loads) return;
@@ -227,6 +231,20 @@ function startSession(token: string): Session {
       retryTimer = setTimeout(() => {
         if (socket.connected) void loadSnapshot();
       }, SNAPSHOT_RETRY_MS);
+    }
+  }
+
+  /** Draws the queues' last five minutes at once, on this browser's clock. */
+  function showQueueHistory(answer: QueueHistoryAnswer): void {
+    const offsetMs = Date.parse(answer.serverTime) - Date.now();
+    for (const { queue, samples } of answer.queues) {
+      queues.history(
+        queue,
+        samples.map(({ at, ...figures }) => ({
+          at: Date.parse(at) - offsetMs,
+          stats: { queue, ...figures },
+        })),
+      );
     }
   }
 

@@ -10,6 +10,7 @@ import {
   type IngestQueueData,
 } from '../../shared/ingest-queue.js';
 import type { FailedJobsAnswer } from '../../shared/protocol.js';
+import { recordQueueStats } from '../../shared/queue-history.js';
 import { createLogger } from '../../shared/logger.js';
 import { createServerNode } from '../../server/node.js';
 import { eventually, startKhabar, subscribe, type TestKhabar } from '../helpers/khabar.js';
@@ -457,6 +458,55 @@ describe('the newsroom dashboard in Chromium', function () {
         { timeout: 15_000 },
       );
       assert.match((await viewers.textContent()) ?? '', /^[1-9]\d* viewers?$/);
+    });
+  });
+
+  it('draws the queue charts from the last five minutes as soon as it opens', async () => {
+    // What the workers and earlier dashboards recorded before this one opened.
+    const now = Date.now();
+    for (const [agoMs, waiting] of [
+      [4 * 60_000, 7],
+      [3 * 60_000, 3],
+      [2 * 60_000, 5],
+    ] as const) {
+      await recordQueueStats(
+        khabar.redis,
+        khabar.keys,
+        ['ingest', 'poll'].map((queue) => ({
+          queue,
+          waiting,
+          active: 0,
+          delayed: 0,
+          failed: 0,
+          completedPerMinute: 2,
+          oldestWaitingMs: 0,
+        })),
+        now - agoMs,
+      );
+    }
+    await withDashboard(async (page) => {
+      for (const name of ['ingest', 'poll']) {
+        const chart = page.locator(`[data-queue="${name}"] svg`);
+        await chart.waitFor({ timeout: 10_000 });
+        await page.waitForFunction(
+          (queue) =>
+            /waiting from \d+ to 7,/.test(
+              document.querySelector(`[data-queue="${queue}"] svg`)?.getAttribute('aria-label') ??
+                '',
+            ),
+          name,
+          { timeout: 10_000 },
+        );
+        const points = ((await chart.locator('polyline.waiting').getAttribute('points')) ?? '')
+          .split(' ')
+          .map((point) => Number(point.split(',')[0]));
+        assert.ok(points.length >= 3, `only ${points.length} points`);
+        // Time runs along the x axis (0–100 for five minutes): four minutes ago is near 20.
+        assert.ok(
+          points[0]! > 10 && points[0]! < 30,
+          `the oldest point is at x=${points[0]}, not four minutes back`,
+        );
+      }
     });
   });
 
