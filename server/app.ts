@@ -32,6 +32,8 @@ import { slimConnections } from './realtime/slim-connections.js';
 import { createServerMetrics } from './metrics.js';
 import { metricsRouter } from './http/metrics.js';
 import { jobsRouter } from './http/jobs.js';
+import { queuesRouter } from './http/queues.js';
+import { recordQueueStats } from '../shared/queue-history.js';
 import { readJobMetrics } from '../shared/job-metrics.js';
 import { createNewsroomPublisher } from '../shared/newsroom-events.js';
 import { attachNewsroomNamespace, type NewsroomNamespace } from './realtime/newsroom-namespace.js';
@@ -156,6 +158,8 @@ export function createApp({
     newsroom,
     queues: [queue, pollQueue],
     viewers: presence.viewers,
+    // What this node reads for its dashboards becomes the history that every node serves.
+    record: (stats, at) => recordQueueStats(redis, keys, stats, at),
     logger,
     intervalMs: timings.newsroomIntervalMs,
   });
@@ -189,7 +193,7 @@ export function createApp({
   ];
   const corsPolicy = corsFor(config.corsOrigins);
   httpApp.use(['/api/posts', '/api/channels'], corsPolicy.publicReads);
-  httpApp.use(['/api/articles', '/api/sources', '/api/jobs'], corsPolicy.guarded);
+  httpApp.use(['/api/articles', '/api/sources', '/api/jobs', '/api/queues'], corsPolicy.guarded);
   httpApp.use(
     articlesRouter({
       queue,
@@ -221,6 +225,9 @@ export function createApp({
   );
   httpApp.use(jobsRouter({ queue, guard: editorGuard, logger }));
   httpApp.use(
+    queuesRouter({ redis, keys, queues: [queue.name, pollQueue.name], guard: editorGuard }),
+  );
+  httpApp.use(
     postsRouter({
       channelLog,
       redis,
@@ -229,7 +236,7 @@ export function createApp({
     }),
   );
   httpApp.use(staticRouter({ production: config.production }));
-  httpApp.use(demoRouter({ queue, production: config.production, logger }));
+  httpApp.use(demoRouter({ queue, production: config.production, logger, announce }));
   httpApp.use(notFound);
   httpApp.use(errorHandler(logger));
 

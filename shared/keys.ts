@@ -34,6 +34,11 @@ export interface Keys {
   readonly newsroomEvents: string;
   /** Hash: job duration histograms and failure counts, added to by every worker process. */
   readonly jobMetrics: string;
+  /**
+   * Stream: one BullMQ queue's recent `queue:stats`, at most one entry per 5 s slot (entry id
+   * `<slot ms>-0`), capped at a few minutes; written by whichever process read them.
+   */
+  queueHistory(queue: string): string;
   /** The `prefix` option for BullMQ queues and workers. */
   readonly queuePrefix: string;
   /** The prefix of every Khabar data key (posts, lists, logs), without the queue's. */
@@ -58,6 +63,7 @@ export function createKeys(prefix: string): Keys {
     sourceSeen: (id: string) => `${data}:source:${id}:seen`,
     newsroomEvents: `${data}:newsroom`,
     jobMetrics: `${data}:metrics:jobs`,
+    queueHistory: (queue: string) => `${data}:queue-history:${queue}`,
     presence: (nodeId: string) => `${data}:presence:${nodeId}`,
     queuePrefix: `${prefix}:{queue}`,
     data: `${data}:`,

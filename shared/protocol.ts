@@ -96,11 +96,19 @@ export interface FieldProblem {
   message: string;
 }
 
-/** `ingest:accepted`: an article the API queued. `source` is `api` (or `source:<id>`). */
+/**
+ * `ingest:accepted`: an article the API queued. `source` is `api`, `demo` (the demo page's
+ * sample publisher) or `source:<id>`.
+ */
 export interface IngestAcceptedEvent {
   id: string;
   jobId: string;
   source: string;
+  /**
+   * The article's title, cleaned as the post will show it: what editors recognise an article
+   * by. Beyond SPEC §6's fields; a dashboard falls back to `id` when a sender left it out.
+   */
+  title?: string;
 }
 
 /** `ingest:rejected`: an article the API refused as invalid, with every problem found. */
@@ -148,6 +156,18 @@ export interface QueueStats {
   completedPerMinute: number;
   /** Age of the oldest job still waiting; 0 when none waits. */
   oldestWaitingMs: number;
+}
+
+/** One point of a queue's recent history: its `queue:stats` figures at `at`. */
+export interface QueueStatsSample extends Omit<QueueStats, 'queue'> {
+  /** ISO-8601 UTC: when the figures were read, to the 5 s slot. */
+  at: string;
+}
+
+/** `GET /api/queues`: each queue's figures over the last five minutes, oldest first. */
+export interface QueueHistoryAnswer {
+  serverTime: string;
+  queues: { queue: string; samples: QueueStatsSample[] }[];
 }
 
 /** `presence`: viewers per channel, summed over every server node. */

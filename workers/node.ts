@@ -18,6 +18,7 @@ import { reportJobs } from './monitor/job-reports.js';
 import { createJobMetricsRecorder } from '../shared/job-metrics.js';
 import { createNewsroomPublisher } from '../shared/newsroom-events.js';
 import { logQueueStats } from './monitor/queue-stats.js';
+import { recordQueueStats } from '../shared/queue-history.js';
 import { createHostLimiter } from './poll/host-limit.js';
 import { createPollWorker } from './poll/worker.js';
 import { createPollQueue, createSourceStore } from '../shared/sources.js';
@@ -103,7 +104,17 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
     run() {
       worker ??= startWorker();
       touch();
-      stopStats ??= logQueueStats({ queues: [monitorQueue, pollMonitorQueue], logger });
+      stopStats ??= logQueueStats({
+        queues: [monitorQueue, pollMonitorQueue],
+        logger,
+        // The same figures, kept for the dashboards' charts: with no dashboard open, this is
+        // the only history there is (one write per 30 s).
+        record: (stats) => {
+          recordQueueStats(data, keys, stats, Date.now()).catch((err: unknown) => {
+            logger.debug({ event: 'queue.history_failed', err }, 'could not record queue stats');
+          });
+        },
+      });
       jobMetrics.start();
       if (!polling) {
         polling = true;

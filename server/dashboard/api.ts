@@ -1,4 +1,4 @@
-import type { FailedJobsAnswer, Post } from '../../shared/protocol.js';
+import type { FailedJobsAnswer, Post, QueueHistoryAnswer } from '../../shared/protocol.js';
 import type { SourceView } from '../../shared/sources.js';
 
 /**
@@ -46,6 +46,7 @@ export interface NewsroomApi {
   posts(channel: string, limit: number): Promise<PostsAnswer>;
   sources(): Promise<SourceView[]>;
   failedJobs(limit: number): Promise<FailedJobsAnswer>;
+  queueHistory(): Promise<QueueHistoryAnswer>;
   retryJob(id: string): Promise<void>;
   dropJob(id: string): Promise<void>;
   retractArticle(id: string): Promise<void>;
@@ -98,6 +99,9 @@ export function createNewsroomApi(origin: string, token: string, locale: string)
     },
     async failedJobs(limit) {
       return (await call('GET', `/api/jobs?state=failed&limit=${limit}`, true)) as FailedJobsAnswer;
+    },
+    async queueHistory() {
+      return (await call('GET', '/api/queues', true)) as QueueHistoryAnswer;
     },
     async retryJob(id) {
       await call('POST', `/api/jobs/${segment(id)}/retry`, true);

@@ -4,6 +4,7 @@ import type {
   IngestFailedEvent,
   NewsroomServerEvents,
   Post,
+  QueueHistoryAnswer,
 } from '../../shared/protocol.js';
 import { createActivityView } from './activity-view.js';
 import { ApiError, createNewsroomApi, type NewsroomApi } from './api.js';
@@ -150,12 +151,16 @@ function showDashboard(): boolean {
   return fromForm;
 }
 
-/** Ends the session; `message` says why on the sign-in form. */
+/**
+ * Ends the session; `message` says why, on the sign-in form and in the status line (which
+ * would otherwise still say what it said last, such as "Checking the token…").
+ */
 function signOut(message?: string): void {
   session?.close();
   session = undefined;
   clearToken();
   showSignIn(message);
+  if (message !== undefined) announce(`Not signed in: ${message}`);
 }
 
 function startSession(token: string): Session {
@@ -206,6 +211,9 @@ function startSession(token: string): Session {
       api.failedJobs(FAILURES_SHOWN).then((answer) => {
         if (load === loads) failures.reset(answer.jobs);
       }),
+      api.queueHistory().then((answer) => {
+        if (load === loads) showQueueHistory(answer);
+      }),
     ]);
     // A newer connection started a newer snapshot: that one applies what was held.
     if (closed || load !== loads) return;
@@ -223,6 +231,20 @@ function startSession(token: string): Session {
       retryTimer = setTimeout(() => {
         if (socket.connected) void loadSnapshot();
       }, SNAPSHOT_RETRY_MS);
+    }
+  }
+
+  /** Draws the queues' last five minutes at once, on this browser's clock. */
+  function showQueueHistory(answer: QueueHistoryAnswer): void {
+    const offsetMs = Date.parse(answer.serverTime) - Date.now();
+    for (const { queue, samples } of answer.queues) {
+      queues.history(
+        queue,
+        samples.map(({ at, ...figures }) => ({
+          at: Date.parse(at) - offsetMs,
+          stats: { queue, ...figures },
+        })),
+      );
     }
   }
 
@@ -361,10 +383,8 @@ function startSession(token: string): Session {
   socket.on(
     'ingest:accepted',
     live<'ingest:accepted'>((event) => {
-      activity.add(
-        `Accepted post ${event.id} (job ${event.jobId}) from ${event.source}`,
-        'accepted',
-      );
+      const what = event.title ? `“${event.title}”` : `post ${event.id}`;
+      activity.add(`Accepted ${what} from ${event.source} (job ${event.jobId})`, 'accepted');
     }),
   );
   socket.on(

@@ -4,13 +4,16 @@ import type { QueueStats } from '../../shared/protocol.js';
  * A small line chart of one queue's recent history: jobs waiting (solid) and completed per
  * minute (dashed), as inline SVG drawn from attributes only (no style attributes, for the
  * CSP). The chart is an image with a text alternative that says what it shows.
+ *
+ * The x axis is time, not sample count: the history loaded on opening has a point per 5 s
+ * where a dashboard was open and per 30 s where only the workers recorded.
  */
 export interface QueueChart {
   readonly element: SVGSVGElement;
   update(history: readonly QueueSample[]): void;
 }
 
-/** One `queue:stats` and when it arrived (local epoch ms). */
+/** One `queue:stats` and when it was read (local epoch ms). */
 export interface QueueSample {
   at: number;
   stats: QueueStats;
@@ -23,6 +26,8 @@ const HEIGHT = 40;
 const HEADROOM = 1.15;
 /** Room below zero, so a flat line at zero is not hidden by the frame. */
 const FLOOR = 2;
+/** The time a chart spans, the newest sample at its right edge. */
+export const CHART_SPAN_MS = 5 * 60_000;
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, className?: string) {
   const node = document.createElementNS(SVG, tag);
@@ -30,21 +35,24 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, className?: string) {
   return node;
 }
 
-function points(values: readonly number[], max: number, slots: number): string {
-  const step = slots > 1 ? WIDTH / (slots - 1) : 0;
-  // The newest sample sits at the right edge; a short history starts part-way along.
-  const offset = (slots - values.length) * step;
-  return values
-    .map((value, i) => {
-      const x = offset + i * step;
-      const y = HEIGHT - FLOOR - (value / max) * (HEIGHT - FLOOR);
+function points(
+  samples: readonly QueueSample[],
+  value: (stats: QueueStats) => number,
+  max: number,
+  end: number,
+): string {
+  return samples
+    .map((sample) => {
+      // A short history starts part-way along.
+      const x = WIDTH - ((end - sample.at) / CHART_SPAN_MS) * WIDTH;
+      const y = HEIGHT - FLOOR - (value(sample.stats) / max) * (HEIGHT - FLOOR);
       return `${x.toFixed(2)},${y.toFixed(2)}`;
     })
     .join(' ');
 }
 
-/** A chart for `queue` that shows at most `slots` samples. */
-export function createQueueChart(queue: string, slots: number): QueueChart {
+/** A chart for `queue` of the last {@link CHART_SPAN_MS} of the history it is given. */
+export function createQueueChart(queue: string): QueueChart {
   const element = svg('svg', 'chart');
   element.setAttribute('viewBox', `0 0 ${WIDTH} ${HEIGHT}`);
   element.setAttribute('preserveAspectRatio', 'none');
@@ -57,12 +65,19 @@ export function createQueueChart(queue: string, slots: number): QueueChart {
   return {
     element,
     update(history) {
-      const shown = history.slice(-slots);
+      const end = history.at(-1)?.at ?? 0;
+      const shown = history.filter((s) => end - s.at <= CHART_SPAN_MS);
       const waits = shown.map((s) => s.stats.waiting);
       const done = shown.map((s) => s.stats.completedPerMinute);
       const max = Math.max(1, ...waits, ...done) * HEADROOM;
-      waiting.setAttribute('points', points(waits, max, slots));
-      completed.setAttribute('points', points(done, max, slots));
+      waiting.setAttribute(
+        'points',
+        points(shown, (s) => s.waiting, max, end),
+      );
+      completed.setAttribute(
+        'points',
+        points(shown, (s) => s.completedPerMinute, max, end),
+      );
       const spanMs = (shown.at(-1)?.at ?? 0) - (shown[0]?.at ?? 0);
       const minutes = Math.max(1, Math.round(spanMs / 60_000));
       const label =

@@ -1,17 +1,29 @@
 import type { QueueStats } from '../../shared/protocol.js';
 import { el, formatDuration, placeChildren, setText } from './dom.js';
-import { createQueueChart, type QueueChart, type QueueSample } from './queue-chart.js';
+import {
+  CHART_SPAN_MS,
+  createQueueChart,
+  type QueueChart,
+  type QueueSample,
+} from './queue-chart.js';
 
 /**
  * The queues panel: for each BullMQ queue, the figures of its latest `queue:stats` and a
- * chart of the last few minutes.
+ * chart of the last five minutes: what the server kept (`GET /api/queues`, loaded on every
+ * connect) followed by what it pushed since.
  */
 export interface QueueView {
+  /** A live `queue:stats`, arrived at `at` (local epoch ms). */
   update(stats: QueueStats, at: number): void;
+  /**
+   * The server's recent samples of `queue`, oldest first, times made local. They replace what
+   * was drawn up to the newest of them; live samples after it stay.
+   */
+  history(queue: string, samples: readonly QueueSample[]): void;
 }
 
-/** Five minutes of 5-second samples. */
-const HISTORY_SAMPLES = 60;
+/** Bounds a chart's memory whatever the push rate (5 s in production, less in tests). */
+const MAX_SAMPLES = 400;
 
 /** The queues the contract names come first, in this order; any other follows by name. */
 const KNOWN_ORDER = ['ingest', 'poll'];
@@ -59,7 +71,7 @@ export function createQueueView(container: HTMLElement, empty: HTMLElement): Que
       list.append(pair);
       values.set(stat, value);
     }
-    const chart = createQueueChart(queue, HISTORY_SAMPLES);
+    const chart = createQueueChart(queue);
     const legend = el('p', 'legend');
     legend.setAttribute('aria-hidden', 'true');
     legend.append(
@@ -70,31 +82,52 @@ export function createQueueView(container: HTMLElement, empty: HTMLElement): Que
     return { section, values, chart, history: [] };
   }
 
+  function blockOf(queue: string): QueueBlock {
+    let block = blocks.get(queue);
+    if (!block) {
+      block = create(queue);
+      blocks.set(queue, block);
+      const ordered = [...blocks.entries()].sort(([a], [b]) => {
+        const [ra, na] = rank(a);
+        const [rb, nb] = rank(b);
+        return ra - rb || (na < nb ? -1 : na > nb ? 1 : 0);
+      });
+      placeChildren(
+        container,
+        ordered.map(([, { section }]) => section),
+      );
+      empty.hidden = true;
+    }
+    return block;
+  }
+
+  /** Shows the newest figures and redraws, after trimming what the chart no longer spans. */
+  function show(block: QueueBlock): void {
+    const newest = block.history.at(-1);
+    if (!newest) return;
+    const from = newest.at - CHART_SPAN_MS;
+    const drop = block.history.findIndex((s) => s.at >= from);
+    block.history.splice(0, Math.max(drop, block.history.length - MAX_SAMPLES));
+    for (const { stat, format } of FIGURES) {
+      const value = newest.stats[stat];
+      const node = block.values.get(stat);
+      if (node) setText(node, format ? format(value) : String(value));
+    }
+    block.chart.update(block.history);
+  }
+
   return {
     update(stats, at) {
-      let block = blocks.get(stats.queue);
-      if (!block) {
-        block = create(stats.queue);
-        blocks.set(stats.queue, block);
-        const ordered = [...blocks.entries()].sort(([a], [b]) => {
-          const [ra, na] = rank(a);
-          const [rb, nb] = rank(b);
-          return ra - rb || (na < nb ? -1 : na > nb ? 1 : 0);
-        });
-        placeChildren(
-          container,
-          ordered.map(([, { section }]) => section),
-        );
-        empty.hidden = true;
-      }
-      for (const { stat, format } of FIGURES) {
-        const value = stats[stat];
-        const node = block.values.get(stat);
-        if (node) setText(node, format ? format(value) : String(value));
-      }
+      const block = blockOf(stats.queue);
       block.history.push({ at, stats });
-      if (block.history.length > HISTORY_SAMPLES) block.history.shift();
-      block.chart.update(block.history);
+      show(block);
+    },
+    history(queue, samples) {
+      const last = samples.at(-1);
+      if (!last) return;
+      const block = blockOf(queue);
+      block.history = [...samples, ...block.history.filter((s) => s.at > last.at)];
+      show(block);
     },
   };
 }

@@ -145,9 +145,9 @@ export function articlesRouter({
       }
       count?.accepted(accepted.length);
       announce?.(
-        accepted.map(({ id, jobId }) => ({
+        accepted.map(({ id, jobId }, i) => ({
           type: 'ingest:accepted',
-          payload: { id, jobId, source: 'api' },
+          payload: { id, jobId, source: 'api', title: articles[i]?.title ?? '' },
         })),
       );
       res.status(202).json({ accepted, rejected });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { normalizeArticle } from '../../shared/article.js';
 import { AppError } from '../../shared/errors.js';
 import type { IngestQueue } from '../../shared/ingest-queue.js';
+import type { NewsroomMessage } from '../../shared/newsroom-events.js';
 import { sampleArticle } from '../demo/sample-articles.js';
 import { orUnavailable } from './unavailable.js';
 
@@ -11,6 +12,8 @@ export interface DemoRouteDeps {
   /** In production nothing is mounted: `POST /api/demo/sample` is a 404. */
   production: boolean;
   logger?: Logger;
+  /** Tells the dashboards what was accepted, as `POST /api/articles` does; must not throw or wait. */
+  announce?: (messages: readonly NewsroomMessage[]) => void;
   now?: () => number;
   /** Minimum time between two publishes from one IP address (default 1000 ms). */
   intervalMs?: number;
@@ -55,6 +58,7 @@ export function demoRouter({
   queue,
   production,
   logger,
+  announce,
   now = Date.now,
   intervalMs = 1000,
 }: DemoRouteDeps): Router {
@@ -77,6 +81,12 @@ export function demoRouter({
       { event: 'job.added', queue: queue.name, jobId, postId: article.id, source: 'demo' },
       'job added',
     );
+    announce?.([
+      {
+        type: 'ingest:accepted',
+        payload: { id: article.id, jobId, source: 'demo', title: article.title },
+      },
+    ]);
     res.status(202).json({
       accepted: [{ id: article.id, jobId, channels: article.channels, title: article.title }],
     });

@@ -23,6 +23,8 @@ export interface NewsroomPulseDeps {
   queues: readonly Queue[];
   /** Viewers per channel over every node. */
   viewers: () => Promise<Map<string, number>>;
+  /** Keeps what was read, read at `at`, for dashboards that open later (on any node). */
+  record?: (stats: readonly QueueStats[], at: number) => Promise<void>;
   logger: Logger;
   intervalMs?: number;
   now?: () => number;
@@ -38,6 +40,7 @@ export function createNewsroomPulse({
   newsroom,
   queues,
   viewers,
+  record,
   logger,
   intervalMs = 5000,
   now = Date.now,
@@ -54,6 +57,10 @@ export function createNewsroomPulse({
         viewers(),
       ]);
       latest = { at: now(), stats, presence: { channels: Object.fromEntries(counts) } };
+      // Not waited for: the dashboards have their figures whether or not Redis keeps them.
+      record?.(stats, latest.at).catch((err: unknown) => {
+        logger.debug({ event: 'queue.history_failed', err }, 'could not record queue stats');
+      });
       return latest;
     })().finally(() => {
       reading = undefined;

@@ -66,6 +66,11 @@ export class KhabarFeed extends HTMLElement implements ClockClient {
   /** Whether the list has shown an answer: later additions are live arrivals. */
   #live = false;
   #announceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the page-scroll listener is on: only while posts wait behind the pill. */
+  #watchingScroll = false;
+  readonly #onPageScroll = (): void => {
+    this.#releaseIfIdle();
+  };
 
   constructor() {
     super();
@@ -86,7 +91,7 @@ export class KhabarFeed extends HTMLElement implements ClockClient {
     this.#pill.type = 'button';
     this.#pill.hidden = true;
     this.#pill.addEventListener('click', () => {
-      this.#showPending();
+      this.#showPending(this.#pill.matches(':focus'));
     });
     this.#list = make('section', 'list');
     this.#list.setAttribute('role', 'feed');
@@ -95,6 +100,25 @@ export class KhabarFeed extends HTMLElement implements ClockClient {
     this.#note.removeAttribute('part');
     this.#root.append(this.#status, this.#pill, this.#list, this.#note);
     shadow.append(this.#root);
+
+    // Held posts wait only while the reader is busy with the list (README): each way of
+    // stopping lets them in. At these events the browser may still count the pointer or the
+    // focus as inside, so the one that ended is left out of the check.
+    this.addEventListener('pointerleave', () => {
+      this.#releaseIfIdle({ pointerLeft: true });
+    });
+    this.#root.addEventListener('focusout', (event) => {
+      const next = event.relatedTarget;
+      if (next instanceof Node && shadow.contains(next)) return;
+      this.#releaseIfIdle({ focusLeft: true });
+    });
+    this.#list.addEventListener(
+      'scroll',
+      () => {
+        this.#releaseIfIdle();
+      },
+      { passive: true },
+    );
   }
 
   connectedCallback(): void {
@@ -183,20 +207,27 @@ export class KhabarFeed extends HTMLElement implements ClockClient {
     this.#pending.clear();
     this.#latest = [];
     this.#list.replaceChildren();
-    this.#pill.hidden = true;
+    this.#updatePill();
     this.#setReconnecting(false);
   }
 
-  /** Whether the reader is busy with the list, so new posts must not move it. */
-  #isHeld(): boolean {
+  /**
+   * Whether the reader is busy with the list, so new posts must not move it. `pointerLeft` /
+   * `focusLeft`: that one has just ended, whatever `:hover` / `:focus-within` still say.
+   */
+  #readerBusy({ pointerLeft = false, focusLeft = false } = {}): boolean {
     return (
-      this.#pending.size > 0 ||
       this.#list.scrollTop > 0 ||
       // The page is scrolled past the widget's top: inserting would shove what is being read.
       this.getBoundingClientRect().top < 0 ||
-      this.matches(':hover') ||
-      this.matches(':focus-within')
+      (!pointerLeft && this.matches(':hover')) ||
+      (!focusLeft && this.matches(':focus-within'))
     );
+  }
+
+  /** Lets the held posts in once the reader is no longer busy with the list. */
+  #releaseIfIdle(ended: { pointerLeft?: boolean; focusLeft?: boolean } = {}): void {
+    if (this.#pending.size > 0 && !this.#readerBusy(ended)) this.#showPending(false);
   }
 
   #render(): void {
@@ -212,9 +243,13 @@ export class KhabarFeed extends HTMLElement implements ClockClient {
         ? posts.filter((p, i) => !this.#views.has(p.id) && (firstKnown === -1 || i < firstKnown))
         : [];
     const fresh = new Set<string>();
-    if (arrivals.length > 0) {
-      if (this.#isHeld()) for (const p of arrivals) this.#pending.add(p.id);
-      else for (const p of arrivals) fresh.add(p.id);
+    if (this.#pending.size + arrivals.length > 0 && this.#readerBusy()) {
+      for (const p of arrivals) this.#pending.add(p.id);
+    } else {
+      // Not busy (any more): what was held comes in with the arrivals.
+      for (const id of this.#pending) fresh.add(id);
+      this.#pending.clear();
+      for (const p of arrivals) fresh.add(p.id);
     }
     this.#live = this.#ready;
     this.#apply(
@@ -278,10 +313,18 @@ export class KhabarFeed extends HTMLElement implements ClockClient {
     const count = this.#pending.size;
     this.#pill.hidden = count === 0;
     if (count > 0) this.#pill.textContent = this.#texts.newPosts(count);
+    // Scrolling back up to the widget is the one way of stopping that the widget itself does
+    // not see; the page's scrolls are watched only while something waits for it.
+    const watch = count > 0 && this.isConnected;
+    if (watch === this.#watchingScroll) return;
+    this.#watchingScroll = watch;
+    const options = { capture: true, passive: true } as const;
+    if (watch) document.addEventListener('scroll', this.#onPageScroll, options);
+    else document.removeEventListener('scroll', this.#onPageScroll, options);
   }
 
-  #showPending(): void {
-    const hadFocus = this.#pill.matches(':focus');
+  /** Shows the held posts; `keepFocus`: the pill had it, so it moves to the newest post. */
+  #showPending(keepFocus: boolean): void {
     const fresh = new Set(this.#pending);
     this.#pending.clear();
     this.#apply(this.#latest, fresh);
@@ -289,7 +332,7 @@ export class KhabarFeed extends HTMLElement implements ClockClient {
     this.#list.scrollTop = 0;
     // The pill is gone: keep keyboard users in the list, at the newest post.
     const first = this.#list.firstElementChild;
-    if (hadFocus && first instanceof HTMLElement) first.focus({ preventScroll: true });
+    if (keepFocus && first instanceof HTMLElement) first.focus({ preventScroll: true });
   }
 
   #announce(text: string): void {

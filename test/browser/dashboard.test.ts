@@ -10,6 +10,7 @@ import {
   type IngestQueueData,
 } from '../../shared/ingest-queue.js';
 import type { FailedJobsAnswer } from '../../shared/protocol.js';
+import { recordQueueStats } from '../../shared/queue-history.js';
 import { createLogger } from '../../shared/logger.js';
 import { createServerNode } from '../../server/node.js';
 import { eventually, startKhabar, subscribe, type TestKhabar } from '../helpers/khabar.js';
@@ -175,6 +176,21 @@ describe('the newsroom dashboard in Chromium', function () {
     );
   });
 
+  it('says in the status line that a refused token was refused, and why, instead of "Checking the token…"', async () => {
+    await withDashboard(
+      async (page) => {
+        await signIn(page, 'not-the-newsroom-token-at-all');
+        await page.locator('#token-error').waitFor({ state: 'visible', timeout: 10_000 });
+        const status = page.locator('#status');
+        await status.filter({ hasText: 'Not signed in' }).waitFor({ timeout: 5000 });
+        const text = (await status.textContent()) ?? '';
+        assert.match(text, /not accepted/);
+        assert.doesNotMatch(text, /Checking/);
+      },
+      { signedIn: false },
+    );
+  });
+
   it('shows a post published through the API live, with its label, which stays true as time passes', async () => {
     await withDashboard(
       async (page) => {
@@ -197,7 +213,9 @@ describe('the newsroom dashboard in Chromium', function () {
         assert.equal(await item.locator('a').getAttribute('rel'), 'noopener noreferrer');
         // One post in two channels is one row.
         assert.equal(await page.locator('#stream article').count(), 1);
-        await page.locator('#activity li', { hasText: 'Accepted post' }).waitFor();
+        await page
+          .locator('#activity li', { hasText: 'Accepted “Live into the newsroom” from api' })
+          .waitFor();
 
         await page.clock.fastForward(31_000);
         await page.waitForFunction(
@@ -206,6 +224,26 @@ describe('the newsroom dashboard in Chromium', function () {
       },
       { setup: (page) => page.clock.install() },
     );
+  });
+
+  it('lists accepted articles by title in the ingest activity, those of the demo publisher too', async () => {
+    await withDashboard(async (page) => {
+      await publish({ url: 'https://example.com/activity', title: 'An editor knows this title' });
+      const demo = await khabar.request('POST', '/api/demo/sample', { token: null });
+      assert.equal(demo.status, 202, JSON.stringify(demo.body));
+      const [sample] = (demo.body as { accepted: { id: string; title: string }[] }).accepted;
+      assert.ok(sample);
+
+      const fromApi = page.locator('#activity li[data-kind="accepted"]', {
+        hasText: '“An editor knows this title” from api',
+      });
+      await fromApi.waitFor({ timeout: 5000 });
+      const fromDemo = page.locator('#activity li[data-kind="accepted"]', {
+        hasText: `“${sample.title}” from demo`,
+      });
+      await fromDemo.waitFor({ timeout: 5000 });
+      assert.doesNotMatch((await fromDemo.textContent()) ?? '', new RegExp(sample.id));
+    });
   });
 
   it('retracts a post from the dashboard, and a widget on another page drops it', async () => {
@@ -421,6 +459,55 @@ describe('the newsroom dashboard in Chromium', function () {
         { timeout: 15_000 },
       );
       assert.match((await viewers.textContent()) ?? '', /^[1-9]\d* viewers?$/);
+    });
+  });
+
+  it('draws the queue charts from the last five minutes as soon as it opens', async () => {
+    // What the workers and earlier dashboards recorded before this one opened.
+    const now = Date.now();
+    for (const [agoMs, waiting] of [
+      [4 * 60_000, 7],
+      [3 * 60_000, 3],
+      [2 * 60_000, 5],
+    ] as const) {
+      await recordQueueStats(
+        khabar.redis,
+        khabar.keys,
+        ['ingest', 'poll'].map((queue) => ({
+          queue,
+          waiting,
+          active: 0,
+          delayed: 0,
+          failed: 0,
+          completedPerMinute: 2,
+          oldestWaitingMs: 0,
+        })),
+        now - agoMs,
+      );
+    }
+    await withDashboard(async (page) => {
+      for (const name of ['ingest', 'poll']) {
+        const chart = page.locator(`[data-queue="${name}"] svg`);
+        await chart.waitFor({ timeout: 10_000 });
+        await page.waitForFunction(
+          (queue) =>
+            /waiting from \d+ to 7,/.test(
+              document.querySelector(`[data-queue="${queue}"] svg`)?.getAttribute('aria-label') ??
+                '',
+            ),
+          name,
+          { timeout: 10_000 },
+        );
+        const points = ((await chart.locator('polyline.waiting').getAttribute('points')) ?? '')
+          .split(' ')
+          .map((point) => Number(point.split(',')[0]));
+        assert.ok(points.length >= 3, `only ${points.length} points`);
+        // Time runs along the x axis (0–100 for five minutes): four minutes ago is near 20.
+        assert.ok(
+          points[0]! > 10 && points[0]! < 30,
+          `the oldest point is at x=${points[0]}, not four minutes back`,
+        );
+      }
     });
   });
 

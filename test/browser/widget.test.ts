@@ -20,6 +20,29 @@ function hostPage(khabarUrl: string, channel: string, locale: string): string {
 </aside></main></body></html>`;
 }
 
+/** README's theming example, transparent background included. */
+const README_THEME = `khabar-feed {
+  --khabar-font: 'Noto Sans', system-ui, sans-serif;
+  --khabar-fg: #1a1a1a;
+  --khabar-muted: #666;
+  --khabar-accent: #c8102e;
+  --khabar-bg: transparent;
+  --khabar-gap: 12px;
+}`;
+
+/** WCAG contrast of two opaque `rgb(r, g, b)` colours. */
+function contrast(a: string, b: string): number {
+  const luminance = (color: string): number => {
+    const [r = 0, g = 0, bl = 0] = (color.match(/[\d.]+/g) ?? []).map(Number).map((c) => {
+      const s = c / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
 async function titles(page: Page): Promise<string[]> {
   return page.locator('khabar-feed article [part~="title"]').allTextContents();
 }
@@ -222,7 +245,88 @@ describe('the embeddable widget in Chromium', function () {
     });
   });
 
-  it('holds new posts behind the pill while the reader has scrolled down the page past its top', async () => {
+  it('lets the held posts in by themselves once the pointer leaves the widget', async () => {
+    await withWidget('top', 'en', async (page) => {
+      await publish({ url: 'https://example.com/pl/0', title: 'Already there' });
+      await page.locator('khabar-feed article').first().waitFor({ timeout: 5000 });
+      await page.locator('khabar-feed article').first().hover();
+      await publish({ url: 'https://example.com/pl/1', title: 'Arrived while hovering' });
+      const pill = page.locator('khabar-feed [part~="pill"]');
+      await pill.filter({ hasText: '1 new post' }).waitFor({ state: 'visible', timeout: 5000 });
+      assert.deepEqual(await titles(page), ['Already there']);
+
+      await page.locator('#host-text').hover();
+      await page
+        .locator('khabar-feed article', { hasText: 'Arrived while hovering' })
+        .waitFor({ timeout: 5000 });
+      assert.deepEqual(await titles(page), ['Arrived while hovering', 'Already there']);
+      assert.equal(await pill.isVisible(), false);
+    });
+  });
+
+  it('lets the held posts in by themselves once keyboard focus leaves the widget', async () => {
+    await withWidget('top', 'en', async (page) => {
+      await publish({ url: 'https://example.com/fo/0', title: 'Focused headline' });
+      await page.locator('khabar-feed article a').first().focus();
+      await publish({ url: 'https://example.com/fo/1', title: 'Arrived while focused' });
+      const pill = page.locator('khabar-feed [part~="pill"]');
+      await pill.filter({ hasText: '1 new post' }).waitFor({ state: 'visible', timeout: 5000 });
+      assert.deepEqual(await titles(page), ['Focused headline']);
+
+      await page.locator('#host-link').focus();
+      await page
+        .locator('khabar-feed article', { hasText: 'Arrived while focused' })
+        .waitFor({ timeout: 5000 });
+      assert.equal(await pill.isVisible(), false);
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.id),
+        'host-link',
+        'letting the posts in took the focus back',
+      );
+    });
+  });
+
+  it("keeps the pill readable and off the first headline with the README's theme (--khabar-bg: transparent)", async () => {
+    await withWidget(
+      'top',
+      'en',
+      async (page) => {
+        const first = page.locator('khabar-feed article').first();
+        await first.waitFor({ timeout: 5000 });
+        await first.hover();
+        await publish({ url: 'https://example.com/th/1', title: 'Arrived under a theme' });
+        const pill = page.locator('khabar-feed [part~="pill"]');
+        await pill.waitFor({ state: 'visible', timeout: 5000 });
+
+        const colors = await pill.evaluate((el) => {
+          const style = getComputedStyle(el);
+          return { fg: style.color, bg: style.backgroundColor };
+        });
+        // Opaque, and readable on each other: the page behind shows through nowhere.
+        assert.match(colors.fg, /^rgb\(/, `the pill's text is ${colors.fg}`);
+        assert.match(colors.bg, /^rgb\(/, `the pill's background is ${colors.bg}`);
+        const ratio = contrast(colors.fg, colors.bg);
+        assert.ok(
+          ratio >= 4.5,
+          `contrast ${ratio.toFixed(2)} between ${colors.fg} and ${colors.bg}`,
+        );
+
+        const pillBox = await pill.boundingBox();
+        const headlineBox = await first.locator('[part~="title"]').boundingBox();
+        assert.ok(pillBox && headlineBox);
+        assert.ok(
+          pillBox.y + pillBox.height <= headlineBox.y,
+          `the pill (${JSON.stringify(pillBox)}) covers the headline (${JSON.stringify(headlineBox)})`,
+        );
+      },
+      {
+        html: (html) => html.replace('</style>', `${README_THEME}</style>`),
+        setup: () => publish({ url: 'https://example.com/th/0', title: 'A headline to read' }),
+      },
+    );
+  });
+
+  it('holds new posts behind the pill while the reader has scrolled down the page past its top, and lets them in back at the top', async () => {
     await withWidget(
       'top',
       'en',
@@ -237,6 +341,14 @@ describe('the embeddable widget in Chromium', function () {
           .locator('khabar-feed [part~="pill"]', { hasText: '1 new post' })
           .waitFor({ state: 'attached', timeout: 5000 });
         assert.deepEqual(await titles(page), ['Read while scrolling']);
+
+        await page.evaluate(() => {
+          window.scrollTo(0, 0);
+        });
+        await page
+          .locator('khabar-feed article', { hasText: 'Arrived below the fold' })
+          .waitFor({ timeout: 5000 });
+        assert.deepEqual(await titles(page), ['Arrived below the fold', 'Read while scrolling']);
       },
       {
         viewport: { width: 800, height: 600 },

@@ -41,11 +41,15 @@ describe('ingest API', function () {
     ]);
     const jobs = all.filter((job) => job.name !== CANARY_JOB).length;
     await queue.close();
-    // Presence reports are the node's own heartbeat, written whatever the requests do; the
-    // newsroom stream is where a rejection is reported to the dashboards (ingest:rejected).
+    // Presence reports are the node's own heartbeat, and the queues' history the workers'
+    // (every 30 s), written whatever the requests do; the newsroom stream is where a
+    // rejection is reported to the dashboards (ingest:rejected).
     const data = await keysUnder(khabar.redis, khabar.keys.data);
+    const history = khabar.keys.queueHistory('');
     const notData = (key: string): boolean =>
-      key.startsWith(khabar.keys.presenceNodes) || key === khabar.keys.newsroomEvents;
+      key.startsWith(khabar.keys.presenceNodes) ||
+      key.startsWith(history) ||
+      key === khabar.keys.newsroomEvents;
     return { data: data.filter((key) => !notData(key)), jobs };
   }
 

@@ -202,7 +202,7 @@ describe('the /newsroom namespace', function () {
     assert.equal(removed.channel, 'bihar');
   });
 
-  it('tells of every article accepted and rejected by the API', async () => {
+  it('tells of every article accepted and rejected by the API, the accepted with its title', async () => {
     const { seen } = await dashboard();
     const answer = await khabar.postArticles({
       articles: [{ url: 'https://example.com/nr/ok', title: 'Fine' }, { url: 'not a url' }],
@@ -210,7 +210,12 @@ describe('the /newsroom namespace', function () {
     assert.equal(answer.status, 202);
     const [accepted] = (answer.body as { accepted: { id: string; jobId: string }[] }).accepted;
     const event = await received(seen, 'ingest:accepted');
-    assert.deepEqual(event, { id: accepted!.id, jobId: accepted!.jobId, source: 'api' });
+    assert.deepEqual(event, {
+      id: accepted!.id,
+      jobId: accepted!.jobId,
+      source: 'api',
+      title: 'Fine',
+    });
     const rejected = await received(seen, 'ingest:rejected');
     assert.equal(rejected.source, 'api');
     assert.equal(rejected.error, 'invalid_article');
@@ -218,6 +223,22 @@ describe('the /newsroom namespace', function () {
       'articles[1].title',
       'articles[1].url',
     ]);
+  });
+
+  it('tells of a sample article from the demo publisher as accepted from "demo", with its title', async () => {
+    const { seen } = await dashboard();
+    const answer = await khabar.request('POST', '/api/demo/sample', { token: null });
+    assert.equal(answer.status, 202, JSON.stringify(answer.body));
+    const [sample] = (answer.body as { accepted: { id: string; jobId: string; title: string }[] })
+      .accepted;
+    assert.ok(sample);
+    const event = await received(seen, 'ingest:accepted', (e) => e.id === sample.id);
+    assert.deepEqual(event, {
+      id: sample.id,
+      jobId: sample.jobId,
+      source: 'demo',
+      title: sample.title,
+    });
   });
 
   it('tells of a failed job, whose retry runs it again and whose drop removes it', async () => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Queue } from 'bullmq';
 import { runPeriodically } from '../../shared/periodic.js';
+import type { QueueStats } from '../../shared/protocol.js';
 import { readQueueStats } from '../../shared/queue-stats.js';
 
 export interface QueueStatsLogOptions {
@@ -10,6 +11,8 @@ export interface QueueStatsLogOptions {
   intervalMs?: number;
   /** Past this, the line is a warning: the queue is falling behind. */
   oldestWaitingWarnMs?: number;
+  /** Also hands each round's figures on (to the dashboards' history); must not throw or wait. */
+  record?: (stats: readonly QueueStats[]) => void;
 }
 
 /** Logs `queue.stats` every interval (SPEC §8: every 30 s); a warning when jobs wait too long. */
@@ -18,9 +21,12 @@ export function logQueueStats({
   logger,
   intervalMs = 30_000,
   oldestWaitingWarnMs = 60_000,
+  record,
 }: QueueStatsLogOptions): () => void {
   const report = async (): Promise<void> => {
-    for (const stats of await Promise.all(queues.map((queue) => readQueueStats(queue)))) {
+    const all = await Promise.all(queues.map((queue) => readQueueStats(queue)));
+    record?.(all);
+    for (const stats of all) {
       const behind = stats.oldestWaitingMs > oldestWaitingWarnMs;
       logger[behind ? 'warn' : 'info'](
         { event: 'queue.stats', ...stats },
