@@ -8,6 +8,7 @@ import type { Config } from '../shared/config.js';
 import type { IngestQueue } from '../shared/ingest-queue.js';
 import type { Keys } from '../shared/keys.js';
 import { createNodeId } from '../shared/node-id.js';
+import type { RedisHealth } from '../shared/redis-health.js';
 import { createSourceStore, type PollQueue } from '../shared/sources.js';
 import type { PublicClientEvents, PublicServerEvents } from '../shared/protocol.js';
 import { articlesRouter } from './http/articles.js';
@@ -41,6 +42,8 @@ import { createTokenSet } from './tokens.js';
 export interface AppDeps {
   config: Config;
   logger: Logger;
+  /** The process's view of Redis: where connection problems go instead of error lines. */
+  health: RedisHealth;
   keys: Keys;
   /** `command` role: fails fast, for requests and sockets. */
   redis: Redis;
@@ -74,6 +77,7 @@ export interface App {
 export function createApp({
   config,
   logger,
+  health,
   keys,
   redis,
   tailRedis,
@@ -121,6 +125,7 @@ export function createApp({
     channelLog,
     defaultLocale: config.defaultLocale,
     logger,
+    health,
     onPushed: (event, sockets) => {
       metrics.eventsPushed.inc({ type: event.type });
       metrics.deliveries.inc(sockets);
@@ -139,6 +144,7 @@ export function createApp({
     nodeId: createNodeId(),
     localViewers: delivery.localViewers,
     logger,
+    health,
     intervalMs: timings.presenceIntervalMs,
   });
   const newsroom = attachNewsroomNamespace({
@@ -157,12 +163,17 @@ export function createApp({
     queues: [queue, pollQueue],
     viewers: presence.viewers,
     logger,
+    health,
     intervalMs: timings.newsroomIntervalMs,
   });
-  const announce = createNewsroomPublisher(redis, keys, (err) => {
-    // The article is queued either way; only the dashboards miss the news.
-    logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
-  });
+  const announce = createNewsroomPublisher(
+    redis,
+    keys,
+    health.absorbOr('newsroom', (err) => {
+      // The article is queued either way; only the dashboards miss the news.
+      logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
+    }),
+  );
   let stopGuard: (() => void) | undefined;
   const tail = createEventTail({
     redis: tailRedis,
@@ -231,7 +242,7 @@ export function createApp({
   httpApp.use(staticRouter({ production: config.production }));
   httpApp.use(demoRouter({ queue, production: config.production, logger }));
   httpApp.use(notFound);
-  httpApp.use(errorHandler(logger));
+  httpApp.use(errorHandler(logger, health));
 
   return {
     httpServer,

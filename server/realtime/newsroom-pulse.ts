@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { runPeriodically } from '../../shared/periodic.js';
 import type { PresenceEvent, QueueStats } from '../../shared/protocol.js';
 import { readQueueStats } from '../../shared/queue-stats.js';
+import type { RedisHealth } from '../../shared/redis-health.js';
 import type { NewsroomDelivery, NewsroomSocket } from './newsroom-namespace.js';
 
 /**
@@ -24,6 +25,7 @@ export interface NewsroomPulseDeps {
   /** Viewers per channel over every node. */
   viewers: () => Promise<Map<string, number>>;
   logger: Logger;
+  health: RedisHealth;
   intervalMs?: number;
   now?: () => number;
 }
@@ -39,6 +41,7 @@ export function createNewsroomPulse({
   queues,
   viewers,
   logger,
+  health,
   intervalMs = 5000,
   now = Date.now,
 }: NewsroomPulseDeps): NewsroomPulse {
@@ -66,9 +69,9 @@ export function createNewsroomPulse({
     newsroom.send('presence', beat.presence, to);
   }
 
-  const failed = (err: unknown): void => {
+  const failed = health.absorbOr('newsroom-pulse', (err) => {
     logger.debug({ event: 'newsroom.pulse_failed', err }, 'could not read queue stats or presence');
-  };
+  });
 
   return {
     start() {
