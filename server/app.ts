@@ -8,6 +8,7 @@ import type { Config } from '../shared/config.js';
 import type { IngestQueue } from '../shared/ingest-queue.js';
 import type { Keys } from '../shared/keys.js';
 import { createNodeId } from '../shared/node-id.js';
+import type { RedisHealth } from '../shared/redis-health.js';
 import { createSourceStore, type PollQueue } from '../shared/sources.js';
 import type { PublicClientEvents, PublicServerEvents } from '../shared/protocol.js';
 import { articlesRouter } from './http/articles.js';
@@ -43,6 +44,8 @@ import { createTokenSet } from './tokens.js';
 export interface AppDeps {
   config: Config;
   logger: Logger;
+  /** The process's view of Redis: where connection problems go instead of error lines. */
+  health: RedisHealth;
   keys: Keys;
   /** `command` role: fails fast, for requests and sockets. */
   redis: Redis;
@@ -76,6 +79,7 @@ export interface App {
 export function createApp({
   config,
   logger,
+  health,
   keys,
   redis,
   tailRedis,
@@ -123,6 +127,7 @@ export function createApp({
     channelLog,
     defaultLocale: config.defaultLocale,
     logger,
+    health,
     onPushed: (event, sockets) => {
       metrics.eventsPushed.inc({ type: event.type });
       metrics.deliveries.inc(sockets);
@@ -141,6 +146,7 @@ export function createApp({
     nodeId: createNodeId(),
     localViewers: delivery.localViewers,
     logger,
+    health,
     intervalMs: timings.presenceIntervalMs,
   });
   const newsroom = attachNewsroomNamespace({
@@ -161,12 +167,17 @@ export function createApp({
     // What this node reads for its dashboards becomes the history that every node serves.
     record: (stats, at) => recordQueueStats(redis, keys, stats, at),
     logger,
+    health,
     intervalMs: timings.newsroomIntervalMs,
   });
-  const announce = createNewsroomPublisher(redis, keys, (err) => {
-    // The article is queued either way; only the dashboards miss the news.
-    logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
-  });
+  const announce = createNewsroomPublisher(
+    redis,
+    keys,
+    health.absorbOr('newsroom', (err) => {
+      // The article is queued either way; only the dashboards miss the news.
+      logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
+    }),
+  );
   let stopGuard: (() => void) | undefined;
   const tail = createEventTail({
     redis: tailRedis,
@@ -238,7 +249,7 @@ export function createApp({
   httpApp.use(staticRouter({ production: config.production }));
   httpApp.use(demoRouter({ queue, production: config.production, logger, announce }));
   httpApp.use(notFound);
-  httpApp.use(errorHandler(logger));
+  httpApp.use(errorHandler(logger, health));
 
   return {
     httpServer,

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../shared/config.js';
 import { createIngestQueue } from '../shared/ingest-queue.js';
 import { createKeys } from '../shared/keys.js';
-import { logQueueErrorsQuietly } from '../shared/queue-errors.js';
+import { reportQueueErrors } from '../shared/queue-errors.js';
+import { createRedisHealth } from '../shared/redis-health.js';
 import { createPollQueue } from '../shared/sources.js';
 import { createRedis, DEFAULT_REDIS_URL, waitUntilReady } from '../shared/redis.js';
 import { createApp, type App, type ServerTimings } from './app.js';
@@ -23,16 +24,27 @@ export function createServerNode(
 ): ServerNode {
   const url = config.redisUrl ?? DEFAULT_REDIS_URL;
   const keys = createKeys(config.keyPrefix);
-  const redis = createRedis({ url, role: 'command', name: 'khabar:server:command', logger });
-  const tailRedis = createRedis({ url, role: 'blocking', name: 'khabar:server:tail', logger });
+  const health = createRedisHealth({ logger });
+  const redis = createRedis({ url, role: 'command', name: 'khabar:server:command', health });
+  const tailRedis = createRedis({ url, role: 'blocking', name: 'khabar:server:tail', health });
   // BullMQ defines its ~60 scripts as commands on the connection it is given, and ioredis
   // copies every one of them onto each pipeline made on that connection (about 0.25 ms a
   // pipeline): the queues get a connection of their own, so Khabar's pipelines stay cheap.
-  const queueRedis = createRedis({ url, role: 'command', name: 'khabar:server:queue', logger });
+  const queueRedis = createRedis({ url, role: 'command', name: 'khabar:server:queue', health });
   const queue = createIngestQueue(queueRedis, keys);
   const pollQueue = createPollQueue(queueRedis, keys);
-  logQueueErrorsQuietly([queue, pollQueue], logger);
-  const app = createApp({ config, logger, keys, redis, tailRedis, queue, pollQueue, timings });
+  reportQueueErrors([queue, pollQueue], 'queue', health, logger);
+  const app = createApp({
+    config,
+    logger,
+    health,
+    keys,
+    redis,
+    tailRedis,
+    queue,
+    pollQueue,
+    timings,
+  });
 
   return {
     app,
@@ -51,6 +63,7 @@ export function createServerNode(
       });
     },
     async close() {
+      health.close();
       await app.close();
       await Promise.all([queue.close(), pollQueue.close()]);
       await Promise.all(

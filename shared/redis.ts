@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Logger } from 'pino';
 import { coalesceWrites } from './coalesce-writes.js';
+import { RedisTimeoutError, type RedisHealth } from './redis-health.js';
 
 /**
  * Connections by role, because one connection cannot serve them all well:
@@ -20,14 +20,14 @@ export interface RedisConnectOptions {
   role: RedisRole;
   /** Shown in `CLIENT LIST`, to tell the roles and processes apart. */
   name: string;
-  /** Told once when the connection is lost and once when it is back, not at every retry. */
-  logger: Logger;
+  /** The process's view of Redis: told of every failed attempt and of the connection being back. */
+  health: RedisHealth;
 }
 
 /** Reconnect quickly at first, then every 2 s: a restarting Redis is usually back within seconds. */
 const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** attempt, 2000);
 
-export function createRedis({ url, role, name, logger }: RedisConnectOptions): Redis {
+export function createRedis({ url, role, name, health }: RedisConnectOptions): Redis {
   const common: RedisOptions = {
     connectionName: name,
     retryStrategy,
@@ -41,20 +41,7 @@ export function createRedis({ url, role, name, logger }: RedisConnectOptions): R
   };
   const redis = new Redis(url, { ...common, ...byRole[role] });
   coalesceWrites(redis);
-  let healthy = true;
-  redis.on('error', (err: Error) => {
-    if (!healthy) return;
-    healthy = false;
-    logger.warn(
-      { event: 'redis.unavailable', connection: name, err: { message: err.message } },
-      'Redis connection lost; retrying',
-    );
-  });
-  redis.on('ready', () => {
-    if (healthy) return;
-    healthy = true;
-    logger.info({ event: 'redis.reconnected', connection: name }, 'Redis connection back');
-  });
+  health.watch(redis, name);
   return redis;
 }
 
@@ -64,7 +51,7 @@ export async function waitUntilReady(redis: Redis, timeoutMs: number): Promise<v
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`Redis did not answer within ${timeoutMs} ms`));
+      reject(new RedisTimeoutError(timeoutMs));
     }, timeoutMs);
     const onReady = (): void => {
       cleanup();

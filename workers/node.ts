@@ -8,9 +8,10 @@ import {
   type IngestQueueResult,
 } from '../shared/ingest-queue.js';
 import { createKeys } from '../shared/keys.js';
-import { logQueueErrorsQuietly } from '../shared/queue-errors.js';
+import { reportQueueErrors } from '../shared/queue-errors.js';
 import { createNodeId } from '../shared/node-id.js';
 import { createRedis, DEFAULT_REDIS_URL } from '../shared/redis.js';
+import { createRedisHealth } from '../shared/redis-health.js';
 import { createArticleIngester } from './ingest/processor.js';
 import { createIngestWorker } from './ingest/worker.js';
 import { startCanary } from './monitor/canary.js';
@@ -41,18 +42,27 @@ export interface WorkerNode {
 export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
   const url = config.redisUrl ?? DEFAULT_REDIS_URL;
   const keys = createKeys(config.keyPrefix);
-  const data = createRedis({ url, role: 'blocking', name: 'khabar:workers:data', logger });
-  const connection = createRedis({ url, role: 'blocking', name: 'khabar:workers:queue', logger });
+  const health = createRedisHealth({ logger });
+  const data = createRedis({ url, role: 'blocking', name: 'khabar:workers:data', health });
+  const connection = createRedis({ url, role: 'blocking', name: 'khabar:workers:queue', health });
   const channelLog = createChannelLog(data, keys, config);
   const monitorQueue = createIngestQueue(data, keys);
   const pollMonitorQueue = createPollQueue(data, keys);
-  logQueueErrorsQuietly([monitorQueue, pollMonitorQueue], logger);
-  const jobMetrics = createJobMetricsRecorder(data, keys, (err) => {
-    logger.debug({ event: 'metrics.flush_failed', err }, 'could not store job metrics');
-  });
-  const announce = createNewsroomPublisher(data, keys, (err) => {
-    logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
-  });
+  reportQueueErrors([monitorQueue, pollMonitorQueue], 'queue', health, logger);
+  const jobMetrics = createJobMetricsRecorder(
+    data,
+    keys,
+    health.absorbOr('job-metrics', (err) => {
+      logger.debug({ event: 'metrics.flush_failed', err }, 'could not store job metrics');
+    }),
+  );
+  const announce = createNewsroomPublisher(
+    data,
+    keys,
+    health.absorbOr('newsroom', (err) => {
+      logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
+    }),
+  );
   let lastActivityAt = Date.now();
   const touch = (): void => {
     lastActivityAt = Date.now();
@@ -66,6 +76,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
       concurrency: config.workerConcurrency,
       lockMs: config.workerLockMs,
       logger,
+      health,
     });
     for (const event of ['active', 'completed', 'failed'] as const) worker.on(event, touch);
     reportJobs(worker, { metrics: jobMetrics, announce });
@@ -91,6 +102,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
       hostLimiter: createHostLimiter(2),
     },
     logger,
+    health,
   );
   reportJobs(pollWorker, { metrics: jobMetrics });
   let polling = false;
@@ -107,6 +119,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
       stopStats ??= logQueueStats({
         queues: [monitorQueue, pollMonitorQueue],
         logger,
+        health,
         // The same figures, kept for the dashboards' charts: with no dashboard open, this is
         // the only history there is (one write per 30 s).
         record: (stats) => {
@@ -130,6 +143,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
         nodeId: createNodeId(),
         intervalMs: config.canaryIntervalMs,
         logger,
+        health,
         lastActivityAt: () => lastActivityAt,
         restartWorker() {
           const silent = worker;
@@ -144,6 +158,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
       });
     },
     async close(graceMs = 6000) {
+      health.close();
       stopCanary?.();
       stopStats?.();
       let timer: NodeJS.Timeout | undefined;

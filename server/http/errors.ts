@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
+import { isConnectionError, type RedisHealth } from '../../shared/redis-health.js';
+import { redisUnavailable } from './unavailable.js';
 
 /** body-parser's error types, mapped to answers a producer can act on. */
 const BODY_ERRORS: Record<string, () => AppError> = {
@@ -39,14 +41,26 @@ export const notFound: RequestHandler = (req, _res, next) => {
   );
 };
 
-/** Every error leaves as SPEC §5's JSON; causes and stacks go to the log, never to the client. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+function knownError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  // A route that reached Redis without orUnavailable still owes the client a 503, not a 500.
+  if (isConnectionError(err)) return redisUnavailable(err);
+  return BODY_ERRORS[bodyErrorType(err) ?? '']?.();
+}
+
+/**
+ * Every error leaves as SPEC §5's JSON; causes and stacks go to the log, never to the client.
+ * A 503 because Redis cannot be reached is not a bug of this request: `health` reports the
+ * outage once for the whole process, so it gets no line of its own.
+ */
+export function errorHandler(logger: Logger, health: RedisHealth): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const known = err instanceof AppError ? err : BODY_ERRORS[bodyErrorType(err) ?? '']?.();
     const answer =
-      known ??
+      knownError(err) ??
       new AppError(500, 'internal_error', 'Something went wrong on our side; please retry.');
-    if (answer.status >= 500) {
+    const outage =
+      answer.code === 'redis_unavailable' && health.absorb('http', answer.cause ?? err);
+    if (answer.status >= 500 && !outage) {
       logger.error(
         {
           event: 'http.error',

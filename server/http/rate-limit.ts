@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../shared/errors.js';
 import type { CallerLocals } from './auth.js';
+import { redisUnavailable } from './unavailable.js';
 
 /**
  * Per-token request budget over a one-minute window, kept in Redis so every server node
@@ -42,15 +43,7 @@ export function limitRequestsPerToken(
           );
         } else {
           res.set('Retry-After', '2');
-          next(
-            new AppError(
-              503,
-              'redis_unavailable',
-              'Storage is unavailable; retry in a few seconds.',
-              undefined,
-              { cause: rejection },
-            ),
-          );
+          next(redisUnavailable(rejection));
         }
       },
     );

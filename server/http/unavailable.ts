@@ -1,4 +1,16 @@
 import { AppError } from '../../shared/errors.js';
+import { RedisTimeoutError } from '../../shared/redis-health.js';
+
+/** The answer while storage fails; `cause` is kept for the log (errors.ts decides how loud). */
+export function redisUnavailable(cause: unknown): AppError {
+  return new AppError(
+    503,
+    'redis_unavailable',
+    'Storage is unavailable; retry in a few seconds.',
+    undefined,
+    { cause },
+  );
+}
 
 /**
  * Runs a Redis-backed step with a deadline. Whatever goes wrong in storage becomes a 503
@@ -8,22 +20,14 @@ export async function orUnavailable<T>(work: Promise<T>, timeoutMs = 2000): Prom
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
-      reject(new Error(`storage did not answer within ${timeoutMs} ms`));
+      reject(new RedisTimeoutError(timeoutMs));
     }, timeoutMs);
   });
   try {
     return await Promise.race([work, deadline]);
   } catch (err) {
     if (err instanceof AppError) throw err;
-    throw new AppError(
-      503,
-      'redis_unavailable',
-      'Storage is unavailable; retry in a few seconds.',
-      undefined,
-      {
-        cause: err,
-      },
-    );
+    throw redisUnavailable(err);
   } finally {
     clearTimeout(timer);
   }

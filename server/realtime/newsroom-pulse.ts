@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { runPeriodically } from '../../shared/periodic.js';
 import type { PresenceEvent, QueueStats } from '../../shared/protocol.js';
 import { readQueueStats } from '../../shared/queue-stats.js';
+import type { RedisHealth } from '../../shared/redis-health.js';
 import type { NewsroomDelivery, NewsroomSocket } from './newsroom-namespace.js';
 
 /**
@@ -26,6 +27,7 @@ export interface NewsroomPulseDeps {
   /** Keeps what was read, read at `at`, for dashboards that open later (on any node). */
   record?: (stats: readonly QueueStats[], at: number) => Promise<void>;
   logger: Logger;
+  health: RedisHealth;
   intervalMs?: number;
   now?: () => number;
 }
@@ -42,6 +44,7 @@ export function createNewsroomPulse({
   viewers,
   record,
   logger,
+  health,
   intervalMs = 5000,
   now = Date.now,
 }: NewsroomPulseDeps): NewsroomPulse {
@@ -73,9 +76,9 @@ export function createNewsroomPulse({
     newsroom.send('presence', beat.presence, to);
   }
 
-  const failed = (err: unknown): void => {
+  const failed = health.absorbOr('newsroom-pulse', (err) => {
     logger.debug({ event: 'newsroom.pulse_failed', err }, 'could not read queue stats or presence');
-  };
+  });
 
   return {
     start() {

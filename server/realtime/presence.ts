@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Keys } from '../../shared/keys.js';
 import { runPeriodically } from '../../shared/periodic.js';
+import type { RedisHealth } from '../../shared/redis-health.js';
 
 /**
  * Viewers per channel across every server node. Each node writes its local room sizes to
@@ -22,6 +23,7 @@ export interface PresenceDeps {
   nodeId: string;
   localViewers: () => Map<string, number>;
   logger: Logger;
+  health: RedisHealth;
   intervalMs?: number;
   now?: () => number;
 }
@@ -32,6 +34,7 @@ export function createPresence({
   nodeId,
   localViewers,
   logger,
+  health,
   intervalMs = 5000,
   now = Date.now,
 }: PresenceDeps): Presence {
@@ -54,9 +57,9 @@ export function createPresence({
       stopReporting ??= runPeriodically(
         report,
         intervalMs,
-        (err) => {
+        health.absorbOr('presence', (err) => {
           logger.debug({ event: 'presence.report_failed', err }, 'presence report failed');
-        },
+        }),
         { immediately: true },
       );
     },

@@ -11,6 +11,7 @@ import type {
   RequestFailed,
   SubscribeOk,
 } from '../../shared/protocol.js';
+import type { RedisHealth } from '../../shared/redis-health.js';
 import { resolveLocale } from '../../shared/relative-time.js';
 import { channelField } from '../validation.js';
 import { createChannelCache, type ChannelCache, type ChannelState } from './channel-cache.js';
@@ -66,6 +67,8 @@ export interface PublicNamespaceDeps {
   eventsKept: number;
   defaultLocale: string;
   logger: Logger;
+  /** Where a subscribe that failed for want of Redis goes, instead of a warning per socket. */
+  health: RedisHealth;
   now?: () => number;
   maxChannelsPerSocket?: number;
   /** Told of each event pushed and how many sockets it reached (metrics). */
@@ -119,6 +122,7 @@ export function attachPublicNamespace({
   eventsKept,
   defaultLocale,
   logger,
+  health,
   now = Date.now,
   maxChannelsPerSocket = 50,
   idleChannelMs = 30_000,
@@ -262,7 +266,11 @@ export function attachPublicNamespace({
     if (typeof ack !== 'function') return;
     const answer = ack as (answer: SubscribeOk | RequestFailed) => void;
     subscribe(this, request).then(answer, (err: unknown) => {
-      logger.warn({ event: 'socket.subscribe_failed', socketId: this.id, err }, 'subscribe failed');
+      if (!health.absorb('socket', err))
+        logger.warn(
+          { event: 'socket.subscribe_failed', socketId: this.id, err },
+          'subscribe failed',
+        );
       answer(failed('unavailable', 'Storage is unavailable; retry in a few seconds.'));
     });
   }

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { RedisProcess } from '../../server/redis-process.js';
 import { createLogger } from '../../shared/logger.js';
 import { createRedis, waitUntilReady } from '../../shared/redis.js';
+import { createRedisHealth } from '../../shared/redis-health.js';
 import { startTestRedis } from '../helpers/redis.js';
 
 /** How many times Redis has read from a client socket (a write of ours is at least one read). */
@@ -32,7 +33,7 @@ describe('Redis connections write once per event-loop turn', function () {
       url: server.url,
       role: 'command',
       name: 'test:coalesce',
-      logger: createLogger({ level: 'silent', role: 'test' }),
+      health: createRedisHealth({ logger: createLogger({ level: 'silent', role: 'test' }) }),
     });
     await waitUntilReady(redis, 3000);
   });

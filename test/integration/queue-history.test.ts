@@ -13,6 +13,7 @@ import {
   readQueueHistory,
   recordQueueStats,
 } from '../../shared/queue-history.js';
+import { createRedisHealth } from '../../shared/redis-health.js';
 import { logQueueStats } from '../../workers/monitor/queue-stats.js';
 import { eventually, startKhabar, TEST_TOKEN, type TestKhabar } from '../helpers/khabar.js';
 
@@ -155,9 +156,11 @@ describe('queue history for the dashboards’ charts', function () {
   it('hands each round of the workers’ queue.stats figures on to be kept', async () => {
     const queue = createIngestQueue(khabar.redis, khabar.keys);
     const rounds: (readonly QueueStats[])[] = [];
+    const logger = createLogger({ level: 'silent', role: 'test' });
     const stop = logQueueStats({
       queues: [queue],
-      logger: createLogger({ level: 'silent', role: 'test' }),
+      logger,
+      health: createRedisHealth({ logger }),
       intervalMs: 50,
       record: (stats) => {
         rounds.push(stats);

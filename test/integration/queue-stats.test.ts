@@ -4,6 +4,7 @@ import { createIngestQueue } from '../../shared/ingest-queue.js';
 import { createLogger } from '../../shared/logger.js';
 import { readQueueStats } from '../../shared/queue-stats.js';
 import { logQueueStats } from '../../workers/monitor/queue-stats.js';
+import { createRedisHealth } from '../../shared/redis-health.js';
 import { createWorkerNode } from '../../workers/node.js';
 import { eventually, startKhabar } from '../helpers/khabar.js';
 
@@ -34,9 +35,11 @@ describe('queue stats', function () {
           done();
         },
       });
+      const logger = createLogger({ level: 'info', role: 'test', destination });
       const stop = logQueueStats({
         queues: [queue],
-        logger: createLogger({ level: 'info', role: 'test', destination }),
+        logger,
+        health: createRedisHealth({ logger }),
         intervalMs: 100,
         oldestWaitingWarnMs: 10,
       });

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { ChannelLog } from '../../shared/channel-log.js';
 import type { IngestQueueData, IngestQueueResult } from '../../shared/ingest-queue.js';
 import { INGEST_QUEUE, type Keys } from '../../shared/keys.js';
+import { reportQueueErrors } from '../../shared/queue-errors.js';
+import type { RedisHealth } from '../../shared/redis-health.js';
 import { logJobLifecycle } from '../monitor/job-logs.js';
 import { createIngestProcessor } from './processor.js';
 
@@ -16,6 +18,7 @@ export interface IngestWorkerDeps {
   /** Lock time; a killed worker's jobs are taken over about this long after it died. */
   lockMs: number;
   logger: Logger;
+  health: RedisHealth;
 }
 
 export function createIngestWorker({
@@ -25,6 +28,7 @@ export function createIngestWorker({
   concurrency,
   lockMs,
   logger,
+  health,
 }: IngestWorkerDeps): Worker<IngestQueueData, IngestQueueResult> {
   const worker = new Worker<IngestQueueData, IngestQueueResult>(
     INGEST_QUEUE,
@@ -41,5 +45,6 @@ export function createIngestWorker({
     },
   );
   logJobLifecycle(worker, logger);
+  reportQueueErrors([worker], 'worker', health, logger);
   return worker;
 }

@@ -7,6 +7,7 @@ import {
   type IngestQueueResult,
 } from '../../shared/ingest-queue.js';
 import { runPeriodically } from '../../shared/periodic.js';
+import type { RedisHealth } from '../../shared/redis-health.js';
 
 /**
  * Proves that the ingest queue is really consumed. A worker can look alive and still take
@@ -21,6 +22,7 @@ export interface CanaryDeps {
   nodeId: string;
   intervalMs: number;
   logger: Logger;
+  health: RedisHealth;
   /** When this process's worker last started or finished a job (ms). */
   lastActivityAt: () => number;
   /** Replaces the silent worker with a new one. */
@@ -35,6 +37,7 @@ export function startCanary({
   nodeId,
   intervalMs,
   logger,
+  health,
   lastActivityAt,
   restartWorker,
   now = Date.now,
@@ -62,7 +65,11 @@ export function startCanary({
     );
   }
 
-  return runPeriodically(check, intervalMs, (err) => {
-    logger.debug({ event: 'queue.canary_failed', err }, 'canary check failed');
-  });
+  return runPeriodically(
+    check,
+    intervalMs,
+    health.absorbOr('canary', (err) => {
+      logger.debug({ event: 'queue.canary_failed', err }, 'canary check failed');
+    }),
+  );
 }

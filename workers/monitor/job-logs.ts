@@ -71,7 +71,4 @@ export function logJobLifecycle(worker: IngestWorker, logger: Logger): void {
   worker.on('stalled', (jobId) => {
     logger.warn({ event: 'job.stalled', queue, jobId }, 'job stalled; it will be retried');
   });
-  worker.on('error', (err) => {
-    logger.error({ event: 'worker.error', queue, err }, 'worker error');
-  });
 }

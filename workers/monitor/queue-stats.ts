@@ -3,11 +3,13 @@ import type { Queue } from 'bullmq';
 import { runPeriodically } from '../../shared/periodic.js';
 import type { QueueStats } from '../../shared/protocol.js';
 import { readQueueStats } from '../../shared/queue-stats.js';
+import type { RedisHealth } from '../../shared/redis-health.js';
 
 export interface QueueStatsLogOptions {
   /** Each gets its own line (the ingest queue and the poll queue). */
   queues: readonly Queue[];
   logger: Logger;
+  health: RedisHealth;
   intervalMs?: number;
   /** Past this, the line is a warning: the queue is falling behind. */
   oldestWaitingWarnMs?: number;
@@ -19,6 +21,7 @@ export interface QueueStatsLogOptions {
 export function logQueueStats({
   queues,
   logger,
+  health,
   intervalMs = 30_000,
   oldestWaitingWarnMs = 60_000,
   record,
@@ -34,7 +37,11 @@ export function logQueueStats({
       );
     }
   };
-  return runPeriodically(report, intervalMs, (err) => {
-    logger.debug({ event: 'queue.stats_failed', err }, 'could not read queue stats');
-  });
+  return runPeriodically(
+    report,
+    intervalMs,
+    health.absorbOr('queue-stats', (err) => {
+      logger.debug({ event: 'queue.stats_failed', err }, 'could not read queue stats');
+    }),
+  );
 }

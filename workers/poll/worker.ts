@@ -2,6 +2,8 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { POLL_QUEUE, type Keys } from '../../shared/keys.js';
+import { reportQueueErrors } from '../../shared/queue-errors.js';
+import type { RedisHealth } from '../../shared/redis-health.js';
 import type { PollJobData } from '../../shared/sources.js';
 import { createPollProcessor, type PollDeps, type PollOutcome } from './processor.js';
 
@@ -13,6 +15,7 @@ export function createPollWorker(
   keys: Keys,
   deps: PollDeps,
   logger: Logger,
+  health: RedisHealth,
 ): Worker<PollJobData, PollOutcome> {
   const worker = new Worker<PollJobData, PollOutcome>(POLL_QUEUE, createPollProcessor(deps), {
     connection,
@@ -35,8 +38,6 @@ export function createPollWorker(
       'poll job failed',
     );
   });
-  worker.on('error', (err) => {
-    logger.error({ event: 'worker.error', queue: POLL_QUEUE, err }, 'poll worker error');
-  });
+  reportQueueErrors([worker], 'worker', health, logger);
   return worker;
 }
