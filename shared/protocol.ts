@@ -136,6 +136,8 @@ export interface PollOutcome {
   added: number;
   updated: number;
   error?: string;
+  /** The publisher asked for a longer wait than Khabar grants (24 h at most), and by how much. */
+  notice?: string;
 }
 
 /** `source:polled`: one feed poll's outcome and when the source polls next. */

@@ -63,10 +63,14 @@ function rejectedAnswer(rejected: Rejection[], batch: boolean): AppError {
     );
   }
   const details = rejected.flatMap(({ index, details: list }) => inBatch(index, list));
+  const which =
+    rejected.length === 1
+      ? 'The article in the batch is not valid'
+      : `None of the ${rejected.length} articles is valid`;
   return new AppError(
     400,
     'invalid_articles',
-    `None of the ${rejected.length} articles is valid: fix the fields listed in details.`,
+    `${which}: fix the fields listed in details.`,
     details,
   );
 }

@@ -32,38 +32,47 @@ export interface SourcesRouteDeps {
 const MAX_INTERVAL_SECONDS = 86_400;
 
 function sourceBody(minInterval: number) {
-  return z.object({
-    url: z
-      .string({ error: 'url must be the feed address, such as https://example.com/feed' })
-      .max(2048, 'url must be at most 2048 characters')
-      .refine((text) => {
-        try {
-          const url = new URL(text);
-          return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-        } catch {
-          return false;
-        }
-      }, 'url must be an absolute http: or https: URL, such as https://example.com/feed'),
-    channels: z
-      .array(
-        channelField((name) => `"${name}"`),
-        { error: 'channels must be a list of channel names, such as ["bihar"]' },
-      )
-      .min(1, 'channels must name at least one channel, or be left out to post to "top"')
-      .max(10, 'channels must name at most 10 channels')
-      .default([DEFAULT_CHANNEL]),
-    intervalSeconds: z
-      .number({
-        error: `intervalSeconds must be a number of seconds from ${minInterval} to ${MAX_INTERVAL_SECONDS}, such as 300`,
-      })
-      .int(`intervalSeconds must be a whole number of seconds, such as 300`)
-      .min(
-        minInterval,
-        `intervalSeconds must be at least ${minInterval}: polling faster hammers the publisher`,
-      )
-      .max(MAX_INTERVAL_SECONDS, `intervalSeconds must be at most ${MAX_INTERVAL_SECONDS} (a day)`)
-      .default(300),
-  });
+  return z.object(
+    {
+      url: z
+        .string({ error: 'url must be the feed address, such as https://example.com/feed' })
+        .max(2048, 'url must be at most 2048 characters')
+        .refine((text) => {
+          try {
+            const url = new URL(text);
+            return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+          } catch {
+            return false;
+          }
+        }, 'url must be an absolute http: or https: URL, such as https://example.com/feed'),
+      channels: z
+        .array(
+          channelField((name) => `"${name}"`),
+          { error: 'channels must be a list of channel names, such as ["bihar"]' },
+        )
+        .min(1, 'channels must name at least one channel, or be left out to post to "top"')
+        .max(10, 'channels must name at most 10 channels')
+        .default([DEFAULT_CHANNEL]),
+      intervalSeconds: z
+        .number({
+          error: `intervalSeconds must be a number of seconds from ${minInterval} to ${MAX_INTERVAL_SECONDS}, such as 300`,
+        })
+        .int(`intervalSeconds must be a whole number of seconds, such as 300`)
+        .min(
+          minInterval,
+          `intervalSeconds must be at least ${minInterval}: polling faster hammers the publisher`,
+        )
+        .max(
+          MAX_INTERVAL_SECONDS,
+          `intervalSeconds must be at most ${MAX_INTERVAL_SECONDS} (a day)`,
+        )
+        .default(300),
+    },
+    {
+      error:
+        'The body must be a JSON object such as {"url": "https://example.com/feed", "channels": ["bihar"]}',
+    },
+  );
 }
 
 const notFound = (id: string) =>
@@ -90,43 +99,50 @@ export function sourcesRouter({
     return id;
   };
 
-  router.post('/api/sources', ...guard, express.json({ limit: '16kb' }), async (req, res) => {
-    if (!req.is('application/json')) {
-      throw new AppError(
-        415,
-        'unsupported_media_type',
-        'Send JSON with "Content-Type: application/json".',
+  router.post(
+    '/api/sources',
+    ...guard,
+    express.json({ limit: '16kb', strict: false }),
+    async (req, res) => {
+      if (!req.is('application/json')) {
+        throw new AppError(
+          415,
+          'unsupported_media_type',
+          'Send JSON with "Content-Type: application/json".',
+        );
+      }
+      const parsed = parseOr400(body, req.body, 'invalid_source');
+      const { channels, intervalSeconds } = parsed;
+      const url = canonicalUrl(parsed.url);
+      if (!allowPrivateFeeds) {
+        const reason = await refuseHost(new URL(url));
+        if (reason) throw new AppError(400, 'blocked_address', reason);
+      }
+      const config = {
+        id: sourceIdFor(url),
+        url,
+        channels: [...new Set(channels)],
+        intervalSeconds,
+        createdAt: new Date(now()).toISOString(),
+      };
+      const created = await orUnavailable(
+        store.create(config, { consecutiveErrors: 0, nextPollAt: config.createdAt }),
       );
-    }
-    const parsed = parseOr400(body, req.body, 'invalid_source');
-    const { channels, intervalSeconds } = parsed;
-    const url = canonicalUrl(parsed.url);
-    if (!allowPrivateFeeds) {
-      const reason = await refuseHost(new URL(url));
-      if (reason) throw new AppError(400, 'blocked_address', reason);
-    }
-    const config = {
-      id: sourceIdFor(url),
-      url,
-      channels: [...new Set(channels)],
-      intervalSeconds,
-      createdAt: new Date(now()).toISOString(),
-    };
-    const created = await orUnavailable(
-      store.create(config, { consecutiveErrors: 0, nextPollAt: config.createdAt }),
-    );
-    if (!created) {
-      throw new AppError(
-        409,
-        'source_exists',
-        `This feed is already a source (id ${config.id}); change it by deleting and adding it again.`,
-      );
-    }
-    await orUnavailable(Promise.all([scheduleSource(queue, config), pollNow(queue, config.id)]));
-    res
-      .status(201)
-      .json(sourceView({ config, state: { consecutiveErrors: 0, nextPollAt: config.createdAt } }));
-  });
+      if (!created) {
+        throw new AppError(
+          409,
+          'source_exists',
+          `This feed is already a source (id ${config.id}); change it by deleting and adding it again.`,
+        );
+      }
+      await orUnavailable(Promise.all([scheduleSource(queue, config), pollNow(queue, config.id)]));
+      res
+        .status(201)
+        .json(
+          sourceView({ config, state: { consecutiveErrors: 0, nextPollAt: config.createdAt } }),
+        );
+    },
+  );
 
   router.get('/api/sources', ...readGuard, async (_req, res) => {
     const sources = await orUnavailable(store.list());

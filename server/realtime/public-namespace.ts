@@ -84,18 +84,26 @@ export interface PublicDelivery {
   localViewers: () => Map<string, number>;
 }
 
-const subscribeRequest = z.object({
-  channel: channelField((name) => `"${name}"`),
-  limit: z
-    .number({ error: 'limit must be a number from 1 to 50' })
-    .int('limit must be a whole number from 1 to 50')
-    .min(1, 'limit must be at least 1')
-    .max(50, 'limit must be at most 50')
-    .default(10),
-  locale: z.string({ error: 'locale must be a language tag, such as "hi"' }).max(64).optional(),
-  since: z.string({ error: 'since must be the last cursor you received' }).max(100).optional(),
-});
-const unsubscribeRequest = z.object({ channel: channelField((name) => `"${name}"`) });
+const subscribeRequest = z.object(
+  {
+    channel: channelField((name) => `"${name}"`),
+    limit: z
+      .number({ error: 'limit must be a number from 1 to 50' })
+      .int('limit must be a whole number from 1 to 50')
+      .min(1, 'limit must be at least 1')
+      .max(50, 'limit must be at most 50')
+      .default(10),
+    locale: z.string({ error: 'locale must be a language tag, such as "hi"' }).max(64).optional(),
+    since: z.string({ error: 'since must be the last cursor you received' }).max(100).optional(),
+  },
+  {
+    error: 'subscribe takes an object such as {"channel": "bihar", "since": "<your last cursor>"}',
+  },
+);
+const unsubscribeRequest = z.object(
+  { channel: channelField((name) => `"${name}"`) },
+  { error: 'unsubscribe takes an object such as {"channel": "bihar"}' },
+);
 
 /** Whether `since` is a position this node's copy of the channel has reached. */
 function sameHistory(since: Cursor, current: ChannelState): boolean {

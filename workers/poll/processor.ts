@@ -16,6 +16,22 @@ import { FeedError, parseFeedText } from './parse.js';
 /** Consecutive errors back off exponentially from the interval, up to this. */
 const MAX_BACKOFF_MS = 6 * 3600 * 1000;
 
+/**
+ * The longest wait a publisher can ask for (Cache-Control max-age, RSS ttl, Retry-After): a feed
+ * must not be able to stop its own polling for years, by mistake or on purpose.
+ */
+export const MAX_PUBLISHER_DELAY_MS = 24 * 3600 * 1000;
+
+/** `requestedMs` capped at {@link MAX_PUBLISHER_DELAY_MS}, with a notice when it was. */
+function publisherDelay(requestedMs: number, what: string): { ms: number; notice?: string } {
+  if (requestedMs <= MAX_PUBLISHER_DELAY_MS) return { ms: requestedMs };
+  const hours = Math.round(requestedMs / 3_600_000);
+  return {
+    ms: MAX_PUBLISHER_DELAY_MS,
+    notice: `The feed asked to wait ${hours} h (${what}); Khabar waits at most 24 h.`,
+  };
+}
+
 export interface PollDeps {
   store: SourceStore;
   ingest: ArticleIngester;
@@ -121,11 +137,13 @@ export function createPollProcessor({
           if (result.status === 'updated') updated++;
         }
         state.hadItems = before.hadItems === true || feed.items.length > 0;
-        const feedMinSeconds = Math.max(
-          fetched.minIntervalSeconds ?? 0,
-          (feed.ttlMinutes ?? 0) * 60,
+        const maxAgeMs = (fetched.minIntervalSeconds ?? 0) * 1000;
+        const ttlMs = (feed.ttlMinutes ?? 0) * 60_000;
+        const asked = publisherDelay(
+          Math.max(maxAgeMs, ttlMs),
+          maxAgeMs >= ttlMs ? 'Cache-Control max-age' : 'RSS ttl',
         );
-        waitMs = Math.max(intervalMs, feedMinSeconds * 1000);
+        waitMs = Math.max(intervalMs, asked.ms);
         lastPoll = {
           ...nothing,
           status: 'ok',
@@ -133,6 +151,7 @@ export function createPollProcessor({
           items: feed.items.length,
           added,
           updated,
+          ...(asked.notice ? { notice: asked.notice } : {}),
         };
       }
       state.consecutiveErrors = 0;
@@ -140,8 +159,14 @@ export function createPollProcessor({
       const { error, httpStatus, retryAfterSeconds } = describe(err);
       state.consecutiveErrors = before.consecutiveErrors + 1;
       const backoffMs = Math.min(intervalMs * 2 ** (state.consecutiveErrors - 1), MAX_BACKOFF_MS);
-      waitMs = Math.max(backoffMs, (retryAfterSeconds ?? 0) * 1000);
-      lastPoll = { ...nothing, status: 'error', error };
+      const asked = publisherDelay((retryAfterSeconds ?? 0) * 1000, 'Retry-After');
+      waitMs = Math.max(backoffMs, asked.ms);
+      lastPoll = {
+        ...nothing,
+        status: 'error',
+        error,
+        ...(asked.notice ? { notice: asked.notice } : {}),
+      };
       if (httpStatus !== undefined) lastPoll.httpStatus = httpStatus;
     }
     state.lastPoll = lastPoll;
