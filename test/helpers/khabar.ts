@@ -68,7 +68,7 @@ export function uniquePrefix(): string {
 }
 
 /** Captures pino's JSON lines in memory, so tests can assert on logs. */
-function captureLogs(lines: LogLine[]): Writable {
+export function captureLogs(lines: LogLine[]): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString('utf8').split('\n'))

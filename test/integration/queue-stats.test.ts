@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { createIngestQueue } from '../../shared/ingest-queue.js';
 import { createLogger } from '../../shared/logger.js';
 import { readQueueStats } from '../../shared/queue-stats.js';
 import { logQueueStats } from '../../workers/monitor/queue-stats.js';
 import { createRedisHealth } from '../../shared/redis-health.js';
 import { createWorkerNode } from '../../workers/node.js';
-import { eventually, startKhabar } from '../helpers/khabar.js';
+import { captureLogs, eventually, startKhabar, type LogLine } from '../helpers/khabar.js';
 
 describe('queue stats', function () {
   this.timeout(20_000);
@@ -27,14 +26,8 @@ describe('queue stats', function () {
       assert.equal(backlog.active, 0);
       assert.ok(backlog.oldestWaitingMs >= 50, String(backlog.oldestWaitingMs));
 
-      const lines: Record<string, unknown>[] = [];
-      const destination = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          for (const line of chunk.toString('utf8').split('\n'))
-            if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-          done();
-        },
-      });
+      const lines: LogLine[] = [];
+      const destination = captureLogs(lines);
       const logger = createLogger({ level: 'info', role: 'test', destination });
       const stop = logQueueStats({
         queues: [queue],

@@ -1,13 +1,12 @@
 /// <reference types="mocha" />
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { createLogger } from '../../shared/logger.js';
 import {
   createRedisHealth,
   isConnectionError,
   RedisTimeoutError,
 } from '../../shared/redis-health.js';
-import { eventually } from '../helpers/khabar.js';
+import { captureLogs, eventually, type LogLine } from '../helpers/khabar.js';
 
 function withCode(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
@@ -50,15 +49,9 @@ describe('isConnectionError', () => {
 });
 
 describe('createRedisHealth', () => {
-  function setup(): { lines: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
-    const lines: Record<string, unknown>[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n'))
-          if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
+  function setup(): { lines: LogLine[]; logger: ReturnType<typeof createLogger> } {
+    const lines: LogLine[] = [];
+    const destination = captureLogs(lines);
     return { lines, logger: createLogger({ level: 'info', role: 'test', destination }) };
   }
 
