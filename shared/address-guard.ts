@@ -32,12 +32,13 @@ export class BlockedAddressError extends Error {
     readonly hostname: string,
     readonly address: string,
   ) {
+    // Never the address a name resolved to: a token holder could map internal DNS with it.
     super(
       hostname === address
         ? `Refusing to connect to ${address}: feeds may not be fetched from this address ` +
             '(loopback, private, link-local or another reserved network).'
-        : `Refusing to connect to ${hostname}: it resolves to ${address}, and feeds may not be ` +
-            'fetched from loopback, private, link-local or other reserved networks.',
+        : `Refusing to connect to ${hostname}: it is, or resolves to, a private address, and ` +
+            'feeds may not be fetched from loopback, private, link-local or other reserved networks.',
     );
     this.name = 'BlockedAddressError';
   }
@@ -254,6 +255,18 @@ export function parseFeedUrl(input: string | URL, base?: string | URL): URL {
   return url;
 }
 
+/**
+ * Names that mean this machine or a private network by their spelling alone, whatever DNS says:
+ * `localhost` and `*.localhost` (RFC 6761), mDNS `.local`, `.internal`, `.home.arpa`, and the
+ * same with a trailing dot (`localhost.` is the fully-qualified spelling of `localhost`).
+ */
+const PRIVATE_NAME = /(?:^|\.)(?:localhost|local|internal|home\.arpa|localdomain)\.?$/iu;
+
+/** Whether `hostname` names a private host by its spelling (see {@link PRIVATE_NAME}). */
+export function isPrivateName(hostname: string): boolean {
+  return PRIVATE_NAME.test(hostname);
+}
+
 const defaultResolver: Resolver = (hostname, options) =>
   dnsLookup(hostname, { ...options, all: true });
 
@@ -285,6 +298,11 @@ export function createGuardedLookup(
 ): LookupFunction {
   return (hostname, options, callback) => {
     const all = (options as { all?: boolean }).all === true;
+    // Refused before DNS is asked: what a resolver answers for these names is no one's business.
+    if (isPrivateName(hostname) && !policy('127.0.0.1')) {
+      callback(new BlockedAddressError(hostname, '127.0.0.1'), '');
+      return;
+    }
     resolve(hostname, { ...options, all: true }).then(
       (addresses) => {
         const first = addresses[0];
@@ -323,6 +341,9 @@ export async function checkUrlHost(
   if (literal !== undefined) {
     if (!policy(literal)) throw new BlockedAddressError(literal, literal);
     return [literal];
+  }
+  if (isPrivateName(hostname) && !policy('127.0.0.1')) {
+    throw new BlockedAddressError(hostname, '127.0.0.1');
   }
   const addresses = await resolve(hostname, { all: true });
   if (addresses.length === 0) throw notFound(hostname);

@@ -15,7 +15,7 @@ export async function refuseFeedHost(url: URL): Promise<string | null> {
     return null;
   } catch (err) {
     if (err instanceof BlockedAddressError) {
-      return `${url.hostname} is, or resolves to, a private or reserved address (${err.address}); Khabar only polls public feeds (set ALLOW_PRIVATE_FEEDS=true for local tests).`;
+      return `${url.hostname} is, or resolves to, a private or reserved address; Khabar only polls public feeds (set ALLOW_PRIVATE_FEEDS=true for local tests).`;
     }
     if (err instanceof InvalidFeedUrlError) return `${err.message}.`;
     // A name that does not resolve now may later: the poller will report it on the source.

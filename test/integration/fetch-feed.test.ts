@@ -413,9 +413,10 @@ describe('poll: fetching feeds safely', () => {
     function lookupOnce(
       lookup: ReturnType<typeof createGuardedLookup>,
       all: boolean,
+      hostname = 'feed.test',
     ): Promise<{ error: NodeJS.ErrnoException | null; address: unknown; family?: number }> {
       return new Promise((resolve) => {
-        lookup('feed.test', { all }, (error, address, family) => {
+        lookup(hostname, { all }, (error, address, family) => {
           resolve({ error, address, family });
         });
       });
@@ -443,8 +444,38 @@ describe('poll: fetching feeds safely', () => {
         const { error } = await lookupOnce(lookup, all);
         assert.ok(error instanceof BlockedAddressError);
         assert.equal(error.code, 'EBLOCKED');
-        assert.match(error.message, /feed\.test.*127\.0\.0\.1/u);
+        assert.match(error.message, /feed\.test.*private address/u);
+        // Not the address: a token holder could map internal DNS with it.
+        assert.doesNotMatch(error.message, /127\.0\.0\.[12]/u);
       }
+    });
+
+    it('refuses names that are private by their spelling before asking DNS', async () => {
+      const dns = fakeDns(['93.184.216.34']);
+      for (const name of [
+        'localhost',
+        'localhost.',
+        'feed.localhost',
+        'printer.local',
+        'db.internal',
+        'nas.home.arpa.',
+      ]) {
+        const { error } = await lookupOnce(createGuardedLookup(publicOnlyPolicy, dns), false, name);
+        assert.equal(error?.code, 'EBLOCKED', name);
+        await assert.rejects(
+          checkUrlHost(`http://${name}:8080/feed`, publicOnlyPolicy, dns),
+          { code: 'EBLOCKED' },
+          name,
+        );
+      }
+      assert.deepEqual(dns.calls, []);
+      // With private feeds allowed (tests, local demos), they resolve as usual.
+      const { error } = await lookupOnce(
+        createGuardedLookup(allowAllPolicy, fakeDns(['127.0.0.1'])),
+        false,
+        'localhost.',
+      );
+      assert.equal(error, null);
     });
 
     it('fails with ENOTFOUND when the name has no address', async () => {
@@ -738,7 +769,8 @@ describe('poll: fetching feeds safely', () => {
             fetchFeed(feed.origin, { policy: onlyFeedHost }),
             'blocked_address',
           );
-          assert.match(error.message, /127\.0\.0\.1/u);
+          // The address as written (a literal), or the name: never what a name resolved to.
+          assert.match(error.message, /127\.0\.0\.1|localhost: it is, or resolves to, a private/u);
           assert.equal(feed.requests.length, 1);
         }
         assert.equal(trap.connections, 0);

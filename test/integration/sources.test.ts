@@ -312,11 +312,19 @@ describe('feed sources', function () {
         [{ url: 'https://example.com/feed', channels: ['Bihar'] }, 400, 'invalid_source'],
         [{ url: 'http://127.0.0.1:9/feed' }, 400, 'blocked_address'],
         [{ url: 'http://[::ffff:127.0.0.1]/feed' }, 400, 'blocked_address'],
+        // Private by spelling, whatever DNS answers (and DNS failing must not let them in).
+        [{ url: 'http://localhost.:9/feed' }, 400, 'blocked_address'],
+        [{ url: 'http://feed.localhost/feed' }, 400, 'blocked_address'],
+        [{ url: 'http://printer.local/feed' }, 400, 'blocked_address'],
       ];
       for (const [body, status, error] of cases) {
         const answer = await strict.request('POST', '/api/sources', { body: JSON.stringify(body) });
         assert.equal(answer.status, status, JSON.stringify(body));
         assert.equal((answer.body as { error: string }).error, error, JSON.stringify(body));
+        if (error === 'blocked_address') {
+          const { message } = answer.body as { message: string };
+          assert.doesNotMatch(message, /\(\d+\.\d+\.\d+\.\d+\)/, 'no resolved address');
+        }
       }
       assert.equal(
         (await strict.request('POST', '/api/sources', { token: null, body: '{}' })).status,
