@@ -18,10 +18,30 @@ const DASHBOARD_SOURCE_DIR = new URL('../../../server/dashboard/', import.meta.u
 /** The dashboard page's name in `publicDir` (its source is `server/dashboard/index.html`). */
 const DASHBOARD_PAGE = 'dashboard.html';
 
-/** The demo page runs only its own scripts; the widget talks to its server over HTTP and sockets. */
-export const DEMO_PAGE_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-  "connect-src 'self' ws: wss:; img-src 'self' https: data:";
+/** A Host header as browsers send it: a name or address, and maybe a port. */
+const HOST_HEADER = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
+
+/**
+ * `connect-src` for a page served at `host`: its own origin, over HTTP and over websockets.
+ * Browsers that predate CSP 3 do not let 'self' cover ws: and wss:, so the page's own socket
+ * origins are named; no other host is ever allowed.
+ */
+function connectSources(host: string | undefined): string {
+  if (host === undefined || !HOST_HEADER.test(host)) return "connect-src 'self'";
+  return `connect-src 'self' ws://${host} wss://${host}`;
+}
+
+/**
+ * The demo page runs only its own scripts; the widget talks to its own server over HTTP and
+ * sockets. It is never framed: a page of another origin has no business wrapping it.
+ */
+export function demoPageCsp(host: string | undefined): string {
+  return (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+    `${connectSources(host)}; img-src 'self' https: data:; ` +
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+  );
+}
 
 /** The part of the demo page that only makes sense outside production (the publish button). */
 const PUBLISH_BLOCK = /<!-- demo:publish -->[\s\S]*?<!-- \/demo:publish -->\s*/g;
@@ -31,7 +51,7 @@ const PUBLISH_BLOCK = /<!-- demo:publish -->[\s\S]*?<!-- \/demo:publish -->\s*/g
  * hash, so no style attribute in markup applies), sockets to its own server, no images but
  * its own, never framed (it holds a token and has destructive buttons).
  */
-export function dashboardPageCsp(html: string): string {
+export function dashboardPageCsp(html: string, host: string | undefined): string {
   const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map(
     ([, css]) =>
       `'sha256-${createHash('sha256')
@@ -41,7 +61,7 @@ export function dashboardPageCsp(html: string): string {
   return (
     "default-src 'none'; script-src 'self'; " +
     `style-src ${["'self'", ...styles].join(' ')}; ` +
-    "connect-src 'self' ws: wss:; img-src 'self' data:; " +
+    `${connectSources(host)}; img-src 'self' data:; ` +
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
   );
 }
@@ -147,12 +167,12 @@ export function staticRouter({ publicDir = PUBLIC_DIR, production }: StaticRoute
     res.send(bundle);
   });
 
-  router.get('/', async (_req, res) => {
+  router.get('/', async (req, res) => {
     const page = (await readDemoFile(publicDir, 'index.html')).toString('utf8');
     noSniff(res);
     res.set({
       'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': DEMO_PAGE_CSP,
+      'Content-Security-Policy': demoPageCsp(req.headers.host),
       'Cache-Control': 'no-cache',
       'Referrer-Policy': 'no-referrer',
     });
@@ -169,12 +189,12 @@ export function staticRouter({ publicDir = PUBLIC_DIR, production }: StaticRoute
     res.send(script);
   });
 
-  router.get('/dashboard', async (_req, res) => {
+  router.get('/dashboard', async (req, res) => {
     const page = await readDashboardPage(publicDir);
     noSniff(res);
     res.set({
       'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': dashboardPageCsp(page),
+      'Content-Security-Policy': dashboardPageCsp(page, req.headers.host),
       'Cache-Control': 'no-cache',
       'Referrer-Policy': 'no-referrer',
     });

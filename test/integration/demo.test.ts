@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import express from 'express';
 import { normalizeArticle } from '../../shared/article.js';
 import { SAMPLE_ARTICLES, sampleArticle } from '../../server/demo/sample-articles.js';
-import { copyDemoPage, DEMO_PAGE_CSP, PUBLIC_DIR, staticRouter } from '../../server/http/static.js';
+import { copyDemoPage, demoPageCsp, PUBLIC_DIR, staticRouter } from '../../server/http/static.js';
 import { answer, eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';
 
 interface Accepted {
@@ -38,7 +38,13 @@ describe('demo page, widget and sample publisher', function () {
       const page = await khabar.request('GET', '/', { token: null });
       assert.equal(page.status, 200);
       assert.match(page.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/);
-      assert.equal(page.headers.get('content-security-policy'), DEMO_PAGE_CSP);
+      const csp = page.headers.get('content-security-policy') ?? '';
+      const host = new URL(khabar.url).host;
+      assert.equal(csp, demoPageCsp(host));
+      // Never framed; sockets to its own server only, not to any ws: or wss: host.
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.match(csp, new RegExp(`connect-src 'self' ws://${host} wss://${host};`));
+      assert.doesNotMatch(csp, / wss?:[ ;]/);
       const html = String(page.body);
       const feeds = feedElements(html);
       assert.equal(feeds.length, 3, html);
@@ -114,7 +120,13 @@ describe('demo page, widget and sample publisher', function () {
       assert.equal(publish.status, 404);
       const page = await khabar.request('GET', '/', { token: null });
       assert.equal(page.status, 200);
-      assert.equal(page.headers.get('content-security-policy'), DEMO_PAGE_CSP);
+      const csp = page.headers.get('content-security-policy') ?? '';
+      const host = new URL(khabar.url).host;
+      assert.equal(csp, demoPageCsp(host));
+      // Never framed; sockets to its own server only, not to any ws: or wss: host.
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.match(csp, new RegExp(`connect-src 'self' ws://${host} wss://${host};`));
+      assert.doesNotMatch(csp, / wss?:[ ;]/);
       const html = String(page.body);
       assert.equal(feedElements(html).length, 3);
       assert.doesNotMatch(html, /publish-sample|Publish a sample article/);
