@@ -80,10 +80,14 @@ const BREAKS = new Set([
 /**
  * Control characters that carry no text: C0 except tab, line feed, vertical tab, form feed and
  * carriage return (whitespace, collapsed below), DEL, C1 except U+0085 NEXT LINE (whitespace),
- * and U+FEFF, a byte-order mark left over from concatenated files.
+ * U+FEFF, a byte-order mark left over from concatenated files, and the bidi embeddings,
+ * overrides and isolates (U+202A–U+202E, U+2066–U+2069), which can make a headline read
+ * differently than it is written. The marks U+200E/U+200F (and U+061C) stay: Urdu, Arabic and
+ * mixed Hindi-English text needs them, and they cannot reorder what follows them.
  */
-// eslint-disable-next-line no-control-regex -- removing control characters is the point
-const CONTROLS = /[\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFEFF]/g;
+const CONTROLS =
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  /[\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFEFF\u202A-\u202E\u2066-\u2069]/g;
 
 /** A UTF-16 surrogate without its partner: not a character, and not encodable as UTF-8. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

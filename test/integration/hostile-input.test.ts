@@ -139,6 +139,25 @@ describe('hostile input', function () {
     });
   });
 
+  it('stores titles, summaries and bylines without bidi overrides, and keeps the marks Urdu needs', async () => {
+    const posted = await khabar.postArticles({
+      url: 'https://example.com/bidi',
+      title: 'Budget \u202Eteg\u202C passed \u2067today\u2069',
+      summary: 'قیمت \u200F۵۰\u200E روپے \u202D',
+      author: '\u202EDesk',
+      channel: 'bidi',
+    });
+    assert.equal(posted.status, 202, JSON.stringify(posted.body));
+    const post = await eventually(async () => {
+      const { body } = await khabar.request('GET', '/api/posts?channel=bidi', { token: null });
+      return (body as { posts: { title: string; summary?: string; author?: string }[] }).posts[0];
+    });
+    assert.deepEqual(
+      [post.title, post.summary, post.author],
+      ['Budget teg passed today', 'قیمت \u200F۵۰\u200E روپے', 'Desk'],
+    );
+  });
+
   describe('messages a person can act on', function () {
     it('names the real limit of /api/sources (16 KiB) when its body is too large', async () => {
       const { status, body } = await khabar.request('POST', '/api/sources', {

@@ -62,6 +62,30 @@ const withField = (field: string, value: unknown): Record<string, unknown> => ({
 });
 
 describe('htmlToText', () => {
+  it('drops bidi embeddings, overrides and isolates, and keeps the LRM/RLM marks', () => {
+    // "‮txt.exe" would show as "exe.txt"; an isolate could hide a reordered word.
+    const spoofs = [
+      '\u202A',
+      '\u202B',
+      '\u202C',
+      '\u202D',
+      '\u202E',
+      '\u2066',
+      '\u2067',
+      '\u2068',
+      '\u2069',
+    ];
+    for (const control of spoofs) {
+      assert.equal(
+        htmlToText(`Flood ${control}alert`),
+        'Flood alert',
+        control.codePointAt(0)?.toString(16),
+      );
+    }
+    assert.equal(htmlToText('<b>\u202Egnp.exe</b>'), 'gnp.exe');
+    assert.equal(htmlToText('قیمت \u200F۵۰\u200E روپے'), 'قیمت \u200F۵۰\u200E روپے');
+  });
+
   it('tidies plain text (no tag, no entity) exactly as it tidies the same text parsed as HTML', () => {
     const samples = [
       '  Flood\talert\r\n in  Patna ',
