@@ -9,7 +9,7 @@ COPY shared ./shared
 COPY server ./server
 COPY workers ./workers
 # The service and its browser bundles only: tsconfig.build.json leaves test/ out.
-RUN npx tsc -p tsconfig.build.json && node dist/server/widget/build.js && npm prune --omit=dev
+RUN npx tsc -p tsconfig.build.json && npx tsc -p server/web/tsconfig.json && node dist/server/web/build.js && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000

@@ -1,7 +1,7 @@
-import { loadConfigOrExit } from '../shared/config.js';
-import { createLifecycle } from '../shared/lifecycle.js';
-import { createLogger } from '../shared/logger.js';
-import { DEV_TOKENS_FILE, withDevTokens } from './dev-tokens.js';
+import { loadConfigOrExit } from '../shared/infra/config.js';
+import { createLifecycle } from '../shared/infra/lifecycle.js';
+import { createLogger } from '../shared/infra/logger.js';
+import { DEV_TOKENS_FILE, withDevTokens } from './launch/dev-tokens.js';
 import { createServerNode } from './node.js';
 
 /** Composition root of a server node (`npm run server`): the only place that reads env and listens. */

@@ -8,7 +8,7 @@ import {
   type Metric,
 } from 'prom-client';
 import type { Server } from 'socket.io';
-import { JOB_DURATION_BUCKETS, type JobMetricsSnapshot } from '../shared/job-metrics.js';
+import { JOB_DURATION_BUCKETS, type JobMetricsSnapshot } from '../shared/domain/job-metrics.js';
 
 /**
  * Prometheus metrics of one server node (SPEC §5 `/metrics`). Labels stay bounded: event

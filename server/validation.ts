@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CHANNEL_PATTERN } from '../shared/channel.js';
-import { AppError } from '../shared/errors.js';
+import { CHANNEL_PATTERN } from '../shared/contract/channel.js';
+import { AppError } from '../shared/infra/errors.js';
 
 /** A channel name in a request, with messages that show a good value in the request's own syntax. */
 export function channelField(example: (name: string) => string): z.ZodString {

@@ -1,6 +1,6 @@
-import { loadConfigOrExit } from '../shared/config.js';
-import { createLifecycle } from '../shared/lifecycle.js';
-import { createLogger } from '../shared/logger.js';
+import { loadConfigOrExit } from '../shared/infra/config.js';
+import { createLifecycle } from '../shared/infra/lifecycle.js';
+import { createLogger } from '../shared/infra/logger.js';
 import { createWorkerNode } from './node.js';
 
 /** Composition root of a worker process (`npm run workers`). */

@@ -1,28 +1,28 @@
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { createChannelLog } from '../shared/channel-log.js';
-import type { Config } from '../shared/config.js';
+import { createChannelLog } from '../shared/domain/channel-log.js';
+import type { Config } from '../shared/infra/config.js';
 import {
   createIngestQueue,
   type IngestQueueData,
   type IngestQueueResult,
-} from '../shared/ingest-queue.js';
-import { createKeys } from '../shared/keys.js';
-import { reportQueueErrors } from '../shared/queue-errors.js';
-import { createNodeId } from '../shared/node-id.js';
-import { createRedis, DEFAULT_REDIS_URL } from '../shared/redis.js';
-import { createRedisHealth } from '../shared/redis-health.js';
+} from '../shared/domain/ingest-queue.js';
+import { createKeys } from '../shared/domain/keys.js';
+import { reportQueueErrors } from '../shared/infra/queue-errors.js';
+import { createNodeId } from '../shared/infra/node-id.js';
+import { createRedis, DEFAULT_REDIS_URL } from '../shared/infra/redis.js';
+import { createRedisHealth } from '../shared/infra/redis-health.js';
 import { createArticleIngester } from './ingest/processor.js';
 import { createIngestWorker } from './ingest/worker.js';
 import { startCanary } from './monitor/canary.js';
 import { reportJobs } from './monitor/job-reports.js';
-import { createJobMetricsRecorder } from '../shared/job-metrics.js';
-import { createNewsroomPublisher } from '../shared/newsroom-events.js';
+import { createJobMetricsRecorder } from '../shared/domain/job-metrics.js';
+import { createNewsroomPublisher } from '../shared/domain/newsroom-events.js';
 import { logQueueStats } from './monitor/queue-stats.js';
-import { recordQueueStats } from '../shared/queue-history.js';
+import { recordQueueStats } from '../shared/domain/queue-history.js';
 import { createHostLimiter } from './poll/host-limit.js';
 import { createPollWorker } from './poll/worker.js';
-import { createPollQueue, createSourceStore } from '../shared/sources.js';
+import { createPollQueue, createSourceStore } from '../shared/domain/sources.js';
 
 type IngestWorker = Worker<IngestQueueData, IngestQueueResult>;
 

@@ -5,11 +5,11 @@ import {
   POST_ID_PATTERN,
   splitBatch,
   type NormalizedArticle,
-} from '../../shared/article.js';
-import type { ChannelLog } from '../../shared/channel-log.js';
-import { AppError, type ErrorDetail } from '../../shared/errors.js';
-import type { IngestQueue } from '../../shared/ingest-queue.js';
-import type { NewsroomMessage } from '../../shared/newsroom-events.js';
+} from '../../shared/domain/article.js';
+import type { ChannelLog } from '../../shared/domain/channel-log.js';
+import { AppError, type ErrorDetail } from '../../shared/infra/errors.js';
+import type { IngestQueue } from '../../shared/domain/ingest-queue.js';
+import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
 import { orUnavailable } from './unavailable.js';
 
 export interface ArticlesRouteDeps {

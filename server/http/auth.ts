@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { AppError } from '../../shared/errors.js';
+import { AppError } from '../../shared/infra/errors.js';
 import { bearerToken, createTokenSet, tokenKey } from '../tokens.js';
 
 /**

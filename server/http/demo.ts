@@ -1,10 +1,10 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { normalizeArticle } from '../../shared/article.js';
-import { AppError } from '../../shared/errors.js';
-import type { IngestQueue } from '../../shared/ingest-queue.js';
-import type { NewsroomMessage } from '../../shared/newsroom-events.js';
-import { sampleArticle } from '../demo/sample-articles.js';
+import { normalizeArticle } from '../../shared/domain/article.js';
+import { AppError } from '../../shared/infra/errors.js';
+import type { IngestQueue } from '../../shared/domain/ingest-queue.js';
+import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
+import { sampleArticle } from './demo-samples.js';
 import { orUnavailable } from './unavailable.js';
 
 export interface DemoRouteDeps {

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { AppError } from '../../shared/errors.js';
-import { isConnectionError, type RedisHealth } from '../../shared/redis-health.js';
+import { AppError } from '../../shared/infra/errors.js';
+import { isConnectionError, type RedisHealth } from '../../shared/infra/redis-health.js';
 import { redisUnavailable } from './unavailable.js';
 
 /** What body-parser, raw-body and the router attach to the errors they raise (http-errors). */

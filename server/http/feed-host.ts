@@ -3,7 +3,7 @@ import {
   checkUrlHost,
   InvalidFeedUrlError,
   publicOnlyPolicy,
-} from '../../shared/address-guard.js';
+} from '../../shared/domain/address-guard.js';
 
 /**
  * Why a feed URL may not be added (its host is, or resolves to, a private address), or null.

@@ -3,14 +3,14 @@ import { Router } from 'express';
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { AppError } from '../../shared/errors.js';
+import { AppError } from '../../shared/infra/errors.js';
 import {
   isCanary,
   type IngestQueue,
   type IngestQueueData,
   type IngestQueueResult,
-} from '../../shared/ingest-queue.js';
-import type { FailedJob, FailedJobsAnswer } from '../../shared/protocol.js';
+} from '../../shared/domain/ingest-queue.js';
+import type { FailedJob, FailedJobsAnswer } from '../../shared/contract/protocol.js';
 import { parseOr400 } from '../validation.js';
 import { orUnavailable } from './unavailable.js';
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { AppError } from '../../shared/errors.js';
+import { AppError } from '../../shared/infra/errors.js';
 import type { ServerMetrics } from '../metrics.js';
 import { bearerToken, createTokenSet } from '../tokens.js';
 import { orUnavailable } from './unavailable.js';

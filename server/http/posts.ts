@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { ChannelLog } from '../../shared/channel-log.js';
-import { DEFAULT_CHANNEL } from '../../shared/channel.js';
+import type { ChannelLog } from '../../shared/domain/channel-log.js';
+import { DEFAULT_CHANNEL } from '../../shared/contract/channel.js';
 import { channelField, parseOr400 } from '../validation.js';
-import { formatCursor } from '../../shared/cursor.js';
-import { presentPost } from '../../shared/present.js';
-import { resolveLocale } from '../../shared/relative-time.js';
+import { formatCursor } from '../../shared/contract/cursor.js';
+import { presentPost } from '../../shared/contract/present.js';
+import { resolveLocale } from '../../shared/contract/relative-time.js';
 import { orUnavailable } from './unavailable.js';
 
 export interface PostsRouteDeps {

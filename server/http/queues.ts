@@ -1,13 +1,13 @@
 import type express from 'express';
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
-import type { Keys } from '../../shared/keys.js';
-import type { QueueHistoryAnswer } from '../../shared/protocol.js';
-import { readQueueHistory } from '../../shared/queue-history.js';
+import type { Keys } from '../../shared/domain/keys.js';
+import type { QueueHistoryAnswer } from '../../shared/contract/protocol.js';
+import { readQueueHistory } from '../../shared/domain/queue-history.js';
 import { orUnavailable } from './unavailable.js';
 
 /**
- * `GET /api/queues`: each queue's figures over the last five minutes (shared/queue-history.ts),
+ * `GET /api/queues`: each queue's figures over the last five minutes (shared/domain/queue-history.ts),
  * so a dashboard draws its charts as soon as it opens instead of filling them 5 s at a time.
  */
 export interface QueuesRouteDeps {

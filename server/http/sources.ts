@@ -1,8 +1,8 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { canonicalUrl } from '../../shared/article.js';
-import { DEFAULT_CHANNEL } from '../../shared/channel.js';
-import { AppError } from '../../shared/errors.js';
+import { canonicalUrl } from '../../shared/domain/article.js';
+import { DEFAULT_CHANNEL } from '../../shared/contract/channel.js';
+import { AppError } from '../../shared/infra/errors.js';
 import {
   pollNow,
   scheduleSource,
@@ -12,7 +12,7 @@ import {
   unscheduleSource,
   type PollQueue,
   type SourceStore,
-} from '../../shared/sources.js';
+} from '../../shared/domain/sources.js';
 import { channelField, parseOr400 } from '../validation.js';
 import { orUnavailable } from './unavailable.js';
 

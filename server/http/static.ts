@@ -1,21 +1,21 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { Router, type Response } from 'express';
-import { AppError } from '../../shared/errors.js';
+import { AppError } from '../../shared/infra/errors.js';
 
 /** `dist/public/`, from this file compiled to `dist/server/http/static.js`. */
 export const PUBLIC_DIR = new URL('../../public/', import.meta.url);
 
-/** `server/demo/` in the source tree, from `dist/server/http/`: the demo page before it is copied. */
-const DEMO_SOURCE_DIR = new URL('../../../server/demo/', import.meta.url);
+/** `server/web/demo/` in the source tree, from `dist/server/http/`: the demo page before it is copied. */
+const DEMO_SOURCE_DIR = new URL('../../../server/web/demo/', import.meta.url);
 
-/** The demo page's files, copied by the build from `server/demo/` to `dist/public/`. */
+/** The demo page's files, copied by the build from `server/web/demo/` to `dist/public/`. */
 const DEMO_FILES = ['index.html', 'demo.js'] as const;
 
-/** `server/dashboard/` in the source tree: the dashboard page before the build copies it. */
-const DASHBOARD_SOURCE_DIR = new URL('../../../server/dashboard/', import.meta.url);
+/** `server/web/dashboard/` in the source tree: the dashboard page before the build copies it. */
+const DASHBOARD_SOURCE_DIR = new URL('../../../server/web/dashboard/', import.meta.url);
 
-/** The dashboard page's name in `publicDir` (its source is `server/dashboard/index.html`). */
+/** The dashboard page's name in `publicDir` (its source is `server/web/dashboard/index.html`). */
 const DASHBOARD_PAGE = 'dashboard.html';
 
 /** A Host header as browsers send it: a name or address, and maybe a port. */
@@ -73,7 +73,7 @@ export interface StaticRouteDeps {
   production: boolean;
 }
 
-/** Copies the demo page (`index.html`, `demo.js`) from `server/demo/` into `publicDir`; used by the build. */
+/** Copies the demo page (`index.html`, `demo.js`) from `server/web/demo/` into `publicDir`; used by the build. */
 export async function copyDemoPage(publicDir: URL = PUBLIC_DIR): Promise<void> {
   await mkdir(publicDir, { recursive: true });
   await Promise.all(
@@ -81,7 +81,7 @@ export async function copyDemoPage(publicDir: URL = PUBLIC_DIR): Promise<void> {
   );
 }
 
-/** Copies the dashboard page from `server/dashboard/index.html` to `publicDir/dashboard.html`. */
+/** Copies the dashboard page from `server/web/dashboard/index.html` to `publicDir/dashboard.html`. */
 export async function copyDashboardPage(publicDir: URL = PUBLIC_DIR): Promise<void> {
   await mkdir(publicDir, { recursive: true });
   await copyFile(new URL('index.html', DASHBOARD_SOURCE_DIR), new URL(DASHBOARD_PAGE, publicDir));

@@ -1,5 +1,5 @@
-import { AppError } from '../../shared/errors.js';
-import { RedisTimeoutError } from '../../shared/redis-health.js';
+import { AppError } from '../../shared/infra/errors.js';
+import { RedisTimeoutError } from '../../shared/infra/redis-health.js';
 
 /** The answer while storage fails; `cause` is kept for the log (errors.ts decides how loud). */
 export function redisUnavailable(cause: unknown): AppError {

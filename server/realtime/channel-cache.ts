@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import type { ChannelLog, LogEvent } from '../../shared/channel-log.js';
-import { isNextAfter } from '../../shared/cursor.js';
-import type { StoredPost } from '../../shared/protocol.js';
+import type { ChannelLog, LogEvent } from '../../shared/domain/channel-log.js';
+import { isNextAfter } from '../../shared/contract/cursor.js';
+import { applyChange } from '../../shared/contract/recent-posts.js';
+import type { StoredPost } from '../../shared/contract/protocol.js';
 
 /**
  * Each server node's in-memory copy of the channels its clients watch: the recent list (a
@@ -54,22 +55,6 @@ interface Entry {
   pending: LogEvent[];
 }
 
-/** ZREVRANGE order: higher score first, then higher member (byte order) first. */
-function newerFirst(a: StoredPost, b: StoredPost): number {
-  const byTime = Date.parse(b.publishedAt) - Date.parse(a.publishedAt);
-  if (byTime !== 0) return byTime;
-  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
-}
-
-function applyToPosts(posts: StoredPost[], event: LogEvent, limit: number): StoredPost[] {
-  const others = posts.filter((p) => p.id !== event.id);
-  if (event.type === 'post:removed' || !event.post) return others;
-  const post = event.post;
-  const at = others.findIndex((p) => newerFirst(post, p) < 0);
-  others.splice(at === -1 ? others.length : at, 0, post);
-  return others.length > limit ? others.slice(0, limit) : others;
-}
-
 export function createChannelCache({
   channelLog,
   recentLimit,
@@ -83,7 +68,11 @@ export function createChannelCache({
   function advance(state: ChannelState, event: LogEvent): boolean {
     if (!isNextAfter(state, event)) return false;
     state.epoch = event.epoch; // a channel's first event gives it its epoch
-    state.posts = applyToPosts(state.posts, event, recentLimit);
+    state.posts = applyChange(
+      state.posts,
+      { id: event.id, post: event.type === 'post:removed' ? undefined : event.post },
+      recentLimit,
+    );
     state.events.push(event);
     if (state.events.length > eventsKept) state.events.splice(0, state.events.length - eventsKept);
     state.seq = event.seq;

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { entryFields, type LogEvent } from '../../shared/channel-log.js';
-import type { Keys } from '../../shared/keys.js';
-import { parseNewsroomEntry, type NewsroomMessage } from '../../shared/newsroom-events.js';
-import type { PostEventType, StoredPost } from '../../shared/protocol.js';
+import { entryFields, type LogEvent } from '../../shared/domain/channel-log.js';
+import type { Keys } from '../../shared/domain/keys.js';
+import { parseNewsroomEntry, type NewsroomMessage } from '../../shared/domain/newsroom-events.js';
+import type { PostEventType, StoredPost } from '../../shared/contract/protocol.js';
 
 /**
  * Tails the global fan-out stream, and the newsroom stream beside it, with one blocking XREAD

@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
-import type { LogEvent } from '../../shared/channel-log.js';
-import { formatCursor } from '../../shared/cursor.js';
-import type { NewsroomPayload } from '../../shared/newsroom-events.js';
-import { presentPost } from '../../shared/present.js';
+import type { LogEvent } from '../../shared/domain/channel-log.js';
+import { formatCursor } from '../../shared/contract/cursor.js';
+import type { NewsroomPayload } from '../../shared/domain/newsroom-events.js';
+import { presentPost } from '../../shared/contract/present.js';
 import type {
   NewsroomClientEvents,
   NewsroomOnlyEvent,
   NewsroomServerEvents,
-} from '../../shared/protocol.js';
-import { resolveLocale } from '../../shared/relative-time.js';
+} from '../../shared/contract/protocol.js';
+import { resolveLocale } from '../../shared/contract/relative-time.js';
 import type { TokenSet } from '../tokens.js';
 import type { NoServerEvents } from './public-namespace.js';
 

@@ -1,9 +1,9 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import { runPeriodically } from '../../shared/periodic.js';
-import type { PresenceEvent, QueueStats } from '../../shared/protocol.js';
-import { readQueueStats } from '../../shared/queue-stats.js';
-import type { RedisHealth } from '../../shared/redis-health.js';
+import { runPeriodically } from '../../shared/infra/periodic.js';
+import type { PresenceEvent, QueueStats } from '../../shared/contract/protocol.js';
+import { readQueueStats } from '../../shared/domain/queue-stats.js';
+import type { RedisHealth } from '../../shared/infra/redis-health.js';
 import type { NewsroomDelivery, NewsroomSocket } from './newsroom-namespace.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Keys } from '../../shared/keys.js';
-import { runPeriodically } from '../../shared/periodic.js';
-import type { RedisHealth } from '../../shared/redis-health.js';
+import type { Keys } from '../../shared/domain/keys.js';
+import { runPeriodically } from '../../shared/infra/periodic.js';
+import type { RedisHealth } from '../../shared/infra/redis-health.js';
 
 /**
  * Viewers per channel across every server node. Each node writes its local room sizes to

@@ -1,18 +1,18 @@
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
-import type { ChannelLog, LogEvent } from '../../shared/channel-log.js';
-import { formatCursor, inHistory, parseCursor, type Cursor } from '../../shared/cursor.js';
-import { presentPost } from '../../shared/present.js';
+import type { ChannelLog, LogEvent } from '../../shared/domain/channel-log.js';
+import { formatCursor, inHistory, parseCursor, type Cursor } from '../../shared/contract/cursor.js';
+import { presentPost } from '../../shared/contract/present.js';
 import type {
   PublicClientEvents,
   PublicServerEvents,
   ReplayedEvent,
   RequestFailed,
   SubscribeOk,
-} from '../../shared/protocol.js';
-import type { RedisHealth } from '../../shared/redis-health.js';
-import { resolveLocale } from '../../shared/relative-time.js';
+} from '../../shared/contract/protocol.js';
+import type { RedisHealth } from '../../shared/infra/redis-health.js';
+import { resolveLocale } from '../../shared/contract/relative-time.js';
 import { channelField } from '../validation.js';
 import { createChannelCache, type ChannelCache, type ChannelState } from './channel-cache.js';
 import { createRoomWriter } from './room-writer.js';

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { findOnPath } from '../../server/redis-process.js';
+import { findOnPath } from '../../server/launch/redis-process.js';
 
 /**
  * Processes of a benchmark run: each system under test and the load generator run as child

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
-import { startRedisProcess, type RedisProcess } from '../../server/redis-process.js';
+import { startRedisProcess, type RedisProcess } from '../../server/launch/redis-process.js';
 import { BENCH_CHANNEL, benchArticle } from './payload.js';
 import { cpuMicrosOf, pin, PINNING, startChild, type Child } from './proc.js';
 

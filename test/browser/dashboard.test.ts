@@ -3,15 +3,15 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Job } from 'bullmq';
 import type { Browser, Page } from 'playwright-core';
-import { normalizeArticle, type NormalizedArticle } from '../../shared/article.js';
+import { normalizeArticle, type NormalizedArticle } from '../../shared/domain/article.js';
 import {
   createIngestQueue,
   type IngestQueue,
   type IngestQueueData,
-} from '../../shared/ingest-queue.js';
-import type { FailedJobsAnswer } from '../../shared/protocol.js';
-import { recordQueueStats } from '../../shared/queue-history.js';
-import { createLogger } from '../../shared/logger.js';
+} from '../../shared/domain/ingest-queue.js';
+import type { FailedJobsAnswer } from '../../shared/contract/protocol.js';
+import { recordQueueStats } from '../../shared/domain/queue-history.js';
+import { createLogger } from '../../shared/infra/logger.js';
 import { createServerNode } from '../../server/node.js';
 import { eventually, startKhabar, subscribe, type TestKhabar } from '../helpers/khabar.js';
 import { launchBrowser, serveHostPage } from '../helpers/browser.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
-import { normalizeArticle } from '../../shared/article.js';
-import { createIngestQueue } from '../../shared/ingest-queue.js';
-import { createLogger } from '../../shared/logger.js';
+import { normalizeArticle } from '../../shared/domain/article.js';
+import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
+import { createLogger } from '../../shared/infra/logger.js';
 import { createServerNode } from '../../server/node.js';
 import { eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';
 import { launchBrowser, serveHostPage } from '../helpers/browser.js';

@@ -2,19 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
-import { loadConfig, type Config } from '../../shared/config.js';
-import { createKeys, type Keys } from '../../shared/keys.js';
-import { createLogger } from '../../shared/logger.js';
+import { loadConfig, type Config } from '../../shared/infra/config.js';
+import { createKeys, type Keys } from '../../shared/domain/keys.js';
+import { createLogger } from '../../shared/infra/logger.js';
 import type {
   PublicClientEvents,
   PublicServerEvents,
   SubscribeAnswer,
   SubscribeRequest,
-} from '../../shared/protocol.js';
+} from '../../shared/contract/protocol.js';
 import type { ServerTimings } from '../../server/app.js';
 import { createServerNode, type ServerNode } from '../../server/node.js';
 import { createWorkerNode, type WorkerNode } from '../../workers/node.js';
-import type { RedisProcess } from '../../server/redis-process.js';
+import type { RedisProcess } from '../../server/launch/redis-process.js';
 import { keysUnder, sharedRedis, startTestRedis } from './redis.js';
 
 export type FeedSocket = ClientSocket<PublicServerEvents, PublicClientEvents>;

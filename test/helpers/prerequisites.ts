@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { findOnPath } from '../../server/redis-process.js';
+import { findOnPath } from '../../server/launch/redis-process.js';
 
 /**
  * Something a test needs is not installed. Its stack is its message alone, so mocha prints one

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startRedisProcess, type RedisProcess } from '../../server/redis-process.js';
+import { startRedisProcess, type RedisProcess } from '../../server/launch/redis-process.js';
 
 /** A throwaway redis-server on a free port, with its files in a temp folder removed on stop. */
 export async function startTestRedis(

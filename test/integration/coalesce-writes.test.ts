@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import type { RedisProcess } from '../../server/redis-process.js';
-import { createLogger } from '../../shared/logger.js';
-import { createRedis, waitUntilReady } from '../../shared/redis.js';
-import { createRedisHealth } from '../../shared/redis-health.js';
+import type { RedisProcess } from '../../server/launch/redis-process.js';
+import { createLogger } from '../../shared/infra/logger.js';
+import { createRedis, waitUntilReady } from '../../shared/infra/redis.js';
+import { createRedisHealth } from '../../shared/infra/redis-health.js';
 import { startTestRedis } from '../helpers/redis.js';
 
 /** How many times Redis has read from a client socket (a write of ours is at least one read). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import type { SubscribeOk } from '../../shared/protocol.js';
+import type { SubscribeOk } from '../../shared/contract/protocol.js';
 import {
   eventually,
   startKhabar,

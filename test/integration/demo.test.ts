@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
-import { normalizeArticle } from '../../shared/article.js';
-import { SAMPLE_ARTICLES, sampleArticle } from '../../server/demo/sample-articles.js';
+import { normalizeArticle } from '../../shared/domain/article.js';
+import { SAMPLE_ARTICLES, sampleArticle } from '../../server/http/demo-samples.js';
 import { copyDemoPage, demoPageCsp, PUBLIC_DIR, staticRouter } from '../../server/http/static.js';
 import { answer, eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';
 

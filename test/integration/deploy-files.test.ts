@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { findOnPath } from '../../server/redis-process.js';
+import { findOnPath } from '../../server/launch/redis-process.js';
 import { MissingPrerequisite } from '../helpers/prerequisites.js';
 
 const run = promisify(execFile);

@@ -5,7 +5,7 @@ import {
   type FeedAckEmitter,
   type FeedClient,
   type FeedSocket,
-} from '../../shared/feed-client.js';
+} from '../../shared/contract/feed-client.js';
 import type {
   Post,
   PostEvent,
@@ -15,7 +15,7 @@ import type {
   SubscribeAnswer,
   SubscribeRequest,
   UnsubscribeAnswer,
-} from '../../shared/protocol.js';
+} from '../../shared/contract/protocol.js';
 import { eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';
 
 type RealSocket = Socket<PublicServerEvents, PublicClientEvents>;

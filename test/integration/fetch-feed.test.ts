@@ -30,7 +30,7 @@ import {
   publicOnlyPolicy,
   type AddressPolicy,
   type Resolver,
-} from '../../shared/address-guard.js';
+} from '../../shared/domain/address-guard.js';
 import {
   DEFAULT_MAX_BYTES,
   FetchError,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import type { SourceView } from '../../shared/sources.js';
-import { LOCALE_CACHE_LIMIT, localeCacheSizes } from '../../shared/relative-time.js';
+import type { SourceView } from '../../shared/contract/protocol.js';
+import { LOCALE_CACHE_LIMIT, localeCacheSizes } from '../../shared/contract/relative-time.js';
 import { eventually, startKhabar, subscribe, type TestKhabar } from '../helpers/khabar.js';
 
 interface PostsBody {

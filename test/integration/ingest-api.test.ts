@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CANARY_JOB, createIngestQueue } from '../../shared/ingest-queue.js';
+import { CANARY_JOB, createIngestQueue } from '../../shared/domain/ingest-queue.js';
 import { keysUnder } from '../helpers/redis.js';
 import {
   eventually,

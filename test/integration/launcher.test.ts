@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../server/redis-process.js';
+import { freePort } from '../../server/launch/redis-process.js';
 import { builtProgram } from '../helpers/processes.js';
 import { sharedRedis } from '../helpers/redis.js';
 import { eventually, uniquePrefix } from '../helpers/khabar.js';
@@ -16,7 +16,7 @@ interface Launch {
 }
 
 /**
- * `npm start`'s launcher (dist/server/start.js) in a folder of its own, so its `.data/` is the
+ * `npm start`'s launcher (dist/server/launch/start.js) in a folder of its own, so its `.data/` is the
  * test's. Stops it with SIGINT, as Ctrl-C would, once `until` holds; by default waits for it to exit.
  */
 async function launch(
@@ -25,7 +25,7 @@ async function launch(
   args: string[] = [],
   until: (run: Launch) => boolean = () => false,
 ): Promise<Launch> {
-  const child = spawn(process.execPath, [builtProgram('server/start.js'), ...args], {
+  const child = spawn(process.execPath, [builtProgram('server/launch/start.js'), ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createIngestQueue } from '../../shared/ingest-queue.js';
+import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
 import {
   eventually,
   nextEvent,

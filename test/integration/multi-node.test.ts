@@ -3,15 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createIngestQueue } from '../../shared/ingest-queue.js';
-import { createKeys } from '../../shared/keys.js';
+import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
+import { createKeys } from '../../shared/domain/keys.js';
 import type {
   PostEvent,
   ReplayedEvent,
   SubscribeAnswer,
   SubscribeOk,
-} from '../../shared/protocol.js';
-import type { RedisProcess } from '../../server/redis-process.js';
+} from '../../shared/contract/protocol.js';
+import type { RedisProcess } from '../../server/launch/redis-process.js';
 import { startBalancer, type Balancer } from '../helpers/balancer.js';
 import {
   acceptedOf,

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { io as connectClient, type Socket } from 'socket.io-client';
-import { createIngestQueue } from '../../shared/ingest-queue.js';
+import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
 import type {
   FailedJobsAnswer,
   NewsroomClientEvents,
   NewsroomServerEvents,
-} from '../../shared/protocol.js';
+} from '../../shared/contract/protocol.js';
 import { startFeedServer } from '../helpers/feed-server.js';
 import {
   eventually,

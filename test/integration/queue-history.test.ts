@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { io as connectClient, type Socket } from 'socket.io-client';
-import { createIngestQueue } from '../../shared/ingest-queue.js';
-import { createLogger } from '../../shared/logger.js';
+import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
+import { createLogger } from '../../shared/infra/logger.js';
 import type {
   NewsroomClientEvents,
   NewsroomServerEvents,
   QueueHistoryAnswer,
   QueueStats,
-} from '../../shared/protocol.js';
+} from '../../shared/contract/protocol.js';
 import {
   QUEUE_HISTORY_SLOT_MS,
   readQueueHistory,
   recordQueueStats,
-} from '../../shared/queue-history.js';
-import { createRedisHealth } from '../../shared/redis-health.js';
+} from '../../shared/domain/queue-history.js';
+import { createRedisHealth } from '../../shared/infra/redis-health.js';
 import { logQueueStats } from '../../workers/monitor/queue-stats.js';
 import { eventually, startKhabar, TEST_TOKEN, type TestKhabar } from '../helpers/khabar.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createIngestQueue } from '../../shared/ingest-queue.js';
-import { createLogger } from '../../shared/logger.js';
-import { readQueueStats } from '../../shared/queue-stats.js';
+import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
+import { createLogger } from '../../shared/infra/logger.js';
+import { readQueueStats } from '../../shared/domain/queue-stats.js';
 import { logQueueStats } from '../../workers/monitor/queue-stats.js';
-import { createRedisHealth } from '../../shared/redis-health.js';
+import { createRedisHealth } from '../../shared/infra/redis-health.js';
 import { createWorkerNode } from '../../workers/node.js';
 import { captureLogs, eventually, startKhabar, type LogLine } from '../helpers/khabar.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { createIngestQueue } from '../../shared/ingest-queue.js';
-import type { PostEvent, SubscribeOk } from '../../shared/protocol.js';
+import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
+import type { PostEvent, SubscribeOk } from '../../shared/contract/protocol.js';
 import {
   eventually,
   nextEvent,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RedisProcess } from '../../server/redis-process.js';
+import type { RedisProcess } from '../../server/launch/redis-process.js';
 import {
   acceptedOf,
   getJson,

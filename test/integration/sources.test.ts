@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startFeedServer } from '../helpers/feed-server.js';
-import type { PostEvent } from '../../shared/protocol.js';
-import type { SourceView } from '../../shared/sources.js';
+import type { PostEvent } from '../../shared/contract/protocol.js';
+import type { SourceView } from '../../shared/contract/protocol.js';
 import { eventually, startKhabar, subscribe, type TestKhabar } from '../helpers/khabar.js';
 
 const minutesAgo = (m: number): string => new Date(Date.now() - m * 60_000).toUTCString();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { startFeedServer, type FeedItem } from '../helpers/feed-server.js';
-import { createIngestQueue, type IngestQueue } from '../../shared/ingest-queue.js';
-import type { SourceView } from '../../shared/sources.js';
+import { createIngestQueue, type IngestQueue } from '../../shared/domain/ingest-queue.js';
+import type { SourceView } from '../../shared/contract/protocol.js';
 import { keysUnder } from '../helpers/redis.js';
 import { eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';
 

@@ -1,6 +1,6 @@
 /// <reference types="mocha" />
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig, loadConfigOrExit } from '../../shared/config.js';
+import { ConfigError, loadConfig, loadConfigOrExit } from '../../shared/infra/config.js';
 
 /** A valid token: 16–256 visible ASCII characters. */
 const TOKEN_A = 'ingest-token-aaaaaaaaaaaa';

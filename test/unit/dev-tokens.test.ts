@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withDevTokens } from '../../server/dev-tokens.js';
+import { withDevTokens } from '../../server/launch/dev-tokens.js';
 
 describe('withDevTokens', () => {
   let dir: string;

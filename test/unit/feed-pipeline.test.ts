@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { normalizeArticle } from '../../shared/article.js';
-import { htmlToText } from '../../shared/html-text.js';
+import { normalizeArticle } from '../../shared/domain/article.js';
+import { htmlToText } from '../../shared/domain/html-text.js';
 import { decodeFeed } from '../../workers/poll/decode.js';
 import { parseFeedDate } from '../../workers/poll/feed-date.js';
 import {

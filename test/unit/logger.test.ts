@@ -1,7 +1,7 @@
 /// <reference types="mocha" />
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../shared/logger.js';
+import { createLogger, type Logger } from '../../shared/infra/logger.js';
 
 /** An in-memory destination: every line the logger writes, as text. */
 function memoryStream(): { stream: Writable; text: () => string; lines: () => unknown[] } {

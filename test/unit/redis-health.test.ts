@@ -1,11 +1,11 @@
 /// <reference types="mocha" />
 import assert from 'node:assert/strict';
-import { createLogger } from '../../shared/logger.js';
+import { createLogger } from '../../shared/infra/logger.js';
 import {
   createRedisHealth,
   isConnectionError,
   RedisTimeoutError,
-} from '../../shared/redis-health.js';
+} from '../../shared/infra/redis-health.js';
 import { captureLogs, eventually, type LogLine } from '../helpers/khabar.js';
 
 function withCode(message: string, code: string): Error {

@@ -6,7 +6,7 @@ import {
   nextChangeAt,
   NOW_THRESHOLD_MS,
   resolveLocale,
-} from '../../shared/relative-time.js';
+} from '../../shared/contract/relative-time.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

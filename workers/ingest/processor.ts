@@ -4,14 +4,14 @@ import {
   toStoredPost,
   validateNormalizedArticle,
   type NormalizedArticle,
-} from '../../shared/article.js';
-import type { ChannelLog } from '../../shared/channel-log.js';
+} from '../../shared/domain/article.js';
+import type { ChannelLog } from '../../shared/domain/channel-log.js';
 import {
   isCanary,
   type IngestJobResult,
   type IngestQueueData,
   type IngestQueueResult,
-} from '../../shared/ingest-queue.js';
+} from '../../shared/domain/ingest-queue.js';
 
 /** Optimistic retries when another job changes the same post between our read and write. */
 const MAX_CONFLICTS = 10;

@@ -1,11 +1,11 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ChannelLog } from '../../shared/channel-log.js';
-import type { IngestQueueData, IngestQueueResult } from '../../shared/ingest-queue.js';
-import { INGEST_QUEUE, type Keys } from '../../shared/keys.js';
-import { reportQueueErrors } from '../../shared/queue-errors.js';
-import type { RedisHealth } from '../../shared/redis-health.js';
+import type { ChannelLog } from '../../shared/domain/channel-log.js';
+import type { IngestQueueData, IngestQueueResult } from '../../shared/domain/ingest-queue.js';
+import { INGEST_QUEUE, type Keys } from '../../shared/domain/keys.js';
+import { reportQueueErrors } from '../../shared/infra/queue-errors.js';
+import type { RedisHealth } from '../../shared/infra/redis-health.js';
 import { logJobLifecycle } from '../monitor/job-logs.js';
 import { createIngestProcessor } from './processor.js';
 

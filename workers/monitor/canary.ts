@@ -5,9 +5,9 @@ import {
   type IngestQueue,
   type IngestQueueData,
   type IngestQueueResult,
-} from '../../shared/ingest-queue.js';
-import { runPeriodically } from '../../shared/periodic.js';
-import type { RedisHealth } from '../../shared/redis-health.js';
+} from '../../shared/domain/ingest-queue.js';
+import { runPeriodically } from '../../shared/infra/periodic.js';
+import type { RedisHealth } from '../../shared/infra/redis-health.js';
 
 /**
  * Proves that the ingest queue is really consumed. A worker can look alive and still take

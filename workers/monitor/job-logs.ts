@@ -4,7 +4,7 @@ import {
   isCanary,
   type IngestQueueData,
   type IngestQueueResult,
-} from '../../shared/ingest-queue.js';
+} from '../../shared/domain/ingest-queue.js';
 
 type IngestWorker = Worker<IngestQueueData, IngestQueueResult>;
 

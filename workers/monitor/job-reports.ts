@@ -1,7 +1,7 @@
 import type { Job, Worker } from 'bullmq';
-import type { JobMetricsRecorder } from '../../shared/job-metrics.js';
-import { isCanary, type IngestQueueData } from '../../shared/ingest-queue.js';
-import type { NewsroomMessage } from '../../shared/newsroom-events.js';
+import type { JobMetricsRecorder } from '../../shared/domain/job-metrics.js';
+import { isCanary, type IngestQueueData } from '../../shared/domain/ingest-queue.js';
+import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
 import { attemptDurationMs, isFinalFailure, postIdOf } from './job-logs.js';
 
 export interface JobReportDeps {

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { Queue } from 'bullmq';
-import { runPeriodically } from '../../shared/periodic.js';
-import type { QueueStats } from '../../shared/protocol.js';
-import { readQueueStats } from '../../shared/queue-stats.js';
-import type { RedisHealth } from '../../shared/redis-health.js';
+import { runPeriodically } from '../../shared/infra/periodic.js';
+import type { QueueStats } from '../../shared/contract/protocol.js';
+import { readQueueStats } from '../../shared/domain/queue-stats.js';
+import type { RedisHealth } from '../../shared/infra/redis-health.js';
 
 export interface QueueStatsLogOptions {
   /** Each gets its own line (the ingest queue and the poll queue). */

@@ -11,7 +11,7 @@ import {
   parseFeedUrl,
   publicOnlyPolicy,
   type AddressPolicy,
-} from '../../shared/address-guard.js';
+} from '../../shared/domain/address-guard.js';
 import { createHostLimiter, type HostLimiter } from './host-limit.js';
 
 export const DEFAULT_USER_AGENT = 'Khabar/0.1 (+https://github.com/khabar; feed poller)';

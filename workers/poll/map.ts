@@ -7,8 +7,8 @@
  * story from two feeds, or from a feed and the API, is one post.
  */
 import { createHash } from 'node:crypto';
-import { ARTICLE_LIMITS, canonicalUrl } from '../../shared/article.js';
-import { htmlToText } from '../../shared/html-text.js';
+import { ARTICLE_LIMITS, canonicalUrl } from '../../shared/domain/article.js';
+import { htmlToText } from '../../shared/domain/html-text.js';
 import { parseFeedDate } from './feed-date.js';
 import type { FeedItem } from './parse.js';
 

@@ -1,12 +1,17 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { normalizeArticle } from '../../shared/article.js';
-import type { Keys } from '../../shared/keys.js';
-import { publishNewsroomEvents } from '../../shared/newsroom-events.js';
-import type { LastPoll, PollJobData, SourceState, SourceStore } from '../../shared/sources.js';
+import { normalizeArticle } from '../../shared/domain/article.js';
+import type { Keys } from '../../shared/domain/keys.js';
+import { publishNewsroomEvents } from '../../shared/domain/newsroom-events.js';
+import type {
+  LastPoll,
+  PollJobData,
+  SourceState,
+  SourceStore,
+} from '../../shared/domain/sources.js';
 import type { ArticleIngester } from '../ingest/processor.js';
-import { policyFromConfig } from '../../shared/address-guard.js';
+import { policyFromConfig } from '../../shared/domain/address-guard.js';
 import { decodeFeed } from './decode.js';
 import { FetchError, fetchFeed } from './fetch-feed.js';
 import type { HostLimiter } from './host-limit.js';

@@ -1,10 +1,10 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { POLL_QUEUE, type Keys } from '../../shared/keys.js';
-import { reportQueueErrors } from '../../shared/queue-errors.js';
-import type { RedisHealth } from '../../shared/redis-health.js';
-import type { PollJobData } from '../../shared/sources.js';
+import { POLL_QUEUE, type Keys } from '../../shared/domain/keys.js';
+import { reportQueueErrors } from '../../shared/infra/queue-errors.js';
+import type { RedisHealth } from '../../shared/infra/redis-health.js';
+import type { PollJobData } from '../../shared/domain/sources.js';
 import { createPollProcessor, type PollDeps, type PollOutcome } from './processor.js';
 
 /** Polls run a few at a time per process: each waits on a publisher, not on the CPU. */

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { RedisProcess } from '../../../server/redis-process.js';
+import type { RedisProcess } from '../../../server/launch/redis-process.js';
 import { sleep } from '../proc.js';
 import { callsBetween, commandCalls } from '../redis-stats.js';
 import { startKhabar } from '../systems.js';

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { RedisProcess } from '../../../server/redis-process.js';
+import type { RedisProcess } from '../../../server/launch/redis-process.js';
 import { BENCH_CHANNEL } from '../payload.js';
 import { sleep, type Child } from '../proc.js';
 import { callsBetween, commandCalls } from '../redis-stats.js';

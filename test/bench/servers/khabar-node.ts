@@ -1,5 +1,5 @@
-import { loadConfig } from '../../../shared/config.js';
-import { createLogger } from '../../../shared/logger.js';
+import { loadConfig } from '../../../shared/infra/config.js';
+import { createLogger } from '../../../shared/infra/logger.js';
 import { createServerNode } from '../../../server/node.js';
 import { createWorkerNode } from '../../../workers/node.js';
 import { heartbeatFromEnv, serveParent } from '../proc.js';
