@@ -12,7 +12,7 @@ import { reportQueueErrors } from '../shared/infra/queue-errors.js';
 import { createNodeId } from '../shared/infra/node-id.js';
 import { createRedis, DEFAULT_REDIS_URL } from '../shared/infra/redis.js';
 import { createRedisHealth } from '../shared/infra/redis-health.js';
-import { createArticleIngester } from './ingest/processor.js';
+import { createStoreArticle } from './ingest/store-article.js';
 import { createIngestWorker } from './ingest/worker.js';
 import { startCanary } from './monitor/canary.js';
 import { reportJobs } from './monitor/job-reports.js';
@@ -93,7 +93,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
     keys,
     {
       store: createSourceStore(data, keys),
-      ingest: createArticleIngester(channelLog),
+      storeArticle: createStoreArticle(channelLog),
       redis: data,
       keys,
       logger,

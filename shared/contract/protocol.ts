@@ -97,8 +97,8 @@ export interface FieldProblem {
 }
 
 /**
- * `ingest:accepted`: an article the API queued. `source` is `api`, `demo` (the demo page's
- * sample publisher) or `source:<id>`.
+ * `ingest:accepted`: an article the API queued. `source` is `api` or `demo` (the demo page's
+ * sample publisher); feed items are reported by `source:polled` instead.
  */
 export interface IngestAcceptedEvent {
   id: string;

@@ -7,7 +7,7 @@ export interface IngestJobData {
   article: NormalizedArticle;
   /** When the article was accepted (ms): publishedAt's default, and the order of versions. */
   acceptedAt: number;
-  /** Who sent it: `api` or `source:<id>`. */
+  /** Who queued it: `api` (POST /api/articles) or `demo` (the demo's sample route). Feed items never pass through the queue: polls store them inline. */
   source: string;
 }
 

@@ -10,7 +10,7 @@ import type {
   SourceState,
   SourceStore,
 } from '../../shared/domain/sources.js';
-import type { ArticleIngester } from '../ingest/processor.js';
+import type { StoreArticle } from '../ingest/store-article.js';
 import { policyFromConfig } from '../../shared/domain/address-guard.js';
 import { decodeFeed } from './decode.js';
 import { FetchError, fetchFeed } from './fetch-feed.js';
@@ -39,7 +39,8 @@ function publisherDelay(requestedMs: number, what: string): { ms: number; notice
 
 export interface PollDeps {
   store: SourceStore;
-  ingest: ArticleIngester;
+  /** Each item goes through the same step as an ingest job, inline (see StoreArticle). */
+  storeArticle: StoreArticle;
   redis: Redis;
   keys: Keys;
   logger: Logger;
@@ -72,13 +73,17 @@ function describe(err: unknown): {
 }
 
 /**
- * One poll of one source: fetch (conditional, guarded) → decode → parse → map → the same
- * validation and ingest as the API → the source's status. Feed items become posts inline,
- * so the status says exactly how many were added and updated.
+ * One poll of one source, each stage a named step: fetch (conditional, guarded) → decode →
+ * parse → take the newest items → map → normalise (the API's validation) → store an article
+ * (the ingest job's own step, {@link StoreArticle}) → the source's status.
+ *
+ * Items are stored inline rather than queued as ingest jobs: the status then says exactly how
+ * many were added and updated, and a poll whose storing fails (Redis away) fails as a whole and
+ * is simply polled again, every item idempotent by its content hash.
  */
 export function createPollProcessor({
   store,
-  ingest,
+  storeArticle,
   redis,
   keys,
   logger,
@@ -137,7 +142,7 @@ export function createPollProcessor({
           });
           const checked = input ? normalizeArticle(input, at) : null;
           if (!checked?.ok) continue;
-          const result = await ingest(checked.article, at, { fromFeed: true });
+          const result = await storeArticle(checked.article, at, { fromFeed: true });
           if (result.status === 'created') added++;
           if (result.status === 'updated') updated++;
         }
