@@ -61,6 +61,18 @@ describe('live recent posts over Socket.IO', function () {
     return accepted[0]!.id;
   }
 
+  /**
+   * Publishes a sentinel post to `channel` and waits for its post:new. A channel's events reach
+   * a subscriber in seq order, so anything that was (wrongly) going to be delivered before it
+   * has been by then: absence is asserted without a sleep.
+   */
+  async function sentinel(socket: FeedSocket, channel = 'top'): Promise<string> {
+    const arriving = nextEvent(socket, 'post:new');
+    const id = await publish({ url: 'https://example.com/sentinel', title: 'Sentinel', channel });
+    assert.equal((await arriving).post.id, id);
+    return id;
+  }
+
   it('pushes post:new to a websocket subscriber with its relative label and seq 1', async () => {
     const socket = await khabar.connect();
     const first = ok(await subscribe(socket, { channel: 'bihar' }));
@@ -166,15 +178,17 @@ describe('live recent posts over Socket.IO', function () {
     );
     const unchanged = khabar.logs.filter((l) => l.event === 'job.completed').at(-1);
     assert.equal(unchanged?.status, 'unchanged');
-    // The live path is one XREAD away; give it time to (wrongly) deliver before asserting.
-    await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual(seen, []);
+    const marker = await sentinel(socket);
+    assert.deepEqual(
+      seen.map((e) => e.post.id),
+      [marker],
+    );
     const posts = (await khabar.request('GET', '/api/posts')).body as {
       posts: unknown[];
       cursor: string;
     };
-    assert.equal(posts.posts.length, 1);
-    assert.ok(posts.cursor.endsWith('-2'));
+    assert.equal(posts.posts.length, 2);
+    assert.ok(posts.cursor.endsWith('-3'), 'the unchanged re-send took no seq');
   });
 
   it('removes a post everywhere with DELETE and pushes post:removed to each of its channels', async () => {
@@ -302,15 +316,16 @@ describe('live recent posts over Socket.IO', function () {
     await eventually(() =>
       khabar.logs.filter((l) => l.event === 'job.completed').length === 3 ? true : undefined,
     );
-    await new Promise((r) => setTimeout(r, 200));
     await queue.close();
-    assert.equal(seen.length, 1);
+    const marker = await sentinel(socket);
+    assert.equal(seen.length, 2);
+    assert.equal(seen[1]?.post.id, marker);
     const posts = (await khabar.request('GET', '/api/posts')).body as {
       posts: unknown[];
       cursor: string;
     };
-    assert.equal(posts.posts.length, 1);
-    assert.ok(posts.cursor.endsWith('-1'));
+    assert.equal(posts.posts.length, 2);
+    assert.ok(posts.cursor.endsWith('-2'), 'the duplicate jobs took no seq');
   });
 
   it('answers a malformed subscribe with ok: false and a message, and keeps the connection', async () => {
