@@ -25,6 +25,8 @@ export interface RedisProcessOptions {
   /** A fixed port (to restart on the same one); default: a free one. */
   port?: number;
   binary?: string;
+  /** More `--name value` arguments, after Khabar's (a replica's `--replicaof`, cluster mode…). */
+  extraArgs?: readonly string[];
 }
 
 /** The first executable `name` on PATH, or null. */
@@ -91,6 +93,7 @@ export async function startRedisProcess({
   appendOnly,
   port,
   binary = 'redis-server',
+  extraArgs = [],
 }: RedisProcessOptions): Promise<RedisProcess> {
   const absoluteDir = resolve(dir);
   mkdirSync(absoluteDir, { recursive: true });
@@ -113,6 +116,7 @@ export async function startRedisProcess({
       'noeviction',
       '--logfile',
       join(absoluteDir, 'redis.log'),
+      ...extraArgs,
     ],
     { stdio: 'ignore' },
   );
