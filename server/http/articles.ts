@@ -5,7 +5,7 @@ import {
   POST_ID_PATTERN,
   splitBatch,
   type NormalizedArticle,
-} from '../../shared/domain/article.js';
+} from '../../shared/domain/article/normalize.js';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
 import { AppError, type ErrorDetail } from '../../shared/infra/errors.js';
 import type { IngestQueue } from '../../shared/domain/ingest-queue.js';

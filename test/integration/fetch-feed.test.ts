@@ -39,7 +39,7 @@ import {
   parseMaxAge,
   parseRetryAfter,
   type FetchErrorCode,
-} from '../../workers/poll/fetch-feed.js';
+} from '../../workers/poll/fetch/fetch-feed.js';
 import { createHostLimiter } from '../../workers/poll/host-limit.js';
 
 /**

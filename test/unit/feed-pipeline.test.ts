@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { normalizeArticle } from '../../shared/domain/article.js';
+import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import { htmlToText } from '../../shared/domain/html-text.js';
 import { decodeFeed } from '../../workers/poll/decode.js';
 import { parseFeedDate } from '../../workers/poll/feed-date.js';
@@ -16,7 +16,7 @@ import {
   parseFeedText,
   type FeedItem,
   type ParsedFeed,
-} from '../../workers/poll/parse.js';
+} from '../../workers/poll/parse/parse-feed.js';
 
 /** The feed captures in the repository (compiled to dist/test/unit/, so three levels up is the root). */
 const FIXTURES = new URL('../../../test/fixtures/feeds/', import.meta.url);

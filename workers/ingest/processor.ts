@@ -4,7 +4,7 @@ import {
   toStoredPost,
   validateNormalizedArticle,
   type NormalizedArticle,
-} from '../../shared/domain/article.js';
+} from '../../shared/domain/article/normalize.js';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
 import {
   isCanary,

@@ -7,10 +7,10 @@
  * story from two feeds, or from a feed and the API, is one post.
  */
 import { createHash } from 'node:crypto';
-import { ARTICLE_LIMITS, canonicalUrl } from '../../shared/domain/article.js';
+import { ARTICLE_LIMITS, canonicalUrl } from '../../shared/domain/article/normalize.js';
 import { htmlToText } from '../../shared/domain/html-text.js';
 import { parseFeedDate } from './feed-date.js';
-import type { FeedItem } from './parse.js';
+import type { FeedItem } from './parse/parse-feed.js';
 
 /** What {@link itemToArticle} needs to know besides the item. */
 export interface MapContext {

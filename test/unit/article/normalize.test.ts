@@ -12,10 +12,10 @@ import {
   validateNormalizedArticle,
   type ArticleResult,
   type NormalizedArticle,
-} from '../../shared/domain/article.js';
-import { AppError, type ErrorDetail } from '../../shared/infra/errors.js';
-import { htmlToText } from '../../shared/domain/html-text.js';
-import type { StoredPost } from '../../shared/contract/protocol.js';
+} from '../../../shared/domain/article/normalize.js';
+import { AppError, type ErrorDetail } from '../../../shared/infra/errors.js';
+import { htmlToText } from '../../../shared/domain/html-text.js';
+import type { StoredPost } from '../../../shared/contract/protocol.js';
 
 const NOW = Date.parse('2024-06-19T12:00:00.000Z');
 const URL_1 = 'https://example.com/news/1';

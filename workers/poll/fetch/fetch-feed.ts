@@ -11,8 +11,8 @@ import {
   parseFeedUrl,
   publicOnlyPolicy,
   type AddressPolicy,
-} from '../../shared/domain/address-guard.js';
-import { createHostLimiter, type HostLimiter } from './host-limit.js';
+} from '../../../shared/domain/address-guard.js';
+import { createHostLimiter, type HostLimiter } from '../host-limit.js';
 
 export const DEFAULT_USER_AGENT = 'Khabar/0.1 (+https://github.com/khabar; feed poller)';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;

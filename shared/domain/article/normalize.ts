@@ -4,10 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { CHANNEL_PATTERN, DEFAULT_CHANNEL } from '../contract/channel.js';
-import { AppError, type ErrorDetail } from '../infra/errors.js';
-import { htmlToText } from './html-text.js';
-import type { StoredPost } from '../contract/protocol.js';
+import { CHANNEL_PATTERN, DEFAULT_CHANNEL } from '../../contract/channel.js';
+import { AppError, type ErrorDetail } from '../../infra/errors.js';
+import { htmlToText } from '../html-text.js';
+import type { StoredPost } from '../../contract/protocol.js';
 
 /**
  * An article after {@link normalizeArticle}: checked, stripped, canonical. It has the post's
