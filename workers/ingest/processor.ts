@@ -1,10 +1,10 @@
 import { UnrecoverableError, type Job } from 'bullmq';
+import type { NormalizedArticle } from '../../shared/domain/article/normalize.js';
 import {
   postContentHash,
   toStoredPost,
   validateNormalizedArticle,
-  type NormalizedArticle,
-} from '../../shared/domain/article/normalize.js';
+} from '../../shared/domain/article/stored.js';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
 import {
   isCanary,

@@ -7,7 +7,8 @@
  * story from two feeds, or from a feed and the API, is one post.
  */
 import { createHash } from 'node:crypto';
-import { ARTICLE_LIMITS, canonicalUrl } from '../../shared/domain/article/normalize.js';
+import { ARTICLE_LIMITS } from '../../shared/domain/article/limits.js';
+import { canonicalUrl } from '../../shared/domain/article/post-id.js';
 import { htmlToText } from '../../shared/domain/html-text.js';
 import { parseFeedDate } from './feed-date.js';
 import type { FeedItem } from './parse/parse-feed.js';
