@@ -11,7 +11,7 @@ import { ARTICLE_LIMITS } from '../../shared/domain/article/limits.js';
 import { canonicalUrl } from '../../shared/domain/article/post-id.js';
 import { htmlToText } from '../../shared/domain/html-text.js';
 import { parseFeedDate } from './feed-date.js';
-import type { FeedItem } from './parse/parse-feed.js';
+import type { FeedItem } from './parse/parsed-feed.js';
 
 /** What {@link itemToArticle} needs to know besides the item. */
 export interface MapContext {

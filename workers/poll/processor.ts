@@ -16,7 +16,8 @@ import { decodeFeed } from './decode.js';
 import { FetchError, fetchFeed } from './fetch/fetch-feed.js';
 import type { HostLimiter } from './host-limit.js';
 import { itemKey, itemToArticle, newestItems } from './map.js';
-import { FeedError, parseFeedText } from './parse/parse-feed.js';
+import { FeedError } from './parse/feed-error.js';
+import { parseFeedText } from './parse/parse-feed.js';
 
 /** Consecutive errors back off exponentially from the interval, up to this. */
 const MAX_BACKOFF_MS = 6 * 3600 * 1000;

@@ -1,0 +1,45 @@
+/**
+ * Links of feed items made absolute: resolved against the `xml:base` in scope, then the feed URL,
+ * and kept only when they are http(s).
+ */
+import type { AtomFeed } from 'feedsmith';
+import { nonBlank } from './text.js';
+
+/** `href` resolved against `base`, if that gives an absolute http(s) URL. */
+export function resolveHttp(
+  href: string | undefined,
+  base: string | undefined,
+): string | undefined {
+  const text = nonBlank(href);
+  if (text === undefined) return undefined;
+  try {
+    const url = new URL(text, base);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An `xml:base` resolved against the base in scope (any scheme: a base need not be http). */
+export function resolveBase(
+  xmlBase: string | undefined,
+  base: string | undefined,
+): string | undefined {
+  const text = nonBlank(xmlBase);
+  if (text === undefined) return base;
+  try {
+    return new URL(text, base).href;
+  } catch {
+    return base;
+  }
+}
+
+/** The `alternate` link of an Atom link list (a link without `rel` is one), HTML preferred. */
+export function alternateLink(
+  links: readonly AtomFeed.Link<string>[] | undefined,
+  base: string | undefined,
+): string | undefined {
+  const alternates = (links ?? []).filter((link) => (link.rel ?? 'alternate') === 'alternate');
+  const html = alternates.find((link) => link.type === undefined || link.type.includes('html'));
+  return resolveHttp((html ?? alternates[0])?.href, base);
+}
