@@ -13,7 +13,8 @@ import type {
 import type { ArticleIngester } from '../ingest/processor.js';
 import { policyFromConfig } from '../../shared/domain/address-guard.js';
 import { decodeFeed } from './decode.js';
-import { FetchError, fetchFeed } from './fetch/fetch-feed.js';
+import { FetchError } from './fetch/fetch-error.js';
+import { fetchFeed } from './fetch/fetch-feed.js';
 import type { HostLimiter } from './host-limit.js';
 import { itemKey, itemToArticle, newestItems } from './map.js';
 import { FeedError } from './parse/feed-error.js';
