@@ -1,10 +1,14 @@
 /**
  * Text cut to a length limit with "…", never inside a grapheme cluster (a Devanagari conjunct, an
- * emoji with its modifiers, a letter and its combining marks stay whole).
+ * emoji with its modifiers, a letter and its combining marks stay whole). Two rules, one home:
+ * {@link cutAtSpace} for the summaries normalizeArticle cuts, and {@link cutAtWordBoundary} for the
+ * headlines the poller makes from feed items, which must cut Thai and Chinese between words too.
  */
 import { charCount } from './limits.js';
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+const words = new Intl.Segmenter(undefined, { granularity: 'word' });
 
 /**
  * The longest prefix of whole grapheme clusters with at most `max` code points. Only the
@@ -39,4 +43,21 @@ export function cutAtSpace(text: string, max: number): string {
   const atWord = space >= head.length / 2 ? head.slice(0, space) : head;
   const tidy = atWord.replace(DANGLING_END, '');
   return `${tidy === '' ? head : tidy}…`;
+}
+
+/**
+ * `text` if it has at most `max` characters, else its start cut at a word boundary and ended with
+ * "…", `max` characters at most in all. Word boundaries come from ICU, so Thai and Chinese, written
+ * without spaces, are cut between words too; a text whose first word alone is too long (a URL, an
+ * unsegmented script) is cut between two characters (never inside a grapheme cluster).
+ */
+export function cutAtWordBoundary(text: string, max: number): string {
+  if (charCount(text) <= max) return text;
+  let head = '';
+  for (const { segment } of words.segment(text)) {
+    if (charCount(head + segment) > max - 1) break;
+    head += segment;
+  }
+  const tidy = head.replace(/[\s.,;:\u2013\u2014-]+$/u, '');
+  return `${tidy === '' ? graphemeHead(text, max - 1) : tidy}…`;
 }
