@@ -5,19 +5,24 @@
 import type { AtomFeed } from 'feedsmith';
 import { nonBlank } from './text.js';
 
+/** `href` resolved against `base`; undefined when blank or not a URL. */
+function resolve(href: string | undefined, base: string | undefined): URL | undefined {
+  const text = nonBlank(href);
+  if (text === undefined) return undefined;
+  try {
+    return new URL(text, base);
+  } catch {
+    return undefined;
+  }
+}
+
 /** `href` resolved against `base`, if that gives an absolute http(s) URL. */
 export function resolveHttp(
   href: string | undefined,
   base: string | undefined,
 ): string | undefined {
-  const text = nonBlank(href);
-  if (text === undefined) return undefined;
-  try {
-    const url = new URL(text, base);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
-  } catch {
-    return undefined;
-  }
+  const url = resolve(href, base);
+  return url?.protocol === 'http:' || url?.protocol === 'https:' ? url.href : undefined;
 }
 
 /** An `xml:base` resolved against the base in scope (any scheme: a base need not be http). */
@@ -25,13 +30,7 @@ export function resolveBase(
   xmlBase: string | undefined,
   base: string | undefined,
 ): string | undefined {
-  const text = nonBlank(xmlBase);
-  if (text === undefined) return base;
-  try {
-    return new URL(text, base).href;
-  } catch {
-    return base;
-  }
+  return resolve(xmlBase, base)?.href ?? base;
 }
 
 /** The `alternate` link of an Atom link list (a link without `rel` is one), HTML preferred. */

@@ -13,47 +13,19 @@ import { FeedError, notAFeed } from './feed-error.js';
 import { parseJson } from './json-feed.js';
 import type { ParsedFeed } from './parsed-feed.js';
 import { parseLeniently } from './salvage.js';
-import {
-  embeddedFeed,
-  findRoot,
-  formatOfRoot,
-  hasRootEnd,
-  isBinary,
-  localName,
-  MAX_TAG_SCAN_RATIO,
-  tagScanCost,
-  withoutDoctype,
-} from './sniff.js';
+import { hasRootEnd, isBinary, MAX_TAG_SCAN_RATIO, sniffXml, tagScanCost } from './sniff.js';
 
-/** An XML document's feed: sniffed, checked for the quadratic and the cut-off cases, parsed leniently. */
+/** An XML document's feed: found, checked for the quadratic and the cut-off cases, parsed leniently. */
 function parseXml(original: string, feedUrl: string): ParsedFeed {
-  const found = findRoot(original);
-  const text = found === undefined ? original : withoutDoctype(original, found.index);
-  const root = findRoot(text);
-  if (root === undefined) throw notAFeed('neither XML nor JSON');
-  let format = formatOfRoot(root.name);
-  let document = text;
-  let rootAt = root;
-  if (format === undefined) {
-    const embedded = embeddedFeed(text);
-    const inner = embedded === undefined ? undefined : findRoot(embedded.text);
-    if (embedded === undefined || inner === undefined) {
-      const html = /^(?:html|head|body)$/.test(localName(root.name));
-      const what = html ? 'an HTML page' : `XML with root element <${root.name}>`;
-      throw notAFeed(what);
-    }
-    format = embedded.format;
-    document = embedded.text;
-    rootAt = inner;
-  }
+  const { document, format, root } = sniffXml(original);
   if (tagScanCost(document) > MAX_TAG_SCAN_RATIO * document.length + 1_000_000) {
     throw new FeedError(
       'malformed',
       `The ${format.toUpperCase()} feed is not well-formed XML: it is full of "<" without a closing ">" (binary data or a broken generator); report it to the publisher.`,
     );
   }
-  const complete = hasRootEnd(document, rootAt.name);
-  const parsed = parseLeniently(document, format, rootAt, feedUrl);
+  const complete = hasRootEnd(document, root.name);
+  const parsed = parseLeniently(document, format, root, feedUrl);
   // A document cut off before its first item is a failure (a CMS error page half-rendered), not an
   // empty feed: reporting it as empty would hide the outage. One cut off inside an item is a feed
   // whose items (possibly none) were recovered.
@@ -61,7 +33,7 @@ function parseXml(original: string, feedUrl: string): ParsedFeed {
   if (!complete && parsed.items.length === 0 && !itemStarted.test(document)) {
     throw new FeedError(
       'malformed',
-      `The ${format.toUpperCase()} feed is cut off: it has no items and no closing </${rootAt.name}> tag (the server may have failed while rendering it); try again later or report it to the publisher.`,
+      `The ${format.toUpperCase()} feed is cut off: it has no items and no closing </${root.name}> tag (the server may have failed while rendering it); try again later or report it to the publisher.`,
     );
   }
   return parsed;

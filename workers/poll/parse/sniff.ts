@@ -4,6 +4,7 @@
  * embedded in a page, a prolog's DTD (dropped), a cut-off end, and the text that would make an XML
  * tokenizer take quadratic time.
  */
+import { notAFeed } from './feed-error.js';
 import type { XmlFormat } from './parsed-feed.js';
 
 /**
@@ -44,7 +45,7 @@ function doctypeEnd(text: string, start: number): number {
  * it is the simplest proof that nothing declared there is expanded or fetched: `&lol9;` and `&x;`
  * stay as the literal text they are.
  */
-export function withoutDoctype(text: string, rootIndex: number): string {
+function withoutDoctype(text: string, rootIndex: number): string {
   // Only in the prolog: "<!DOCTYPE html>" inside an item's CDATA is content.
   const match = /<!DOCTYPE\s/i.exec(text.slice(0, rootIndex));
   if (match === null) return text;
@@ -53,7 +54,7 @@ export function withoutDoctype(text: string, rootIndex: number): string {
 }
 
 /** The qualified name of the root element and where its start tag begins, skipping the prolog. */
-export function findRoot(text: string): { name: string; index: number } | undefined {
+function findRoot(text: string): { name: string; index: number } | undefined {
   let index = 0;
   for (;;) {
     const lt = text.indexOf('<', index);
@@ -77,11 +78,11 @@ export function findRoot(text: string): { name: string; index: number } | undefi
   }
 }
 
-export function localName(qualified: string): string {
+function localName(qualified: string): string {
   return (qualified.split(':').pop() ?? qualified).toLowerCase();
 }
 
-export function formatOfRoot(name: string): XmlFormat | undefined {
+function formatOfRoot(name: string): XmlFormat | undefined {
   const local = localName(name);
   if (local === 'rss') return 'rss';
   if (local === 'feed') return 'atom';
@@ -93,7 +94,7 @@ export function formatOfRoot(name: string): XmlFormat | undefined {
  * A feed embedded in another document: an Atom `<feed>` or an `<rss>` inside an XHTML page (seen
  * in the wild, and handled by Feedjira), from its start tag to its last end tag.
  */
-export function embeddedFeed(text: string): { text: string; format: XmlFormat } | undefined {
+function embeddedFeed(text: string): { text: string; format: XmlFormat } | undefined {
   const start = /<((?:[\w.-]+:)?(feed|rss))[\s>]/i.exec(text);
   if (start?.[1] === undefined || start[2] === undefined) return undefined;
   const format: XmlFormat = start[2].toLowerCase() === 'rss' ? 'rss' : 'atom';
@@ -127,4 +128,37 @@ export const MAX_TAG_SCAN_RATIO = 64;
 /** Whether the root element is closed, i.e. the document was not cut off. */
 export function hasRootEnd(text: string, rootName: string): boolean {
   return new RegExp(`</${rootName.replace(/[.]/g, '\\.')}\\s*>`).test(text.slice(-4096));
+}
+
+/** Where the feed of an XML document is: the text to parse, its format and its root element. */
+export interface SniffedXml {
+  /** The document without its DTD; only the feed when the feed is embedded in a page. */
+  document: string;
+  format: XmlFormat;
+  /** The qualified name of the feed's root element and where its start tag begins. */
+  root: { name: string; index: number };
+}
+
+/**
+ * Finds the feed of an XML document: its root element names the format (`rss`, `feed`, `RDF`),
+ * or, in a page, an embedded `<feed>` or `<rss>` does. The DTD is dropped first.
+ *
+ * @throws FeedError `not_a_feed` when the text is not XML, or is XML (an HTML page included) with
+ *   no feed inside.
+ */
+export function sniffXml(original: string): SniffedXml {
+  const found = findRoot(original);
+  const text = found === undefined ? original : withoutDoctype(original, found.index);
+  const root = findRoot(text);
+  if (root === undefined) throw notAFeed('neither XML nor JSON');
+  const format = formatOfRoot(root.name);
+  if (format !== undefined) return { document: text, format, root };
+  const embedded = embeddedFeed(text);
+  const inner = embedded === undefined ? undefined : findRoot(embedded.text);
+  if (embedded === undefined || inner === undefined) {
+    const html = /^(?:html|head|body)$/.test(localName(root.name));
+    const what = html ? 'an HTML page' : `XML with root element <${root.name}>`;
+    throw notAFeed(what);
+  }
+  return { document: embedded.text, format: embedded.format, root: inner };
 }
