@@ -58,6 +58,6 @@ export function cutAtWordBoundary(text: string, max: number): string {
     if (charCount(head + segment) > max - 1) break;
     head += segment;
   }
-  const tidy = head.replace(/[\s.,;:\u2013\u2014-]+$/u, '');
+  const tidy = head.replace(DANGLING_END, '');
   return `${tidy === '' ? graphemeHead(text, max - 1) : tidy}…`;
 }
