@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { Config } from '../shared/infra/config.js';
+import { DEFAULT_REDIS_URL, type Config } from '../shared/infra/config.js';
 import { createIngestQueue } from '../shared/domain/ingest-queue.js';
 import { createKeys } from '../shared/domain/keys.js';
 import { reportQueueErrors } from '../shared/infra/queue-errors.js';
 import { createRedisHealth } from '../shared/infra/redis-health.js';
 import { createPollQueue } from '../shared/domain/sources.js';
-import { createRedis, DEFAULT_REDIS_URL, waitUntilReady } from '../shared/infra/redis.js';
+import { createRedis, waitUntilReady } from '../shared/infra/redis.js';
 import { createApp, type App, type ServerTimings } from './app.js';
 
 export interface ServerNode {

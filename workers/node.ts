@@ -1,7 +1,7 @@
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { createChannelLog } from '../shared/domain/channel-log.js';
-import type { Config } from '../shared/infra/config.js';
+import { DEFAULT_REDIS_URL, type Config } from '../shared/infra/config.js';
 import {
   createIngestQueue,
   type IngestQueueData,
@@ -10,7 +10,7 @@ import {
 import { createKeys } from '../shared/domain/keys.js';
 import { reportQueueErrors } from '../shared/infra/queue-errors.js';
 import { createNodeId } from '../shared/infra/node-id.js';
-import { createRedis, DEFAULT_REDIS_URL } from '../shared/infra/redis.js';
+import { createRedis } from '../shared/infra/redis.js';
 import { createRedisHealth } from '../shared/infra/redis-health.js';
 import { createStoreArticle } from './ingest/store-article.js';
 import { createIngestWorker } from './ingest/worker.js';

@@ -1,15 +1,12 @@
 import express, { Router } from 'express';
 import type { Logger } from 'pino';
-import {
-  normalizeArticle,
-  POST_ID_PATTERN,
-  splitBatch,
-  type NormalizedArticle,
-} from '../../shared/domain/article.js';
+import { normalizeArticle, type NormalizedArticle } from '../../shared/domain/article/normalize.js';
+import { POST_ID_PATTERN } from '../../shared/domain/article/post-id.js';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
 import { AppError, type ErrorDetail } from '../../shared/infra/errors.js';
 import type { IngestQueue } from '../../shared/domain/ingest-queue.js';
 import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
+import { splitBatch } from './article-batch.js';
 import { orUnavailable } from './unavailable.js';
 
 export interface ArticlesRouteDeps {

@@ -1,6 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { normalizeArticle } from '../../shared/domain/article.js';
+import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import { AppError } from '../../shared/infra/errors.js';
 import type { IngestQueue } from '../../shared/domain/ingest-queue.js';
 import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';

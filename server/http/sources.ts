@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { canonicalUrl } from '../../shared/domain/article.js';
+import { canonicalUrl } from '../../shared/domain/article/post-id.js';
 import { DEFAULT_CHANNEL } from '../../shared/contract/channel.js';
 import { AppError } from '../../shared/infra/errors.js';
 import {

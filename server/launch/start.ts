@@ -3,9 +3,12 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import PinoPretty from 'pino-pretty';
-import { loadConfigOrExit, type GeneratedSecret } from '../../shared/infra/config.js';
+import {
+  DEFAULT_REDIS_URL,
+  loadConfigOrExit,
+  type GeneratedSecret,
+} from '../../shared/infra/config.js';
 import { createLogger } from '../../shared/infra/logger.js';
-import { DEFAULT_REDIS_URL } from '../../shared/infra/redis.js';
 import { startPublisher, type Publisher } from './demo-publisher.js';
 import { DEV_TOKENS_FILE, withDevTokens } from './dev-tokens.js';
 import { findOnPath, redisAnswers, startRedisProcess, type RedisProcess } from './redis-process.js';

@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import type { NormalizedArticle } from './article.js';
+import type { NormalizedArticle } from './article/normalize.js';
 import { INGEST_QUEUE, type Keys } from './keys.js';
 
 /** What the API (and later the feed poller) hands the workers. */

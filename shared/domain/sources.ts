@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { canonicalUrl } from './article.js';
+import { canonicalUrl } from './article/post-id.js';
 import { POLL_QUEUE, type Keys } from './keys.js';
 import type { LastPoll, SourceConfig, SourceView } from '../contract/protocol.js';
 

@@ -3,9 +3,11 @@
  * start-up: {@link loadConfig} checks every variable and reports every problem at once, one line
  * per variable, each naming the variable, what is wrong and an example of a good value.
  *
- * An empty variable counts as unset. Secret values (`INGEST_TOKENS`, `NEWSROOM_TOKENS`,
- * `METRICS_TOKEN`) are never repeated in a problem; `REDIS_URL` is not repeated either, since it
- * may hold a password.
+ * Every variable is one row of {@link OPTIONS}, as in Miniflux's internal/config/options.go: its
+ * name, parser, default, example, meaning, and whether it is a secret. An empty variable counts as
+ * unset. Secret values (`INGEST_TOKENS`, `NEWSROOM_TOKENS`, `METRICS_TOKEN`, and `REDIS_URL`,
+ * which may hold a password) are never repeated in a problem: their parsers name only what is
+ * wrong.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -14,74 +16,51 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 /** Token variables that get a random value outside production when unset. */
 export type GeneratedSecret = 'INGEST_TOKENS' | 'NEWSROOM_TOKENS';
 
+/**
+ * Where Khabar looks for Redis when `REDIS_URL` is unset: the server and worker connect there, and
+ * `npm start` uses it when it answers (else it starts a private `redis-server`).
+ */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** The validated configuration; each field is read from the variable of its row in {@link OPTIONS}. */
 export interface Config {
-  /** `PORT`, default `3000`. TCP port the HTTP and Socket.IO server listens on (0–65535). */
+  /** `PORT`: the TCP port of the HTTP and Socket.IO server. */
   readonly port: number;
-  /** `HOST`, default `127.0.0.1`. Address the server listens on; `0.0.0.0` listens on all. */
+  /** `HOST`: the address the server listens on. */
   readonly host: string;
-  /**
-   * `REDIS_URL`, default unset. `redis://` or `rediss://` URL of the Redis server; unset means the
-   * client library's default (`localhost:6379`). May hold a password: do not log it.
-   */
+  /** `REDIS_URL`; unset means {@link DEFAULT_REDIS_URL}. May hold a password: do not log it. */
   readonly redisUrl?: string;
-  /**
-   * `KEY_PREFIX`, default `khabar`. Prefix of every Redis key, so several deployments can share a
-   * Redis. Letters, digits, `_`, `.` and `-`, at most 64 characters, starting with a letter or
-   * digit; no `:`, `{` or `}` since Khabar adds its own separators and hash tags.
-   */
+  /** `KEY_PREFIX`: the prefix of every Redis key. */
   readonly keyPrefix: string;
-  /**
-   * `INGEST_TOKENS`, default none. Comma-separated bearer tokens accepted by the ingest (write)
-   * API, each 16–256 visible ASCII characters without spaces or commas. Unset outside production:
-   * one random token is generated (see {@link Config.generatedSecrets}). Unset in production: no
-   * token, and the write API answers 503.
-   */
+  /** `INGEST_TOKENS`: the bearer tokens of the ingest (write) API; none turns it off (503). */
   readonly ingestTokens: readonly string[];
-  /** `NEWSROOM_TOKENS`, default none. Bearer tokens of the newsroom API; same rules as `INGEST_TOKENS`. */
+  /** `NEWSROOM_TOKENS`: the bearer tokens of the newsroom API; none turns it off. */
   readonly newsroomTokens: readonly string[];
-  /**
-   * `CORS_ORIGINS`, default `*`. Origins allowed to call the HTTP API and open a socket: `*` for
-   * any, or comma-separated origins, each exactly `scheme://host[:port]` (http or https).
-   */
+  /** `CORS_ORIGINS`: `*`, or the origins allowed to call the API and open a socket. */
   readonly corsOrigins: '*' | readonly string[];
-  /** `RECENT_LIMIT`, default `100`. Posts kept per channel in the "recent posts" list (10–1000). */
+  /** `RECENT_LIMIT`: posts kept per channel in its recent list. */
   readonly recentLimit: number;
-  /** `HISTORY_LIMIT`, default `1000`. Events kept per channel for replay to reconnecting clients (10–100000). */
+  /** `HISTORY_LIMIT`: events kept per channel for replay. */
   readonly historyLimit: number;
-  /**
-   * `DEFAULT_LOCALE`, default `en`. Locale of relative times ("5 minutes ago") when a client asks
-   * for none; a BCP 47 tag supported by `Intl.RelativeTimeFormat`, stored in canonical form.
-   */
+  /** `DEFAULT_LOCALE`: the locale of relative times when a client asks for none, canonical. */
   readonly defaultLocale: string;
-  /** `WORKER_CONCURRENCY`, default `16`. Jobs a worker process runs at the same time (1–1000). */
+  /** `WORKER_CONCURRENCY`: jobs a worker process runs at once. */
   readonly workerConcurrency: number;
-  /**
-   * `ALLOW_PRIVATE_FEEDS`, default `false`. Whether feeds may be fetched from private, loopback and
-   * link-local addresses; `true`/`false`/`1`/`0`. Leave off in production (server-side request forgery).
-   */
+  /** `ALLOW_PRIVATE_FEEDS`: whether feeds may be fetched from private addresses. */
   readonly allowPrivateFeeds: boolean;
-  /** `LOG_LEVEL`, default `info`. One of fatal, error, warn, info, debug, trace, silent. */
+  /** `LOG_LEVEL`. */
   readonly logLevel: LogLevel;
-  /** `METRICS_TOKEN`, default unset. Bearer token required by the metrics endpoint; unset leaves it open. */
+  /** `METRICS_TOKEN`: the bearer token of the metrics endpoint; unset leaves it open. */
   readonly metricsToken?: string;
-  /** `INGEST_RATE_LIMIT`, default `600`. Requests per minute per ingest token (0–1000000); 0 turns the limit off. */
+  /** `INGEST_RATE_LIMIT`: requests per minute per ingest token; 0 turns the limit off. */
   readonly ingestRateLimit: number;
-  /**
-   * `SLOW_CLIENT_BUFFER_BYTES`, default `1048576` (1 MiB). A socket whose outgoing buffer grows past
-   * this many bytes is disconnected (65536–67108864).
-   */
+  /** `SLOW_CLIENT_BUFFER_BYTES`: a socket whose outgoing buffer grows past this is dropped. */
   readonly slowClientBufferBytes: number;
-  /**
-   * `WORKER_LOCK_MS`, default `30000`. How long a worker holds a job's lock between renewals
-   * (1000–600000); a killed worker's jobs go to another worker about this long after it died.
-   */
+  /** `WORKER_LOCK_MS`: how long a worker holds a job's lock between renewals. */
   readonly workerLockMs: number;
-  /**
-   * `CANARY_INTERVAL_MS`, default `30000`. How often each worker process checks, with a canary
-   * job, that the queue is really being consumed (500–3600000).
-   */
+  /** `CANARY_INTERVAL_MS`: how often each worker process checks that the queue is consumed. */
   readonly canaryIntervalMs: number;
-  /** `NODE_ENV`, default `development`. Free text; `production` switches the token rule. */
+  /** `NODE_ENV`: free text; `production` switches the token rule. */
   readonly nodeEnv: string;
   /** `NODE_ENV === 'production'`. */
   readonly production: boolean;
@@ -268,83 +247,234 @@ const logLevel: Parser<LogLevel> = (raw) =>
 /** Example of a good token value, whichever token variable it is for. */
 const TOKEN_EXAMPLE = '$(openssl rand -hex 24)';
 
+/** One environment variable: how it is read, and what it means. */
+interface Option<T> {
+  /** The variable. */
+  readonly name: string;
+  /** Reads a set (non-empty) value, or says what is wrong with it. */
+  readonly parse: Parser<T>;
+  /** The value when the variable is unset or empty. */
+  readonly default: T;
+  /** A good value, shown in every problem as `NAME=example`. */
+  readonly example: string;
+  /** What the variable does (the README's table says the same). */
+  readonly doc: string;
+  /** Whether the value is a secret: its parser names what is wrong, never the value. */
+  readonly secret: boolean;
+  /**
+   * Outside production, what an unset variable gets instead of `default`: a value generated at
+   * each start, and the variable listed in {@link Config.generatedSecrets}.
+   */
+  readonly generate?: { readonly variable: GeneratedSecret; readonly value: () => T };
+}
+
+/** The fields read from one variable each; `production` and `generatedSecrets` follow from them. */
+type Settings = Omit<Config, 'production' | 'generatedSecrets'>;
+
+const NO_TOKENS: readonly string[] = Object.freeze([]);
+
+/** A token list variable: none in production when unset, one random token otherwise. */
+function tokensOption(variable: GeneratedSecret, doc: string): Option<readonly string[]> {
+  return {
+    name: variable,
+    parse: tokenList,
+    default: NO_TOKENS,
+    example: TOKEN_EXAMPLE,
+    doc,
+    secret: true,
+    generate: { variable, value: () => Object.freeze([randomBytes(24).toString('base64url')]) },
+  };
+}
+
+/** Every variable Khabar reads, in the order its problems are reported. */
+const OPTIONS: { readonly [K in keyof Settings]-?: Option<Settings[K]> } = {
+  port: {
+    name: 'PORT',
+    parse: integer(0, 65535, 'a port number'),
+    default: 3000,
+    example: '3000',
+    doc: 'TCP port the HTTP and Socket.IO server listens on (0–65535).',
+    secret: false,
+  },
+  host: {
+    name: 'HOST',
+    parse: host,
+    default: '127.0.0.1',
+    example: '0.0.0.0',
+    doc: 'Address the server listens on; 0.0.0.0 listens on all.',
+    secret: false,
+  },
+  redisUrl: {
+    name: 'REDIS_URL',
+    parse: redisUrl,
+    default: undefined,
+    example: 'redis://localhost:6379',
+    doc: `redis:// or rediss:// URL of the Redis server; unset means ${DEFAULT_REDIS_URL}, where npm start starts a private redis-server when none answers.`,
+    secret: true,
+  },
+  keyPrefix: {
+    name: 'KEY_PREFIX',
+    parse: keyPrefix,
+    default: 'khabar',
+    example: 'khabar-staging',
+    doc: 'Prefix of every Redis key, so several deployments can share a Redis: letters, digits, "_", "." and "-", at most 64 characters, starting with a letter or digit; no ":", "{" or "}", since Khabar adds its own separators and hash tags.',
+    secret: false,
+  },
+  ingestTokens: tokensOption(
+    'INGEST_TOKENS',
+    'Comma-separated bearer tokens of the ingest (write) API, each 16–256 visible ASCII characters without spaces or commas. Unset outside production: one random token is generated; unset in production: no token, and the write API answers 503.',
+  ),
+  newsroomTokens: tokensOption(
+    'NEWSROOM_TOKENS',
+    'Bearer tokens of the newsroom API and namespace; same rules as INGEST_TOKENS.',
+  ),
+  corsOrigins: {
+    name: 'CORS_ORIGINS',
+    parse: corsOrigins,
+    default: '*',
+    example: 'https://news.example.com,http://localhost:5173',
+    doc: 'Origins allowed to call the HTTP API and open a socket: * for any, or comma-separated origins, each exactly scheme://host[:port] (http or https).',
+    secret: false,
+  },
+  recentLimit: {
+    name: 'RECENT_LIMIT',
+    parse: integer(10, 1000, 'a valid number of recent posts'),
+    default: 100,
+    example: '100',
+    doc: 'Posts kept per channel in the "recent posts" list (10–1000).',
+    secret: false,
+  },
+  historyLimit: {
+    name: 'HISTORY_LIMIT',
+    parse: integer(10, 100_000, 'a valid number of history events'),
+    default: 1000,
+    example: '1000',
+    doc: 'Events kept per channel for replay to reconnecting clients (10–100000).',
+    secret: false,
+  },
+  defaultLocale: {
+    name: 'DEFAULT_LOCALE',
+    parse: locale,
+    default: 'en',
+    example: 'en',
+    doc: 'Locale of relative times ("5 minutes ago") when a client asks for none: a BCP 47 tag Intl.RelativeTimeFormat supports, stored in canonical form.',
+    secret: false,
+  },
+  workerConcurrency: {
+    name: 'WORKER_CONCURRENCY',
+    parse: integer(1, 1000, 'a valid number of concurrent jobs'),
+    default: 16,
+    example: '16',
+    doc: 'Jobs a worker process runs at the same time (1–1000).',
+    secret: false,
+  },
+  allowPrivateFeeds: {
+    name: 'ALLOW_PRIVATE_FEEDS',
+    parse: boolean,
+    default: false,
+    example: 'false',
+    doc: 'Whether feeds may be fetched from private, loopback and link-local addresses: true, false, 1 or 0. Leave off in production (server-side request forgery).',
+    secret: false,
+  },
+  logLevel: {
+    name: 'LOG_LEVEL',
+    parse: logLevel,
+    default: 'info',
+    example: 'info',
+    doc: `One of ${LOG_LEVELS.join(', ')}.`,
+    secret: false,
+  },
+  metricsToken: {
+    name: 'METRICS_TOKEN',
+    parse: singleToken,
+    default: undefined,
+    example: TOKEN_EXAMPLE,
+    doc: 'Bearer token required by the metrics endpoint; unset leaves it open.',
+    secret: true,
+  },
+  ingestRateLimit: {
+    name: 'INGEST_RATE_LIMIT',
+    parse: integer(0, 1_000_000, 'a valid number of requests per minute'),
+    default: 600,
+    example: '600',
+    doc: 'Requests per minute per ingest token (0–1000000); 0 turns the limit off.',
+    secret: false,
+  },
+  slowClientBufferBytes: {
+    name: 'SLOW_CLIENT_BUFFER_BYTES',
+    parse: integer(65_536, 67_108_864, 'a valid buffer size in bytes'),
+    default: 1_048_576,
+    example: '1048576',
+    doc: 'A socket whose outgoing buffer grows past this many bytes is disconnected (65536–67108864; default 1 MiB).',
+    secret: false,
+  },
+  workerLockMs: {
+    name: 'WORKER_LOCK_MS',
+    parse: integer(1000, 600_000, 'a valid lock time in ms'),
+    default: 30_000,
+    example: '30000',
+    doc: "How long a worker holds a job's lock between renewals (1000–600000); a killed worker's jobs go to another worker about this long after it died.",
+    secret: false,
+  },
+  canaryIntervalMs: {
+    name: 'CANARY_INTERVAL_MS',
+    parse: integer(500, 3_600_000, 'a valid interval in ms'),
+    default: 30_000,
+    example: '30000',
+    doc: 'How often each worker process checks, with a canary job, that the queue is really being consumed (500–3600000).',
+    secret: false,
+  },
+  nodeEnv: {
+    name: 'NODE_ENV',
+    parse: (raw) => raw,
+    default: 'development',
+    example: 'production',
+    doc: 'Free text; production switches the token rule (nothing generated).',
+    secret: false,
+  },
+};
+
 /**
  * Reads and validates every variable of `env` (normally `process.env`). Throws a
  * {@link ConfigError} listing every problem; otherwise returns a deeply frozen {@link Config}.
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const problems: string[] = [];
+  const generatedSecrets: GeneratedSecret[] = [];
 
-  /** The parsed value of `name`; `undefined` when unset (or empty) or invalid, recording the problem. */
-  function read<T>(name: string, parse: Parser<T>, example: string): T | undefined {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return undefined; // empty counts as unset
-    const value = parse(raw);
+  /** The value of `option`'s variable: its default when unset (or empty) or invalid, recording the problem. */
+  function read<T>(option: Option<T>, production: boolean): T {
+    const raw = env[option.name];
+    if (raw === undefined || raw === '') {
+      if (option.generate === undefined || production) return option.default;
+      generatedSecrets.push(option.generate.variable);
+      return option.generate.value();
+    }
+    const value = option.parse(raw);
     if (value instanceof Invalid) {
-      problems.push(`${name}: ${value.reason}, such as ${name}=${example}`);
-      return undefined;
+      problems.push(`${option.name}: ${value.reason}, such as ${option.name}=${option.example}`);
+      return option.default;
     }
     return value;
   }
 
-  const nodeEnv = read('NODE_ENV', (raw) => raw, 'production') ?? 'development';
+  // First, since it decides what an unset token variable gets.
+  const nodeEnv = read(OPTIONS.nodeEnv, false);
   const production = nodeEnv === 'production';
-  const generatedSecrets: GeneratedSecret[] = [];
-
-  /** Unset tokens: none in production, one random token otherwise. */
-  function tokens(name: GeneratedSecret): readonly string[] {
-    const value = read(name, tokenList, TOKEN_EXAMPLE);
-    if (value !== undefined) return value;
-    // Set but invalid (the problem is recorded and loadConfig throws), or unset in production.
-    if (production || (env[name] ?? '') !== '') return Object.freeze([]);
-    generatedSecrets.push(name);
-    return Object.freeze([randomBytes(24).toString('base64url')]);
-  }
-
-  const config: Config = {
-    port: read('PORT', integer(0, 65535, 'a port number'), '3000') ?? 3000,
-    host: read('HOST', host, '0.0.0.0') ?? '127.0.0.1',
-    redisUrl: read('REDIS_URL', redisUrl, 'redis://localhost:6379'),
-    keyPrefix: read('KEY_PREFIX', keyPrefix, 'khabar-staging') ?? 'khabar',
-    ingestTokens: tokens('INGEST_TOKENS'),
-    newsroomTokens: tokens('NEWSROOM_TOKENS'),
-    corsOrigins:
-      read('CORS_ORIGINS', corsOrigins, 'https://news.example.com,http://localhost:5173') ?? '*',
-    recentLimit:
-      read('RECENT_LIMIT', integer(10, 1000, 'a valid number of recent posts'), '100') ?? 100,
-    historyLimit:
-      read('HISTORY_LIMIT', integer(10, 100_000, 'a valid number of history events'), '1000') ??
-      1000,
-    defaultLocale: read('DEFAULT_LOCALE', locale, 'en') ?? 'en',
-    workerConcurrency:
-      read('WORKER_CONCURRENCY', integer(1, 1000, 'a valid number of concurrent jobs'), '16') ?? 16,
-    allowPrivateFeeds: read('ALLOW_PRIVATE_FEEDS', boolean, 'false') ?? false,
-    logLevel: read('LOG_LEVEL', logLevel, 'info') ?? 'info',
-    metricsToken: read('METRICS_TOKEN', singleToken, TOKEN_EXAMPLE),
-    ingestRateLimit:
-      read(
-        'INGEST_RATE_LIMIT',
-        integer(0, 1_000_000, 'a valid number of requests per minute'),
-        '600',
-      ) ?? 600,
-    slowClientBufferBytes:
-      read(
-        'SLOW_CLIENT_BUFFER_BYTES',
-        integer(65_536, 67_108_864, 'a valid buffer size in bytes'),
-        '1048576',
-      ) ?? 1_048_576,
-    workerLockMs:
-      read('WORKER_LOCK_MS', integer(1000, 600_000, 'a valid lock time in ms'), '30000') ?? 30_000,
-    canaryIntervalMs:
-      read('CANARY_INTERVAL_MS', integer(500, 3_600_000, 'a valid interval in ms'), '30000') ??
-      30_000,
-    nodeEnv,
-    production,
-    generatedSecrets: Object.freeze(generatedSecrets),
-  };
+  // Object.fromEntries forgets which key holds which type; OPTIONS' own type guarantees it.
+  const settings = Object.fromEntries(
+    Object.entries(OPTIONS).map(([key, option]: [string, Option<unknown>]) => [
+      key,
+      key === 'nodeEnv' ? nodeEnv : read(option, production),
+    ]),
+  ) as Settings;
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(config);
+  return Object.freeze({
+    ...settings,
+    production,
+    generatedSecrets: Object.freeze(generatedSecrets),
+  });
 }
 
 /**

@@ -10,9 +10,6 @@ import { RedisTimeoutError, type RedisHealth } from './redis-health.js';
  * - `blocking`: BullMQ workers and the fan-out tail (`XREAD BLOCK`). They wait for Redis
  *   as long as it takes and never give up a command, as BullMQ requires.
  */
-/** Where Khabar looks for Redis when REDIS_URL is unset. */
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-
 export type RedisRole = 'command' | 'blocking';
 
 export interface RedisConnectOptions {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Job } from 'bullmq';
 import type { Browser, Page } from 'playwright-core';
-import { normalizeArticle, type NormalizedArticle } from '../../shared/domain/article.js';
+import { normalizeArticle, type NormalizedArticle } from '../../shared/domain/article/normalize.js';
 import {
   createIngestQueue,
   type IngestQueue,

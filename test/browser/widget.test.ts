@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
-import { normalizeArticle } from '../../shared/domain/article.js';
+import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
 import { createLogger } from '../../shared/infra/logger.js';
 import { createServerNode } from '../../server/node.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
-import { normalizeArticle } from '../../shared/domain/article.js';
+import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import { SAMPLE_ARTICLES, sampleArticle } from '../../server/http/demo-samples.js';
 import { copyDemoPage, demoPageCsp, PUBLIC_DIR, staticRouter } from '../../server/http/static.js';
 import { answer, eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';

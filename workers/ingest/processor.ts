@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
-import { validateNormalizedArticle } from '../../shared/domain/article.js';
+import { validateNormalizedArticle } from '../../shared/domain/article/stored.js';
 import {
   isCanary,
   type IngestQueueData,

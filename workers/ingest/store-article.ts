@@ -1,8 +1,5 @@
-import {
-  postContentHash,
-  toStoredPost,
-  type NormalizedArticle,
-} from '../../shared/domain/article.js';
+import type { NormalizedArticle } from '../../shared/domain/article/normalize.js';
+import { postContentHash, toStoredPost } from '../../shared/domain/article/stored.js';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
 import type { IngestJobResult } from '../../shared/domain/ingest-queue.js';
 

@@ -5,6 +5,7 @@
  * quietly: a date it cannot read is `undefined`, never an exception, so one bad pubDate never costs
  * a feed its other items.
  */
+import { daysInMonth } from '../../shared/domain/article/dates.js';
 
 /**
  * Offsets of the zone names feeds use, in minutes east of UTC. RFC 822 defines UT/GMT and the US
@@ -101,10 +102,6 @@ const NUMERIC_ZONE = /^([+-])(\d{1,2})(?::?(\d{2}))?$/;
 
 /** Longest text worth looking at: real dates are short, and this bounds the work on junk. */
 const MAX_LENGTH = 100;
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
 
 /** Epoch ms of a UTC wall-clock time minus `offsetMinutes`, or undefined when out of range. */
 function toEpoch(

@@ -7,10 +7,13 @@
  * story from two feeds, or from a feed and the API, is one post.
  */
 import { createHash } from 'node:crypto';
-import { ARTICLE_LIMITS, canonicalUrl } from '../../shared/domain/article.js';
+import { ARTICLE_LIMITS, charCount } from '../../shared/domain/article/limits.js';
+import { canonicalUrl } from '../../shared/domain/article/post-id.js';
+import { cutAtWordBoundary } from '../../shared/domain/article/truncate.js';
 import { htmlToText } from '../../shared/domain/html-text.js';
+import { withoutUndefined } from '../../shared/infra/without-undefined.js';
 import { parseFeedDate } from './feed-date.js';
-import type { FeedItem } from './parse.js';
+import type { FeedItem } from './parse/parsed-feed.js';
 
 /** What {@link itemToArticle} needs to know besides the item. */
 export interface MapContext {
@@ -36,47 +39,9 @@ export type MapResult =
 /** How long a title made from the summary may be, in characters: a headline, not a paragraph. */
 const DERIVED_TITLE_MAX = 100;
 
-const words = new Intl.Segmenter(undefined, { granularity: 'word' });
-
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-
-const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
-
-/** Length in Unicode code points, as the article limits count. */
-function charCount(text: string): number {
-  return text.length - (text.match(SURROGATE_PAIR)?.length ?? 0);
-}
-
 /** Plain text made safe to pass where HTML is expected: normalizeArticle strips HTML. */
 function escapeHtml(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
-
-/** The longest start of `text` of whole grapheme clusters with at most `max` code points. */
-function graphemeHead(text: string, max: number): string {
-  let head = '';
-  for (const { segment } of graphemes.segment(text)) {
-    if (charCount(head + segment) > max) break;
-    head += segment;
-  }
-  return head;
-}
-
-/**
- * The start of `text` cut at a word boundary to at most `max` characters, with "…" when cut.
- * Word boundaries come from ICU, so Thai and Chinese, written without spaces, are cut between
- * words too.
- */
-function headline(text: string, max: number): string {
-  if (charCount(text) <= max) return text;
-  let head = '';
-  for (const { segment } of words.segment(text)) {
-    if (charCount(head + segment) > max - 1) break;
-    head += segment;
-  }
-  const tidy = head.replace(/[\s.,;:\u2013\u2014-]+$/u, '');
-  // One huge "word" (a URL, an unsegmented script): cut between characters instead.
-  return `${tidy === '' ? graphemeHead(text, max - 1) : tidy}…`;
 }
 
 /**
@@ -124,11 +89,11 @@ function titleOf(item: FeedItem, bodyText: () => string): string | undefined {
     if (text !== '') {
       return charCount(text) <= ARTICLE_LIMITS.title
         ? item.title
-        : escapeHtml(headline(text, ARTICLE_LIMITS.title));
+        : escapeHtml(cutAtWordBoundary(text, ARTICLE_LIMITS.title));
     }
   }
   const body = bodyText();
-  return body === '' ? undefined : escapeHtml(headline(body, DERIVED_TITLE_MAX));
+  return body === '' ? undefined : escapeHtml(cutAtWordBoundary(body, DERIVED_TITLE_MAX));
 }
 
 /** The item's own time, `published` else `updated`; undefined when missing, unreadable or ahead of `now`. */
@@ -191,10 +156,7 @@ export function mapFeedItem(item: FeedItem, ctx: MapContext): MapResult {
     imageUrl: usableUrl(item.imageUrl, ctx.feedUrl),
     lang: usableLang(item.lang) ?? usableLang(ctx.lang),
   };
-  return {
-    ok: true,
-    article: Object.fromEntries(Object.entries(article).filter(([, v]) => v !== undefined)),
-  };
+  return { ok: true, article: withoutUndefined(article) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { normalizeArticle } from '../../shared/domain/article.js';
+import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import type { Keys } from '../../shared/domain/keys.js';
 import { publishNewsroomEvents } from '../../shared/domain/newsroom-events.js';
 import type {
@@ -13,10 +13,12 @@ import type {
 import type { StoreArticle } from '../ingest/store-article.js';
 import { policyFromConfig } from '../../shared/domain/address-guard.js';
 import { decodeFeed } from './decode.js';
-import { FetchError, fetchFeed } from './fetch-feed.js';
+import { FetchError } from './fetch/fetch-error.js';
+import { fetchFeed } from './fetch/fetch-feed.js';
 import type { HostLimiter } from './host-limit.js';
 import { itemKey, itemToArticle, newestItems } from './map.js';
-import { FeedError, parseFeedText } from './parse.js';
+import { FeedError } from './parse/feed-error.js';
+import { parseFeedText } from './parse/parse-feed.js';
 
 /** Consecutive errors back off exponentially from the interval, up to this. */
 const MAX_BACKOFF_MS = 6 * 3600 * 1000;
