@@ -7,7 +7,8 @@ import {
   type NormalizedArticle,
 } from '../../shared/domain/article.js';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
-import { AppError, type ErrorDetail } from '../../shared/infra/errors.js';
+import type { ArticleRejection, ArticlesAccepted } from '../../shared/contract/http.js';
+import { appError, type AppError, type ErrorDetail } from '../../shared/infra/errors.js';
 import type { IngestQueue } from '../../shared/domain/ingest-queue.js';
 import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
 import { orUnavailable } from './unavailable.js';
@@ -27,22 +28,9 @@ export interface ArticlesRouteDeps {
   now?: () => number;
 }
 
-interface Rejection {
-  index: number;
-  error: 'invalid_article';
-  details: ErrorDetail[];
-}
-
 const requireJson: express.RequestHandler = (req, _res, next) => {
   if (req.is('application/json')) next();
-  else
-    next(
-      new AppError(
-        415,
-        'unsupported_media_type',
-        'Send JSON with "Content-Type: application/json".',
-      ),
-    );
+  else next(appError('unsupported_media_type'));
 };
 
 /** An article's problems, their paths as they stand in a batch (`articles[2].title`). */
@@ -53,26 +41,12 @@ function inBatch(index: number, details: ErrorDetail[]): ErrorDetail[] {
   }));
 }
 
-function rejectedAnswer(rejected: Rejection[], batch: boolean): AppError {
-  if (!batch) {
-    return new AppError(
-      400,
-      'invalid_article',
-      'The article is not valid: fix the fields listed in details.',
-      rejected[0]?.details,
-    );
-  }
-  const details = rejected.flatMap(({ index, details: list }) => inBatch(index, list));
-  const which =
-    rejected.length === 1
-      ? 'The article in the batch is not valid'
-      : `None of the ${rejected.length} articles is valid`;
-  return new AppError(
-    400,
-    'invalid_articles',
-    `${which}: fix the fields listed in details.`,
-    details,
-  );
+function rejectedAnswer(rejected: ArticleRejection[], batch: boolean): AppError {
+  if (!batch) return appError('invalid_article', { details: rejected[0]?.details ?? [] });
+  return appError('invalid_articles', {
+    rejected: rejected.length,
+    details: rejected.flatMap(({ index, details: list }) => inBatch(index, list)),
+  });
 }
 
 export function articlesRouter({
@@ -97,7 +71,7 @@ export function articlesRouter({
       const batch = typeof req.body === 'object' && req.body !== null && 'articles' in req.body;
       const acceptedAt = now();
       const articles: NormalizedArticle[] = [];
-      const rejected: Rejection[] = [];
+      const rejected: ArticleRejection[] = [];
       items.forEach((item, index) => {
         const result = normalizeArticle(item, acceptedAt);
         if (result.ok) articles.push(result.article);
@@ -154,17 +128,13 @@ export function articlesRouter({
           payload: { id, jobId, source: 'api', title: articles[i]?.title ?? '' },
         })),
       );
-      res.status(202).json({ accepted, rejected });
+      res.status(202).json({ accepted, rejected } satisfies ArticlesAccepted);
     },
   );
 
   router.delete('/api/articles/:id', ...removeGuard, async (req, res) => {
     const id = typeof req.params.id === 'string' ? req.params.id : '';
-    const notFound = new AppError(
-      404,
-      'not_found',
-      `There is no post with id "${id.slice(0, 40)}".`,
-    );
+    const notFound = appError('not_found', { post: id });
     if (!POST_ID_PATTERN.test(id)) throw notFound;
     for (let attempt = 0; attempt < 5; attempt++) {
       const stored = await orUnavailable(channelLog.read(id));
@@ -180,7 +150,7 @@ export function articlesRouter({
         return;
       }
     }
-    throw new AppError(409, 'conflict', 'The post kept changing while being removed; retry.');
+    throw appError('conflict');
   });
 
   return router;

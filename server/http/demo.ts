@@ -1,7 +1,8 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { normalizeArticle } from '../../shared/domain/article.js';
-import { AppError } from '../../shared/infra/errors.js';
+import type { DemoSampleAccepted } from '../../shared/contract/http.js';
+import { appError } from '../../shared/infra/errors.js';
 import type { IngestQueue } from '../../shared/domain/ingest-queue.js';
 import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
 import { sampleArticle } from './demo-samples.js';
@@ -34,14 +35,9 @@ function onePerInterval(intervalMs: number, now: () => number): RequestHandler {
     const address = addressOf(req);
     const previous = lastAt.get(address);
     if (previous !== undefined && at - previous < intervalMs) {
-      res.set('Retry-After', String(Math.max(1, Math.ceil((previous + intervalMs - at) / 1000))));
-      next(
-        new AppError(
-          429,
-          'rate_limited',
-          'Sample articles are limited to one per second; wait a moment and try again.',
-        ),
-      );
+      const seconds = Math.max(1, Math.ceil((previous + intervalMs - at) / 1000));
+      res.set('Retry-After', String(seconds));
+      next(appError('rate_limited', { limit: 'demo', retryInSeconds: seconds }));
       return;
     }
     lastAt.set(address, at);
@@ -72,7 +68,7 @@ export function demoRouter({
     const input = sampleArticle(index);
     const result = normalizeArticle(input, acceptedAt);
     if (!result.ok) {
-      throw new AppError(500, 'internal_error', 'A sample article is not valid; please report it.');
+      throw appError('internal_error', { sampleArticle: true });
     }
     const { article } = result;
     const job = await orUnavailable(queue.add('article', { article, acceptedAt, source: 'demo' }));
@@ -89,7 +85,7 @@ export function demoRouter({
     ]);
     res.status(202).json({
       accepted: [{ id: article.id, jobId, channels: article.channels, title: article.title }],
-    });
+    } satisfies DemoSampleAccepted);
   });
   return router;
 }

@@ -3,14 +3,14 @@ import { Router } from 'express';
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { AppError } from '../../shared/infra/errors.js';
+import { appError } from '../../shared/infra/errors.js';
 import {
   isCanary,
   type IngestQueue,
   type IngestQueueData,
   type IngestQueueResult,
 } from '../../shared/domain/ingest-queue.js';
-import type { FailedJob, FailedJobsAnswer } from '../../shared/contract/protocol.js';
+import type { FailedJob, FailedJobsAnswer, JobRetried } from '../../shared/contract/http.js';
 import { parseOr400 } from '../validation.js';
 import { orUnavailable } from './unavailable.js';
 
@@ -66,19 +66,11 @@ export function jobsRouter({ queue, guard, logger }: JobsRouteDeps): Router {
   async function failedJob(id: string): Promise<IngestJob> {
     const job = JOB_ID.test(id) ? await orUnavailable(queue.getJob(id)) : undefined;
     if (!job) {
-      throw new AppError(
-        404,
-        'not_found',
-        `There is no job "${id.slice(0, 64)}"; it may have been removed.`,
-      );
+      throw appError('not_found', { job: id });
     }
     const state = await orUnavailable(job.getState());
     if (state !== 'failed') {
-      throw new AppError(
-        409,
-        'not_failed',
-        `Job ${id} is ${state}, not failed: only failed jobs can be retried or dropped.`,
-      );
+      throw appError('not_failed', { job: id, state });
     }
     return job;
   }
@@ -90,11 +82,7 @@ export function jobsRouter({ queue, guard, logger }: JobsRouteDeps): Router {
     } catch (err) {
       // Another editor retried or dropped it a moment ago, or a worker took it.
       if ((await orUnavailable(job.getState())) !== 'failed') {
-        throw new AppError(
-          409,
-          'not_failed',
-          `Job ${job.id ?? ''} is no longer failed; reload the list.`,
-        );
+        throw appError('not_failed', { job: job.id ?? '' });
       }
       throw err;
     }
@@ -103,8 +91,7 @@ export function jobsRouter({ queue, guard, logger }: JobsRouteDeps): Router {
   router.get('/api/jobs', ...guard, async (req, res) => {
     const { limit } = parseOr400(jobsQuery, req.query, 'invalid_query');
     const jobs = await orUnavailable(queue.getJobs(['failed'], 0, limit - 1, false));
-    const answer: FailedJobsAnswer = { jobs: jobs.filter(Boolean).map(describeFailed) };
-    res.json(answer);
+    res.json({ jobs: jobs.filter(Boolean).map(describeFailed) } satisfies FailedJobsAnswer);
   });
 
   router.post('/api/jobs/:id/retry', ...guard, async (req, res) => {
@@ -119,7 +106,7 @@ export function jobsRouter({ queue, guard, logger }: JobsRouteDeps): Router {
       },
       'failed job retried',
     );
-    res.status(202).json({ id: job.id, state: 'waiting' });
+    res.status(202).json({ id: job.id ?? '', state: 'waiting' } satisfies JobRetried);
   });
 
   router.delete('/api/jobs/:id', ...guard, async (req, res) => {

@@ -11,6 +11,7 @@ import type {
   RequestFailed,
   SubscribeOk,
 } from '../../shared/contract/protocol.js';
+import { errorMessage, type ErrorCode, type MessageArgs } from '../../shared/infra/errors.js';
 import type { RedisHealth } from '../../shared/infra/redis-health.js';
 import { resolveLocale } from '../../shared/contract/relative-time.js';
 import { channelField } from '../validation.js';
@@ -119,8 +120,9 @@ function parseRoom(room: string): { channel: string; locale: string } | null {
     : null;
 }
 
-function failed(error: string, message: string): RequestFailed {
-  return { ok: false, error, message };
+/** A `{ok: false}` answer from the registry of errors (no Error built: nothing is thrown). */
+function failed<C extends ErrorCode>(error: C, ...params: MessageArgs<C>): RequestFailed {
+  return { ok: false, error, message: errorMessage(error, ...params) };
 }
 
 export function attachPublicNamespace({
@@ -207,20 +209,14 @@ export function attachPublicNamespace({
   ): Promise<SubscribeOk | RequestFailed> {
     const parsed = subscribeRequest.safeParse(raw);
     if (!parsed.success)
-      return failed('invalid_request', parsed.error.issues[0]?.message ?? 'bad request');
+      return failed('invalid_request', { problem: parsed.error.issues[0]?.message });
     const { channel, limit } = parsed.data;
     if (!takeSubscribeToken(socket.data, now())) {
-      return failed(
-        'rate_limited',
-        `Subscribe at most ${SUBSCRIBES_PER_SECOND} times a second per connection; retry shortly.`,
-      );
+      return failed('rate_limited', { limit: 'subscribe', perSecond: SUBSCRIBES_PER_SECOND });
     }
     const subscriptions = socket.data.subscriptions;
     if (!subscriptions.has(channel) && subscriptions.size >= maxChannelsPerSocket) {
-      return failed(
-        'too_many_channels',
-        `One connection may watch at most ${maxChannelsPerSocket} channels.`,
-      );
+      return failed('too_many_channels', { max: maxChannelsPerSocket });
     }
     const locale = resolveLocale(parsed.data.locale, defaultLocale);
     const since = parseCursor(parsed.data.since);
@@ -265,7 +261,7 @@ export function attachPublicNamespace({
             posts: current.posts.slice(0, limit).map((p) => presentPost(p, at, locale)),
           };
     }
-    return failed('unavailable', 'The channel is being reloaded; retry in a moment.');
+    return failed('unavailable', { what: 'channel' });
   }
 
   // One set of handlers for every socket (Socket.IO calls them with the socket as `this`):
@@ -279,7 +275,7 @@ export function attachPublicNamespace({
           { event: 'socket.subscribe_failed', socketId: this.id, err },
           'subscribe failed',
         );
-      answer(failed('unavailable', 'Storage is unavailable; retry in a few seconds.'));
+      answer(failed('unavailable', { what: 'storage' }));
     });
   }
 
@@ -288,7 +284,7 @@ export function attachPublicNamespace({
     const answer = ack as (answer: { ok: true } | RequestFailed) => void;
     const parsed = unsubscribeRequest.safeParse(request);
     if (!parsed.success) {
-      answer(failed('invalid_request', parsed.error.issues[0]?.message ?? 'bad request'));
+      answer(failed('invalid_request', { problem: parsed.error.issues[0]?.message }));
       return;
     }
     const room = this.data.subscriptions.get(parsed.data.channel);

@@ -12,6 +12,7 @@ import {
   publicOnlyPolicy,
   type AddressPolicy,
 } from '../../shared/domain/address-guard.js';
+import type { PollErrorCode } from '../../shared/infra/errors.js';
 import { createHostLimiter, type HostLimiter } from './host-limit.js';
 
 export const DEFAULT_USER_AGENT = 'Khabar/0.1 (+https://github.com/khabar; feed poller)';
@@ -78,14 +79,8 @@ export interface FetchNotModified extends ResultBase {
 
 export type FetchResult = FetchOk | FetchNotModified;
 
-export type FetchErrorCode =
-  | 'blocked_address'
-  | 'timeout'
-  | 'too_large'
-  | 'too_many_redirects'
-  | 'http_error'
-  | 'network'
-  | 'invalid_url';
+/** The fetch stage's codes in shared/infra/errors.ts `POLL_ERRORS`. */
+export type FetchErrorCode = PollErrorCode<'fetch'>;
 
 /** Why a feed could not be fetched; `message` says what happened and what can be done. */
 export class FetchError extends Error {

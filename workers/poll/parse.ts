@@ -20,6 +20,7 @@ import {
   type RdfFeed,
   type RssFeed,
 } from 'feedsmith';
+import type { PollErrorCode } from '../../shared/infra/errors.js';
 
 /** The syntax a feed was written in. */
 export type FeedFormat = 'rss' | 'atom' | 'rdf' | 'json';
@@ -70,7 +71,7 @@ export interface ParsedFeed {
  */
 export class FeedError extends Error {
   constructor(
-    readonly code: 'not_a_feed' | 'malformed',
+    readonly code: PollErrorCode<'parse'>,
     message: string,
     options?: { cause?: unknown },
   ) {

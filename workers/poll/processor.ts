@@ -10,6 +10,7 @@ import type {
   SourceState,
   SourceStore,
 } from '../../shared/domain/sources.js';
+import type { PollErrorCode } from '../../shared/infra/errors.js';
 import type { ArticleIngester } from '../ingest/processor.js';
 import { policyFromConfig } from '../../shared/domain/address-guard.js';
 import { decodeFeed } from './decode.js';
@@ -68,7 +69,8 @@ function describe(err: unknown): {
     };
   }
   if (err instanceof FeedError) return { error: `${err.code}: ${err.message}` };
-  return { error: `internal: ${err instanceof Error ? err.message : String(err)}` };
+  const internal: PollErrorCode<'poll'> = 'internal';
+  return { error: `${internal}: ${err instanceof Error ? err.message : String(err)}` };
 }
 
 /**
