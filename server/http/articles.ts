@@ -1,5 +1,4 @@
 import express, { Router } from 'express';
-import type { Logger } from 'pino';
 import {
   normalizeArticle,
   POST_ID_PATTERN,
@@ -16,7 +15,6 @@ import { orUnavailable } from './unavailable.js';
 export interface ArticlesRouteDeps {
   queue: IngestQueue;
   channelLog: ChannelLog;
-  logger: Logger;
   /** Runs first on every write: token check, then rate limit. */
   guard: express.RequestHandler[];
   /** Runs first on a retraction: an ingest or a newsroom token (editors retract from the dashboard). */
@@ -52,7 +50,6 @@ function rejectedAnswer(rejected: ArticleRejection[], batch: boolean): AppError 
 export function articlesRouter({
   queue,
   channelLog,
-  logger,
   guard,
   removeGuard,
   announce,
@@ -78,7 +75,7 @@ export function articlesRouter({
         else rejected.push({ index, error: 'invalid_article', details: result.details });
       });
       for (const r of rejected) {
-        logger.info(
+        req.log.info(
           { event: 'ingest.rejected', source: 'api', index: r.index, details: r.details },
           'article rejected',
         );
@@ -116,7 +113,7 @@ export function articlesRouter({
       );
       const accepted = jobs.map((job, i) => ({ id: articles[i]?.id ?? '', jobId: job.id ?? '' }));
       for (const { id, jobId } of accepted) {
-        logger.info(
+        req.log.info(
           { event: 'job.added', queue: queue.name, jobId, postId: id, source: 'api' },
           'job added',
         );
@@ -142,7 +139,7 @@ export function articlesRouter({
       const outcome = await orUnavailable(channelLog.remove(stored));
       if (outcome.status === 'missing') throw notFound;
       if (outcome.status === 'removed') {
-        logger.info(
+        req.log.info(
           { event: 'post.removed', postId: id, channels: stored.post.channels },
           'post removed',
         );

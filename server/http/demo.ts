@@ -1,5 +1,4 @@
 import { Router, type Request, type RequestHandler } from 'express';
-import type { Logger } from 'pino';
 import { normalizeArticle } from '../../shared/domain/article.js';
 import type { DemoSampleAccepted } from '../../shared/contract/http.js';
 import { appError } from '../../shared/infra/errors.js';
@@ -12,7 +11,6 @@ export interface DemoRouteDeps {
   queue: IngestQueue;
   /** In production nothing is mounted: `POST /api/demo/sample` is a 404. */
   production: boolean;
-  logger?: Logger;
   /** Tells the dashboards what was accepted, as `POST /api/articles` does; must not throw or wait. */
   announce?: (messages: readonly NewsroomMessage[]) => void;
   now?: () => number;
@@ -53,7 +51,6 @@ function onePerInterval(intervalMs: number, now: () => number): RequestHandler {
 export function demoRouter({
   queue,
   production,
-  logger,
   announce,
   now = Date.now,
   intervalMs = 1000,
@@ -62,7 +59,7 @@ export function demoRouter({
   if (production) return router;
 
   let published = 0;
-  router.post('/api/demo/sample', onePerInterval(intervalMs, now), async (_req, res) => {
+  router.post('/api/demo/sample', onePerInterval(intervalMs, now), async (req, res) => {
     const acceptedAt = now();
     const index = published++;
     const input = sampleArticle(index);
@@ -73,7 +70,7 @@ export function demoRouter({
     const { article } = result;
     const job = await orUnavailable(queue.add('article', { article, acceptedAt, source: 'demo' }));
     const jobId = job.id ?? '';
-    logger?.info(
+    req.log.info(
       { event: 'job.added', queue: queue.name, jobId, postId: article.id, source: 'demo' },
       'job added',
     );

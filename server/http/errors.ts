@@ -1,5 +1,4 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { Logger } from 'pino';
 import { AppError, appError } from '../../shared/infra/errors.js';
 import { isConnectionError, type RedisHealth } from '../../shared/infra/redis-health.js';
 import { redisUnavailable } from './unavailable.js';
@@ -74,18 +73,19 @@ function knownError(err: unknown, path: string): AppError | undefined {
 }
 
 /**
- * Every error leaves as SPEC §5's JSON; causes and stacks go to the log, never to the client.
- * A 503 because Redis cannot be reached is not a bug of this request: `health` reports the
- * outage once for the whole process, so it gets no line of its own.
+ * Every error leaves as SPEC §5's JSON; causes and stacks go to the log (the request's logger,
+ * with its reqId), never to the client. A 503 because Redis cannot be reached is not a bug of
+ * this request: `health` reports the outage once for the whole process, so it gets no line of
+ * its own.
  */
-export function errorHandler(logger: Logger, health: RedisHealth): ErrorRequestHandler {
+export function errorHandler(health: RedisHealth): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const answer = knownError(err, req.path) ?? appError('internal_error');
     if (!(err instanceof AppError) && answer.status < 500) {
       // The HTTP layer could not read the request: a client's mistake or its hang-up is worth a
       // line, never an error line.
       const aborted = answer.code === 'request_aborted';
-      logger[aborted ? 'debug' : 'warn'](
+      req.log[aborted ? 'debug' : 'warn'](
         {
           event: aborted ? 'http.aborted' : 'http.bad_request',
           method: req.method,
@@ -99,7 +99,7 @@ export function errorHandler(logger: Logger, health: RedisHealth): ErrorRequestH
     const outage =
       answer.code === 'redis_unavailable' && health.absorb('http', answer.cause ?? err);
     if (answer.status >= 500 && !outage) {
-      logger.error(
+      req.log.error(
         {
           event: 'http.error',
           method: req.method,

@@ -1,7 +1,6 @@
 import type express from 'express';
 import { Router } from 'express';
 import type { Job } from 'bullmq';
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import { appError } from '../../shared/infra/errors.js';
 import {
@@ -23,7 +22,6 @@ export interface JobsRouteDeps {
   queue: IngestQueue;
   /** Runs first: ingest or newsroom token, then the rate limit. */
   guard: express.RequestHandler[];
-  logger: Logger;
 }
 
 type IngestJob = Job<IngestQueueData, IngestQueueResult>;
@@ -59,7 +57,7 @@ function describeFailed(job: IngestJob): FailedJob {
   return view;
 }
 
-export function jobsRouter({ queue, guard, logger }: JobsRouteDeps): Router {
+export function jobsRouter({ queue, guard }: JobsRouteDeps): Router {
   const router = Router();
 
   /** The failed job `id`, or a 404 / 409 a person can act on. */
@@ -97,7 +95,7 @@ export function jobsRouter({ queue, guard, logger }: JobsRouteDeps): Router {
   router.post('/api/jobs/:id/retry', ...guard, async (req, res) => {
     const job = await failedJob(req.params.id as string);
     await whileFailed(job, () => job.retry('failed'));
-    logger.info(
+    req.log.info(
       {
         event: 'job.retried',
         queue: queue.name,
@@ -112,7 +110,7 @@ export function jobsRouter({ queue, guard, logger }: JobsRouteDeps): Router {
   router.delete('/api/jobs/:id', ...guard, async (req, res) => {
     const job = await failedJob(req.params.id as string);
     await whileFailed(job, () => job.remove());
-    logger.info(
+    req.log.info(
       {
         event: 'job.removed',
         queue: queue.name,

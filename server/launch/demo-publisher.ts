@@ -59,7 +59,7 @@ export function startPublisher({
     } catch (err) {
       if (!signal.aborted) {
         logger.warn(
-          { event: 'demo.publish_failed', err: { message: (err as Error).message } },
+          { event: 'demo.publish_failed', err },
           'could not reach the server to publish a sample article',
         );
       }

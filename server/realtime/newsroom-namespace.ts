@@ -143,15 +143,11 @@ export function attachNewsroomNamespace({
     socket.data.locale = locale;
     locales.add(locale);
     void socket.join(roomOf(locale));
-    logger.debug(
-      { event: 'socket.connected', namespace: nsp.name, socketId: socket.id, locale },
-      'dashboard connected',
-    );
+    // A few dashboards per node: each gets its logger, naming it on every line.
+    const log = logger.child({ namespace: nsp.name, socketId: socket.id });
+    log.debug({ event: 'socket.connected', locale }, 'dashboard connected');
     socket.on('disconnect', (reason) => {
-      logger.debug(
-        { event: 'socket.disconnected', namespace: nsp.name, socketId: socket.id, reason },
-        'dashboard disconnected',
-      );
+      log.debug({ event: 'socket.disconnected', reason }, 'dashboard disconnected');
     });
     onConnected?.(socket);
   });

@@ -24,6 +24,8 @@ export interface PublicSocketData {
   /** Subscribe budget (a token bucket): what is left, and when it was last refilled. */
   tokens: number;
   refilledAt: number;
+  /** This socket's logger (its id on every line), made when it first logs: most never do. */
+  log?: Logger;
 }
 
 /**
@@ -264,6 +266,10 @@ export function attachPublicNamespace({
     return failed('unavailable', { what: 'channel' });
   }
 
+  function socketLog(socket: PublicSocket): Logger {
+    return (socket.data.log ??= logger.child({ socketId: socket.id }));
+  }
+
   // One set of handlers for every socket (Socket.IO calls them with the socket as `this`):
   // at 10k idle subscribers, per-socket closures are a measurable share of the memory.
   function onSubscribe(this: PublicSocket, request: unknown, ack: unknown): void {
@@ -271,10 +277,7 @@ export function attachPublicNamespace({
     const answer = ack as (answer: SubscribeOk | RequestFailed) => void;
     subscribe(this, request).then(answer, (err: unknown) => {
       if (!health.absorb('socket', err))
-        logger.warn(
-          { event: 'socket.subscribe_failed', socketId: this.id, err },
-          'subscribe failed',
-        );
+        socketLog(this).warn({ event: 'socket.subscribe_failed', err }, 'subscribe failed');
       answer(failed('unavailable', { what: 'storage' }));
     });
   }
@@ -294,10 +297,7 @@ export function attachPublicNamespace({
   }
 
   function onDisconnect(this: PublicSocket, reason: string): void {
-    logger.debug(
-      { event: 'socket.disconnected', socketId: this.id, reason },
-      'socket disconnected',
-    );
+    socketLog(this).debug({ event: 'socket.disconnected', reason }, 'socket disconnected');
   }
 
   nsp.on('connection', (socket: PublicSocket) => {
@@ -305,8 +305,8 @@ export function attachPublicNamespace({
     socket.data.tokens = SUBSCRIBE_BURST;
     socket.data.refilledAt = now();
     if (logger.isLevelEnabled('debug')) {
-      logger.debug(
-        { event: 'socket.connected', socketId: socket.id, transport: socket.conn.transport.name },
+      socketLog(socket).debug(
+        { event: 'socket.connected', transport: socket.conn.transport.name },
         'socket connected',
       );
       socket.on('disconnect', onDisconnect);
