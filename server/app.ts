@@ -17,6 +17,7 @@ import { demoRouter } from './http/demo.js';
 import { requireBearerToken } from './http/auth.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { postsRouter } from './http/posts.js';
+import { requestLogger } from './http/request-log.js';
 import { sourcesRouter } from './http/sources.js';
 import { staticRouter } from './http/static.js';
 import { refuseFeedHost } from './http/feed-host.js';
@@ -203,13 +204,14 @@ export function createApp({
     rateLimit,
   ];
   const corsPolicy = corsFor(config.corsOrigins);
+  // First: every later handler, the error handler included, logs through `req.log` (its reqId).
+  httpApp.use(requestLogger(logger));
   httpApp.use(['/api/posts', '/api/channels'], corsPolicy.publicReads);
   httpApp.use(['/api/articles', '/api/sources', '/api/jobs', '/api/queues'], corsPolicy.guarded);
   httpApp.use(
     articlesRouter({
       queue,
       channelLog,
-      logger,
       guard,
       removeGuard: editorGuard,
       announce,
@@ -234,7 +236,7 @@ export function createApp({
       refuseHost: refuseFeedHost,
     }),
   );
-  httpApp.use(jobsRouter({ queue, guard: editorGuard, logger }));
+  httpApp.use(jobsRouter({ queue, guard: editorGuard }));
   httpApp.use(
     queuesRouter({ redis, keys, queues: [queue.name, pollQueue.name], guard: editorGuard }),
   );
@@ -247,9 +249,9 @@ export function createApp({
     }),
   );
   httpApp.use(staticRouter({ production: config.production }));
-  httpApp.use(demoRouter({ queue, production: config.production, logger, announce }));
+  httpApp.use(demoRouter({ queue, production: config.production, announce }));
   httpApp.use(notFound);
-  httpApp.use(errorHandler(logger, health));
+  httpApp.use(errorHandler(health));
 
   return {
     httpServer,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CHANNEL_PATTERN } from '../shared/contract/channel.js';
-import { AppError } from '../shared/infra/errors.js';
+import { appError } from '../shared/infra/errors.js';
 
 /** A channel name in a request, with messages that show a good value in the request's own syntax. */
 export function channelField(example: (name: string) => string): z.ZodString {
@@ -13,12 +13,16 @@ export function channelField(example: (name: string) => string): z.ZodString {
 }
 
 /** The parsed value, or a 400 with `code` and one detail per problem (the first as the message). */
-export function parseOr400<T>(schema: z.ZodType<T>, input: unknown, code: string): T {
+export function parseOr400<T>(
+  schema: z.ZodType<T>,
+  input: unknown,
+  code: 'invalid_query' | 'invalid_source',
+): T {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const details = parsed.error.issues.map((issue) => ({
     path: issue.path.join('.'),
     message: issue.message,
   }));
-  throw new AppError(400, code, details[0]?.message ?? 'The request is not valid.', details);
+  throw appError(code, { details });
 }

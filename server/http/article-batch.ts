@@ -4,9 +4,7 @@
  */
 import { isObject, kindOf } from '../../shared/domain/article/fields.js';
 import { ARTICLE_LIMITS } from '../../shared/domain/article/limits.js';
-import { AppError } from '../../shared/infra/errors.js';
-
-const BODY_RULE = `The body must be one article as a JSON object, or {"articles": [...]} with 1 to ${ARTICLE_LIMITS.batch} articles`;
+import { appError } from '../../shared/infra/errors.js';
 
 /**
  * The articles of a request body: the body itself when it is one article object, or the items of
@@ -18,29 +16,22 @@ const BODY_RULE = `The body must be one article as a JSON object, or {"articles"
  * @throws AppError 400 `too_many_articles` when `articles` has more than 100 items.
  */
 export function splitBatch(body: unknown): unknown[] {
-  if (Array.isArray(body)) {
-    throw new AppError(
-      400,
-      'invalid_body',
-      `${BODY_RULE}: wrap a list of articles as {"articles": [...]}.`,
-    );
-  }
+  const max = ARTICLE_LIMITS.batch;
+  if (Array.isArray(body)) throw appError('invalid_body', { problem: 'bare_array', max });
   if (!isObject(body))
-    throw new AppError(400, 'invalid_body', `${BODY_RULE} (got ${kindOf(body)}).`);
+    throw appError('invalid_body', { problem: 'not_an_object', got: kindOf(body), max });
   if (!Object.hasOwn(body, 'articles')) return [body];
   const articles = body.articles;
   if (!Array.isArray(articles)) {
-    const message = `articles must be an array of 1 to ${ARTICLE_LIMITS.batch} article objects (got ${kindOf(articles)}).`;
-    throw new AppError(400, 'invalid_body', message, [{ path: 'articles', message }]);
+    const got = kindOf(articles);
+    throw appError('invalid_body', { problem: 'articles_not_array', got, max, path: 'articles' });
   }
   const items: unknown[] = articles;
   if (items.length === 0) {
-    const message = 'articles must hold at least one article.';
-    throw new AppError(400, 'invalid_body', message, [{ path: 'articles', message }]);
+    throw appError('invalid_body', { problem: 'articles_empty', path: 'articles' });
   }
-  if (items.length > ARTICLE_LIMITS.batch) {
-    const message = `articles must hold at most ${ARTICLE_LIMITS.batch} articles (got ${items.length}); send the rest in further requests.`;
-    throw new AppError(400, 'too_many_articles', message, [{ path: 'articles', message }]);
+  if (items.length > max) {
+    throw appError('too_many_articles', { max, got: items.length, path: 'articles' });
   }
   return items;
 }

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { normalizeArticle, type NormalizedArticle } from '../../shared/domain/article/normalize.js';
 import { POST_ID_PATTERN } from '../../shared/domain/article/post-id.js';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
-import { AppError, type ErrorDetail } from '../../shared/infra/errors.js';
+import type { ArticleRejection, ArticlesAccepted } from '../../shared/contract/http.js';
+import { appError, type AppError, type ErrorDetail } from '../../shared/infra/errors.js';
 import type { IngestQueue } from '../../shared/domain/ingest-queue.js';
 import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
 import { splitBatch } from './article-batch.js';
@@ -12,7 +13,6 @@ import { orUnavailable } from './unavailable.js';
 export interface ArticlesRouteDeps {
   queue: IngestQueue;
   channelLog: ChannelLog;
-  logger: Logger;
   /** Runs first on every write: token check, then rate limit. */
   guard: express.RequestHandler[];
   /** Runs first on a retraction: an ingest or a newsroom token (editors retract from the dashboard). */
@@ -24,22 +24,9 @@ export interface ArticlesRouteDeps {
   now?: () => number;
 }
 
-interface Rejection {
-  index: number;
-  error: 'invalid_article';
-  details: ErrorDetail[];
-}
-
 const requireJson: express.RequestHandler = (req, _res, next) => {
   if (req.is('application/json')) next();
-  else
-    next(
-      new AppError(
-        415,
-        'unsupported_media_type',
-        'Send JSON with "Content-Type: application/json".',
-      ),
-    );
+  else next(appError('unsupported_media_type'));
 };
 
 /** An article's problems, their paths as they stand in a batch (`articles[2].title`). */
@@ -50,32 +37,17 @@ function inBatch(index: number, details: ErrorDetail[]): ErrorDetail[] {
   }));
 }
 
-function rejectedAnswer(rejected: Rejection[], batch: boolean): AppError {
-  if (!batch) {
-    return new AppError(
-      400,
-      'invalid_article',
-      'The article is not valid: fix the fields listed in details.',
-      rejected[0]?.details,
-    );
-  }
-  const details = rejected.flatMap(({ index, details: list }) => inBatch(index, list));
-  const which =
-    rejected.length === 1
-      ? 'The article in the batch is not valid'
-      : `None of the ${rejected.length} articles is valid`;
-  return new AppError(
-    400,
-    'invalid_articles',
-    `${which}: fix the fields listed in details.`,
-    details,
-  );
+function rejectedAnswer(rejected: ArticleRejection[], batch: boolean): AppError {
+  if (!batch) return appError('invalid_article', { details: rejected[0]?.details ?? [] });
+  return appError('invalid_articles', {
+    rejected: rejected.length,
+    details: rejected.flatMap(({ index, details: list }) => inBatch(index, list)),
+  });
 }
 
 export function articlesRouter({
   queue,
   channelLog,
-  logger,
   guard,
   removeGuard,
   announce,
@@ -94,14 +66,14 @@ export function articlesRouter({
       const batch = typeof req.body === 'object' && req.body !== null && 'articles' in req.body;
       const acceptedAt = now();
       const articles: NormalizedArticle[] = [];
-      const rejected: Rejection[] = [];
+      const rejected: ArticleRejection[] = [];
       items.forEach((item, index) => {
         const result = normalizeArticle(item, acceptedAt);
         if (result.ok) articles.push(result.article);
         else rejected.push({ index, error: 'invalid_article', details: result.details });
       });
       for (const r of rejected) {
-        logger.info(
+        req.log.info(
           { event: 'ingest.rejected', source: 'api', index: r.index, details: r.details },
           'article rejected',
         );
@@ -139,7 +111,7 @@ export function articlesRouter({
       );
       const accepted = jobs.map((job, i) => ({ id: articles[i]?.id ?? '', jobId: job.id ?? '' }));
       for (const { id, jobId } of accepted) {
-        logger.info(
+        req.log.info(
           { event: 'job.added', queue: queue.name, jobId, postId: id, source: 'api' },
           'job added',
         );
@@ -151,17 +123,13 @@ export function articlesRouter({
           payload: { id, jobId, source: 'api', title: articles[i]?.title ?? '' },
         })),
       );
-      res.status(202).json({ accepted, rejected });
+      res.status(202).json({ accepted, rejected } satisfies ArticlesAccepted);
     },
   );
 
   router.delete('/api/articles/:id', ...removeGuard, async (req, res) => {
     const id = typeof req.params.id === 'string' ? req.params.id : '';
-    const notFound = new AppError(
-      404,
-      'not_found',
-      `There is no post with id "${id.slice(0, 40)}".`,
-    );
+    const notFound = appError('not_found', { post: id });
     if (!POST_ID_PATTERN.test(id)) throw notFound;
     for (let attempt = 0; attempt < 5; attempt++) {
       const stored = await orUnavailable(channelLog.read(id));
@@ -169,7 +137,7 @@ export function articlesRouter({
       const outcome = await orUnavailable(channelLog.remove(stored));
       if (outcome.status === 'missing') throw notFound;
       if (outcome.status === 'removed') {
-        logger.info(
+        req.log.info(
           { event: 'post.removed', postId: id, channels: stored.post.channels },
           'post removed',
         );
@@ -177,7 +145,7 @@ export function articlesRouter({
         return;
       }
     }
-    throw new AppError(409, 'conflict', 'The post kept changing while being removed; retry.');
+    throw appError('conflict');
   });
 
   return router;

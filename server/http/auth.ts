@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { AppError } from '../../shared/infra/errors.js';
+import { appError } from '../../shared/infra/errors.js';
 import { bearerToken, createTokenSet, tokenKey } from '../tokens.js';
 
 /**
@@ -11,24 +11,16 @@ export function requireBearerToken(tokens: readonly string[], variable: string):
   const allowed = createTokenSet(tokens);
   return (req, res, next) => {
     if (allowed.size === 0) {
-      next(
-        new AppError(503, 'write_api_disabled', `This API is off: set ${variable} to enable it.`),
-      );
+      next(appError('write_api_disabled', { variable }));
       return;
     }
     const token = bearerToken(req.get('authorization'));
     if (token === undefined) {
-      next(
-        new AppError(
-          401,
-          'unauthorized',
-          `Send a token from ${variable} as "Authorization: Bearer <token>".`,
-        ),
-      );
+      next(appError('unauthorized', { variable }));
       return;
     }
     if (!allowed.matches(token)) {
-      next(new AppError(403, 'forbidden', `That token is not allowed here; check ${variable}.`));
+      next(appError('forbidden', { variable }));
       return;
     }
     // Rate limits count per token; they see a digest of it, never the token itself.

@@ -4,6 +4,8 @@
  * fixed URL: its first publish is a new post, later ones update it in place
  * ({@link sampleArticle}), so a demo left running never shows the same headline twice.
  */
+import type { ArticleInput } from '../../shared/contract/http.js';
+
 export interface SampleArticle {
   /** Path under https://example.com/, without the unique suffix. */
   path: string;
@@ -134,7 +136,7 @@ const DEVELOPMENTS: Record<SampleArticle['lang'], readonly string[]> = {
  * row always differ), which updates the post in place (`post:updated`) instead of piling up
  * copies of one headline.
  */
-export function sampleArticle(index: number): Record<string, unknown> {
+export function sampleArticle(index: number): ArticleInput {
   const count = SAMPLE_ARTICLES.length;
   const position = ((index % count) + count) % count;
   const round = Math.floor(Math.max(0, index) / count);

@@ -1,7 +1,8 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { normalizeArticle } from '../../shared/domain/article/normalize.js';
-import { AppError } from '../../shared/infra/errors.js';
+import type { DemoSampleAccepted } from '../../shared/contract/http.js';
+import { appError } from '../../shared/infra/errors.js';
 import type { IngestQueue } from '../../shared/domain/ingest-queue.js';
 import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
 import { sampleArticle } from './demo-samples.js';
@@ -11,7 +12,6 @@ export interface DemoRouteDeps {
   queue: IngestQueue;
   /** In production nothing is mounted: `POST /api/demo/sample` is a 404. */
   production: boolean;
-  logger?: Logger;
   /** Tells the dashboards what was accepted, as `POST /api/articles` does; must not throw or wait. */
   announce?: (messages: readonly NewsroomMessage[]) => void;
   now?: () => number;
@@ -34,14 +34,9 @@ function onePerInterval(intervalMs: number, now: () => number): RequestHandler {
     const address = addressOf(req);
     const previous = lastAt.get(address);
     if (previous !== undefined && at - previous < intervalMs) {
-      res.set('Retry-After', String(Math.max(1, Math.ceil((previous + intervalMs - at) / 1000))));
-      next(
-        new AppError(
-          429,
-          'rate_limited',
-          'Sample articles are limited to one per second; wait a moment and try again.',
-        ),
-      );
+      const seconds = Math.max(1, Math.ceil((previous + intervalMs - at) / 1000));
+      res.set('Retry-After', String(seconds));
+      next(appError('rate_limited', { limit: 'demo', retryInSeconds: seconds }));
       return;
     }
     lastAt.set(address, at);
@@ -57,7 +52,6 @@ function onePerInterval(intervalMs: number, now: () => number): RequestHandler {
 export function demoRouter({
   queue,
   production,
-  logger,
   announce,
   now = Date.now,
   intervalMs = 1000,
@@ -66,18 +60,18 @@ export function demoRouter({
   if (production) return router;
 
   let published = 0;
-  router.post('/api/demo/sample', onePerInterval(intervalMs, now), async (_req, res) => {
+  router.post('/api/demo/sample', onePerInterval(intervalMs, now), async (req, res) => {
     const acceptedAt = now();
     const index = published++;
     const input = sampleArticle(index);
     const result = normalizeArticle(input, acceptedAt);
     if (!result.ok) {
-      throw new AppError(500, 'internal_error', 'A sample article is not valid; please report it.');
+      throw appError('internal_error', { sampleArticle: true });
     }
     const { article } = result;
     const job = await orUnavailable(queue.add('article', { article, acceptedAt, source: 'demo' }));
     const jobId = job.id ?? '';
-    logger?.info(
+    req.log.info(
       { event: 'job.added', queue: queue.name, jobId, postId: article.id, source: 'demo' },
       'job added',
     );
@@ -89,7 +83,7 @@ export function demoRouter({
     ]);
     res.status(202).json({
       accepted: [{ id: article.id, jobId, channels: article.channels, title: article.title }],
-    });
+    } satisfies DemoSampleAccepted);
   });
   return router;
 }

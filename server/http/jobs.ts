@@ -1,16 +1,15 @@
 import type express from 'express';
 import { Router } from 'express';
 import type { Job } from 'bullmq';
-import type { Logger } from 'pino';
 import { z } from 'zod';
-import { AppError } from '../../shared/infra/errors.js';
+import { appError } from '../../shared/infra/errors.js';
 import {
   isCanary,
   type IngestQueue,
   type IngestQueueData,
   type IngestQueueResult,
 } from '../../shared/domain/ingest-queue.js';
-import type { FailedJob, FailedJobsAnswer } from '../../shared/contract/protocol.js';
+import type { FailedJob, FailedJobsAnswer, JobRetried } from '../../shared/contract/http.js';
 import { parseOr400 } from '../validation.js';
 import { orUnavailable } from './unavailable.js';
 
@@ -23,7 +22,6 @@ export interface JobsRouteDeps {
   queue: IngestQueue;
   /** Runs first: ingest or newsroom token, then the rate limit. */
   guard: express.RequestHandler[];
-  logger: Logger;
 }
 
 type IngestJob = Job<IngestQueueData, IngestQueueResult>;
@@ -59,26 +57,18 @@ function describeFailed(job: IngestJob): FailedJob {
   return view;
 }
 
-export function jobsRouter({ queue, guard, logger }: JobsRouteDeps): Router {
+export function jobsRouter({ queue, guard }: JobsRouteDeps): Router {
   const router = Router();
 
   /** The failed job `id`, or a 404 / 409 a person can act on. */
   async function failedJob(id: string): Promise<IngestJob> {
     const job = JOB_ID.test(id) ? await orUnavailable(queue.getJob(id)) : undefined;
     if (!job) {
-      throw new AppError(
-        404,
-        'not_found',
-        `There is no job "${id.slice(0, 64)}"; it may have been removed.`,
-      );
+      throw appError('not_found', { job: id });
     }
     const state = await orUnavailable(job.getState());
     if (state !== 'failed') {
-      throw new AppError(
-        409,
-        'not_failed',
-        `Job ${id} is ${state}, not failed: only failed jobs can be retried or dropped.`,
-      );
+      throw appError('not_failed', { job: id, state });
     }
     return job;
   }
@@ -90,11 +80,7 @@ export function jobsRouter({ queue, guard, logger }: JobsRouteDeps): Router {
     } catch (err) {
       // Another editor retried or dropped it a moment ago, or a worker took it.
       if ((await orUnavailable(job.getState())) !== 'failed') {
-        throw new AppError(
-          409,
-          'not_failed',
-          `Job ${job.id ?? ''} is no longer failed; reload the list.`,
-        );
+        throw appError('not_failed', { job: job.id ?? '' });
       }
       throw err;
     }
@@ -103,14 +89,13 @@ export function jobsRouter({ queue, guard, logger }: JobsRouteDeps): Router {
   router.get('/api/jobs', ...guard, async (req, res) => {
     const { limit } = parseOr400(jobsQuery, req.query, 'invalid_query');
     const jobs = await orUnavailable(queue.getJobs(['failed'], 0, limit - 1, false));
-    const answer: FailedJobsAnswer = { jobs: jobs.filter(Boolean).map(describeFailed) };
-    res.json(answer);
+    res.json({ jobs: jobs.filter(Boolean).map(describeFailed) } satisfies FailedJobsAnswer);
   });
 
   router.post('/api/jobs/:id/retry', ...guard, async (req, res) => {
     const job = await failedJob(req.params.id as string);
     await whileFailed(job, () => job.retry('failed'));
-    logger.info(
+    req.log.info(
       {
         event: 'job.retried',
         queue: queue.name,
@@ -119,13 +104,13 @@ export function jobsRouter({ queue, guard, logger }: JobsRouteDeps): Router {
       },
       'failed job retried',
     );
-    res.status(202).json({ id: job.id, state: 'waiting' });
+    res.status(202).json({ id: job.id ?? '', state: 'waiting' } satisfies JobRetried);
   });
 
   router.delete('/api/jobs/:id', ...guard, async (req, res) => {
     const job = await failedJob(req.params.id as string);
     await whileFailed(job, () => job.remove());
-    logger.info(
+    req.log.info(
       {
         event: 'job.removed',
         queue: queue.name,

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { AppError } from '../../shared/infra/errors.js';
+import { appError } from '../../shared/infra/errors.js';
 import type { ServerMetrics } from '../metrics.js';
 import { bearerToken, createTokenSet } from '../tokens.js';
 import { orUnavailable } from './unavailable.js';
@@ -12,11 +12,7 @@ export function metricsRouter(metrics: ServerMetrics, token: string | undefined)
     if (allowed) {
       const given = bearerToken(req.get('authorization'));
       if (given === undefined || !allowed.matches(given)) {
-        throw new AppError(
-          401,
-          'unauthorized',
-          'Send METRICS_TOKEN as "Authorization: Bearer <token>".',
-        );
+        throw appError('unauthorized', { variable: 'METRICS_TOKEN' });
       }
     }
     const text = await orUnavailable(metrics.registry.metrics());

@@ -1,6 +1,12 @@
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type {
+  ChannelsAnswer,
+  HealthAnswer,
+  PostsAnswer,
+  ReadyAnswer,
+} from '../../shared/contract/http.js';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
 import { DEFAULT_CHANNEL } from '../../shared/contract/channel.js';
 import { channelField, parseOr400 } from '../validation.js';
@@ -57,7 +63,7 @@ export function postsRouter({
       serverTime: new Date(at).toISOString(),
       cursor: formatCursor(snapshot.epoch, snapshot.seq),
       posts: snapshot.posts.map((post) => presentPost(post, at, label)),
-    });
+    } satisfies PostsAnswer);
   });
 
   router.get('/api/channels', async (_req, res) => {
@@ -68,17 +74,17 @@ export function postsRouter({
         posts,
         lastPublishedAt: lastPublishedMs === null ? null : new Date(lastPublishedMs).toISOString(),
         viewers: counts.get(channel) ?? 0,
-      })),
+      })) satisfies ChannelsAnswer,
     );
   });
 
   router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok' } satisfies HealthAnswer);
   });
 
   router.get('/readyz', async (_req, res) => {
     await orUnavailable(redis.ping(), 1000);
-    res.json({ status: 'ready' });
+    res.json({ status: 'ready' } satisfies ReadyAnswer);
   });
 
   return router;

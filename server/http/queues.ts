@@ -2,7 +2,7 @@ import type express from 'express';
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../../shared/domain/keys.js';
-import type { QueueHistoryAnswer } from '../../shared/contract/protocol.js';
+import type { QueueHistoryAnswer } from '../../shared/contract/http.js';
 import { readQueueHistory } from '../../shared/domain/queue-history.js';
 import { orUnavailable } from './unavailable.js';
 
@@ -30,11 +30,10 @@ export function queuesRouter({
   const router = Router();
   router.get('/api/queues', ...guard, async (_req, res) => {
     const at = now();
-    const answer: QueueHistoryAnswer = {
+    res.json({
       serverTime: new Date(at).toISOString(),
       queues: await orUnavailable(readQueueHistory(redis, keys, queues, at)),
-    };
-    res.json(answer);
+    } satisfies QueueHistoryAnswer);
   });
   return router;
 }

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppError } from '../../shared/infra/errors.js';
+import { appError } from '../../shared/infra/errors.js';
 import type { CallerLocals } from './auth.js';
 import { redisUnavailable } from './unavailable.js';
 
@@ -34,13 +34,7 @@ export function limitRequestsPerToken(
         if (rejection instanceof RateLimiterRes) {
           const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
           res.set('Retry-After', String(seconds));
-          next(
-            new AppError(
-              429,
-              'rate_limited',
-              `Too many requests for this token; retry in ${seconds} s.`,
-            ),
-          );
+          next(appError('rate_limited', { limit: 'token', retryInSeconds: seconds }));
         } else {
           res.set('Retry-After', '2');
           next(redisUnavailable(rejection));

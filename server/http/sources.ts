@@ -2,7 +2,13 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { canonicalUrl } from '../../shared/domain/article/post-id.js';
 import { DEFAULT_CHANNEL } from '../../shared/contract/channel.js';
-import { AppError } from '../../shared/infra/errors.js';
+import type {
+  PollQueued,
+  SourceRequest,
+  SourcesAnswer,
+  SourceView,
+} from '../../shared/contract/http.js';
+import { appError, type BlockedAddress } from '../../shared/infra/errors.js';
 import {
   pollNow,
   scheduleSource,
@@ -25,7 +31,7 @@ export interface SourcesRouteDeps {
   readGuard: express.RequestHandler[];
   allowPrivateFeeds: boolean;
   /** Resolves with a reason when the URL's host is not allowed (private network), else null. */
-  refuseHost: (url: URL) => Promise<string | null>;
+  refuseHost: (url: URL) => Promise<BlockedAddress | null>;
   now?: () => number;
 }
 
@@ -72,15 +78,10 @@ function sourceBody(minInterval: number) {
       error:
         'The body must be a JSON object such as {"url": "https://example.com/feed", "channels": ["bihar"]}',
     },
-  );
+  ) satisfies z.ZodType<unknown, SourceRequest>;
 }
 
-const notFound = (id: string) =>
-  new AppError(
-    404,
-    'not_found',
-    `There is no source with id "${id.slice(0, 40)}"; list them with GET /api/sources.`,
-  );
+const notFound = (id: string) => appError('not_found', { source: id });
 
 export function sourcesRouter({
   store,
@@ -105,18 +106,14 @@ export function sourcesRouter({
     express.json({ limit: '16kb', strict: false }),
     async (req, res) => {
       if (!req.is('application/json')) {
-        throw new AppError(
-          415,
-          'unsupported_media_type',
-          'Send JSON with "Content-Type: application/json".',
-        );
+        throw appError('unsupported_media_type');
       }
       const parsed = parseOr400(body, req.body, 'invalid_source');
       const { channels, intervalSeconds } = parsed;
       const url = canonicalUrl(parsed.url);
       if (!allowPrivateFeeds) {
         const reason = await refuseHost(new URL(url));
-        if (reason) throw new AppError(400, 'blocked_address', reason);
+        if (reason) throw appError('blocked_address', reason);
       }
       const config = {
         id: sourceIdFor(url),
@@ -129,31 +126,28 @@ export function sourcesRouter({
         store.create(config, { consecutiveErrors: 0, nextPollAt: config.createdAt }),
       );
       if (!created) {
-        throw new AppError(
-          409,
-          'source_exists',
-          `This feed is already a source (id ${config.id}); change it by deleting and adding it again.`,
-        );
+        throw appError('source_exists', { id: config.id });
       }
       await orUnavailable(Promise.all([scheduleSource(queue, config), pollNow(queue, config.id)]));
-      res
-        .status(201)
-        .json(
-          sourceView({ config, state: { consecutiveErrors: 0, nextPollAt: config.createdAt } }),
-        );
+      res.status(201).json(
+        sourceView({
+          config,
+          state: { consecutiveErrors: 0, nextPollAt: config.createdAt },
+        }) satisfies SourceView,
+      );
     },
   );
 
   router.get('/api/sources', ...readGuard, async (_req, res) => {
     const sources = await orUnavailable(store.list());
-    res.json({ sources: sources.map(sourceView) });
+    res.json({ sources: sources.map(sourceView) } satisfies SourcesAnswer);
   });
 
   router.get('/api/sources/:id', ...readGuard, async (req, res) => {
     const id = idParam(req.params.id);
     const source = await orUnavailable(store.get(id));
     if (!source) throw notFound(id);
-    res.json(sourceView(source));
+    res.json(sourceView(source) satisfies SourceView);
   });
 
   router.delete('/api/sources/:id', ...guard, async (req, res) => {
@@ -166,7 +160,7 @@ export function sourcesRouter({
   router.post('/api/sources/:id/poll', ...guard, async (req, res) => {
     const id = idParam(req.params.id);
     if (!(await orUnavailable(store.get(id)))) throw notFound(id);
-    res.status(202).json({ jobId: await orUnavailable(pollNow(queue, id)) });
+    res.status(202).json({ jobId: await orUnavailable(pollNow(queue, id)) } satisfies PollQueued);
   });
 
   return router;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { Router, type Response } from 'express';
-import { AppError } from '../../shared/infra/errors.js';
+import { appError } from '../../shared/infra/errors.js';
 
 /** `dist/public/`, from this file compiled to `dist/server/http/static.js`. */
 export const PUBLIC_DIR = new URL('../../public/', import.meta.url);
@@ -112,11 +112,7 @@ async function readDemoFile(publicDir: URL, name: (typeof DEMO_FILES)[number]): 
     (await readIfPresent(new URL(name, publicDir))) ??
     (await readIfPresent(new URL(name, DEMO_SOURCE_DIR)));
   if (file === undefined) {
-    throw new AppError(
-      503,
-      'demo_page_missing',
-      `The demo page file ${name} is missing from the build; run "npm run build".`,
-    );
+    throw appError('demo_page_missing', { file: name });
   }
   return file;
 }
@@ -127,11 +123,7 @@ async function readDashboardPage(publicDir: URL): Promise<string> {
     (await readIfPresent(new URL(DASHBOARD_PAGE, publicDir))) ??
     (await readIfPresent(new URL('index.html', DASHBOARD_SOURCE_DIR)));
   if (file === undefined) {
-    throw new AppError(
-      503,
-      'dashboard_page_missing',
-      'The dashboard page is missing from the build; run "npm run build".',
-    );
+    throw appError('dashboard_page_missing');
   }
   return file.toString('utf8');
 }
@@ -151,11 +143,7 @@ export function staticRouter({ publicDir = PUBLIC_DIR, production }: StaticRoute
   router.get('/widget.js', async (_req, res) => {
     const bundle = await readIfPresent(new URL('widget.js', publicDir));
     if (bundle === undefined) {
-      throw new AppError(
-        503,
-        'widget_not_built',
-        'The widget bundle (dist/public/widget.js) has not been built; run "npm run build".',
-      );
+      throw appError('widget_not_built');
     }
     noSniff(res);
     res.set({
@@ -204,11 +192,7 @@ export function staticRouter({ publicDir = PUBLIC_DIR, production }: StaticRoute
   router.get('/dashboard.js', async (_req, res) => {
     const bundle = await readIfPresent(new URL('dashboard.js', publicDir));
     if (bundle === undefined) {
-      throw new AppError(
-        503,
-        'dashboard_not_built',
-        'The dashboard bundle (dist/public/dashboard.js) has not been built; run "npm run build".',
-      );
+      throw appError('dashboard_not_built');
     }
     noSniff(res);
     res.set({

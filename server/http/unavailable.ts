@@ -1,15 +1,9 @@
-import { AppError } from '../../shared/infra/errors.js';
+import { AppError, appError } from '../../shared/infra/errors.js';
 import { RedisTimeoutError } from '../../shared/infra/redis-health.js';
 
 /** The answer while storage fails; `cause` is kept for the log (errors.ts decides how loud). */
 export function redisUnavailable(cause: unknown): AppError {
-  return new AppError(
-    503,
-    'redis_unavailable',
-    'Storage is unavailable; retry in a few seconds.',
-    undefined,
-    { cause },
-  );
+  return appError('redis_unavailable', { cause });
 }
 
 /**

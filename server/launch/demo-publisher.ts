@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { DemoSampleAccepted, ErrorAnswer } from '../../shared/contract/http.js';
 
 export interface PublisherOptions {
   /** The server's origin, e.g. `http://127.0.0.1:3000`. */
@@ -15,10 +16,8 @@ export interface Publisher {
   stop(): Promise<void>;
 }
 
-interface SampleAnswer {
-  accepted?: { id?: string; jobId?: string; channels?: string[]; title?: string }[];
-  message?: string;
-}
+/** What `POST /api/demo/sample` answers: the sample queued, or why not. */
+type SampleAnswer = Partial<DemoSampleAccepted & ErrorAnswer>;
 
 /**
  * `npm run demo`'s publisher: once the server answers `GET /healthz`, posts the next sample
@@ -60,7 +59,7 @@ export function startPublisher({
     } catch (err) {
       if (!signal.aborted) {
         logger.warn(
-          { event: 'demo.publish_failed', err: { message: (err as Error).message } },
+          { event: 'demo.publish_failed', err },
           'could not reach the server to publish a sample article',
         );
       }
@@ -71,7 +70,7 @@ export function startPublisher({
       for (const post of body.accepted ?? []) {
         logger.info(
           { event: 'demo.published', postId: post.id, jobId: post.jobId, channels: post.channels },
-          `published a sample article: ${post.title ?? ''}`,
+          `published a sample article: ${post.title}`,
         );
       }
       return true;

@@ -10,6 +10,7 @@ import type {
   NewsroomServerEvents,
 } from '../../shared/contract/protocol.js';
 import { resolveLocale } from '../../shared/contract/relative-time.js';
+import { errorMessage, type ErrorCode } from '../../shared/infra/errors.js';
 import type { TokenSet } from '../tokens.js';
 import type { NoServerEvents } from './public-namespace.js';
 
@@ -68,9 +69,12 @@ export interface NewsroomDelivery {
 
 const roomOf = (locale: string): string => `locale:${locale}`;
 
+/** Why a handshake is refused: codes of the registry of errors. */
+export type RefusalReason = Extract<ErrorCode, 'no_token' | 'wrong_token' | 'origin_not_allowed'>;
+
 /**
- * Why a handshake is refused, for the log; the client is only ever told `unauthorized`.
- * `auth` is what the client sent (a `NewsroomAuth`, unchecked).
+ * Why a handshake is refused, for the log and the `connect_error`'s `data`; its message is
+ * always `unauthorized`. `auth` is what the client sent (a `NewsroomAuth`, unchecked).
  */
 export function refusal(
   auth: unknown,
@@ -78,7 +82,7 @@ export function refusal(
   host: string | undefined,
   tokens: TokenSet,
   corsOrigins: '*' | readonly string[],
-): string | null {
+): RefusalReason | null {
   const token =
     typeof auth === 'object' && auth !== null && 'token' in auth ? auth.token : undefined;
   if (typeof token !== 'string' || token === '') return 'no_token';
@@ -129,14 +133,8 @@ export function attachNewsroomNamespace({
       { event: 'newsroom.refused', reason, origin: headers.origin, address },
       'newsroom connection refused',
     );
-    const err = new Error('unauthorized') as Error & { data?: unknown };
-    err.data = {
-      reason,
-      message:
-        reason === 'origin_not_allowed'
-          ? 'This page may not open the newsroom: add its origin to CORS_ORIGINS.'
-          : 'Give a token from NEWSROOM_TOKENS.',
-    };
+    const err = new Error('unauthorized' satisfies ErrorCode) as Error & { data?: unknown };
+    err.data = { reason, message: errorMessage(reason) };
     next(err);
   });
 
@@ -145,15 +143,11 @@ export function attachNewsroomNamespace({
     socket.data.locale = locale;
     locales.add(locale);
     void socket.join(roomOf(locale));
-    logger.debug(
-      { event: 'socket.connected', namespace: nsp.name, socketId: socket.id, locale },
-      'dashboard connected',
-    );
+    // A few dashboards per node: each gets its logger, naming it on every line.
+    const log = logger.child({ namespace: nsp.name, socketId: socket.id });
+    log.debug({ event: 'socket.connected', locale }, 'dashboard connected');
     socket.on('disconnect', (reason) => {
-      logger.debug(
-        { event: 'socket.disconnected', namespace: nsp.name, socketId: socket.id, reason },
-        'dashboard disconnected',
-      );
+      log.debug({ event: 'socket.disconnected', reason }, 'dashboard disconnected');
     });
     onConnected?.(socket);
   });

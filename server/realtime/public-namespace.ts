@@ -11,6 +11,7 @@ import type {
   RequestFailed,
   SubscribeOk,
 } from '../../shared/contract/protocol.js';
+import { errorMessage, type ErrorCode, type MessageArgs } from '../../shared/infra/errors.js';
 import type { RedisHealth } from '../../shared/infra/redis-health.js';
 import { resolveLocale } from '../../shared/contract/relative-time.js';
 import { channelField } from '../validation.js';
@@ -23,6 +24,8 @@ export interface PublicSocketData {
   /** Subscribe budget (a token bucket): what is left, and when it was last refilled. */
   tokens: number;
   refilledAt: number;
+  /** This socket's logger (its id on every line), made when it first logs: most never do. */
+  log?: Logger;
 }
 
 /**
@@ -119,8 +122,9 @@ function parseRoom(room: string): { channel: string; locale: string } | null {
     : null;
 }
 
-function failed(error: string, message: string): RequestFailed {
-  return { ok: false, error, message };
+/** A `{ok: false}` answer from the registry of errors (no Error built: nothing is thrown). */
+function failed<C extends ErrorCode>(error: C, ...params: MessageArgs<C>): RequestFailed {
+  return { ok: false, error, message: errorMessage(error, ...params) };
 }
 
 export function attachPublicNamespace({
@@ -207,20 +211,14 @@ export function attachPublicNamespace({
   ): Promise<SubscribeOk | RequestFailed> {
     const parsed = subscribeRequest.safeParse(raw);
     if (!parsed.success)
-      return failed('invalid_request', parsed.error.issues[0]?.message ?? 'bad request');
+      return failed('invalid_request', { problem: parsed.error.issues[0]?.message });
     const { channel, limit } = parsed.data;
     if (!takeSubscribeToken(socket.data, now())) {
-      return failed(
-        'rate_limited',
-        `Subscribe at most ${SUBSCRIBES_PER_SECOND} times a second per connection; retry shortly.`,
-      );
+      return failed('rate_limited', { limit: 'subscribe', perSecond: SUBSCRIBES_PER_SECOND });
     }
     const subscriptions = socket.data.subscriptions;
     if (!subscriptions.has(channel) && subscriptions.size >= maxChannelsPerSocket) {
-      return failed(
-        'too_many_channels',
-        `One connection may watch at most ${maxChannelsPerSocket} channels.`,
-      );
+      return failed('too_many_channels', { max: maxChannelsPerSocket });
     }
     const locale = resolveLocale(parsed.data.locale, defaultLocale);
     const since = parseCursor(parsed.data.since);
@@ -265,7 +263,11 @@ export function attachPublicNamespace({
             posts: current.posts.slice(0, limit).map((p) => presentPost(p, at, locale)),
           };
     }
-    return failed('unavailable', 'The channel is being reloaded; retry in a moment.');
+    return failed('unavailable', { what: 'channel' });
+  }
+
+  function socketLog(socket: PublicSocket): Logger {
+    return (socket.data.log ??= logger.child({ socketId: socket.id }));
   }
 
   // One set of handlers for every socket (Socket.IO calls them with the socket as `this`):
@@ -275,11 +277,8 @@ export function attachPublicNamespace({
     const answer = ack as (answer: SubscribeOk | RequestFailed) => void;
     subscribe(this, request).then(answer, (err: unknown) => {
       if (!health.absorb('socket', err))
-        logger.warn(
-          { event: 'socket.subscribe_failed', socketId: this.id, err },
-          'subscribe failed',
-        );
-      answer(failed('unavailable', 'Storage is unavailable; retry in a few seconds.'));
+        socketLog(this).warn({ event: 'socket.subscribe_failed', err }, 'subscribe failed');
+      answer(failed('unavailable', { what: 'storage' }));
     });
   }
 
@@ -288,7 +287,7 @@ export function attachPublicNamespace({
     const answer = ack as (answer: { ok: true } | RequestFailed) => void;
     const parsed = unsubscribeRequest.safeParse(request);
     if (!parsed.success) {
-      answer(failed('invalid_request', parsed.error.issues[0]?.message ?? 'bad request'));
+      answer(failed('invalid_request', { problem: parsed.error.issues[0]?.message }));
       return;
     }
     const room = this.data.subscriptions.get(parsed.data.channel);
@@ -298,10 +297,7 @@ export function attachPublicNamespace({
   }
 
   function onDisconnect(this: PublicSocket, reason: string): void {
-    logger.debug(
-      { event: 'socket.disconnected', socketId: this.id, reason },
-      'socket disconnected',
-    );
+    socketLog(this).debug({ event: 'socket.disconnected', reason }, 'socket disconnected');
   }
 
   nsp.on('connection', (socket: PublicSocket) => {
@@ -309,8 +305,8 @@ export function attachPublicNamespace({
     socket.data.tokens = SUBSCRIBE_BURST;
     socket.data.refilledAt = now();
     if (logger.isLevelEnabled('debug')) {
-      logger.debug(
-        { event: 'socket.connected', socketId: socket.id, transport: socket.conn.transport.name },
+      socketLog(socket).debug(
+        { event: 'socket.connected', transport: socket.conn.transport.name },
         'socket connected',
       );
       socket.on('disconnect', onDisconnect);

@@ -1,6 +1,6 @@
 /**
  * The Socket.IO contract (SPEC §6) and the post payload (SPEC §3), typed once for the
- * server, the workers, the browser bundles and the tests.
+ * server, the workers, the browser bundles and the tests. The HTTP API's types are http.ts.
  */
 
 /** A post as Khabar stores it: everything but the relative label. */
@@ -90,7 +90,7 @@ export interface PublicServerEvents {
   'post:removed': (event: RemovedEvent) => void;
 }
 
-/** A problem with one field of a request (SPEC §5 `details`). */
+/** A problem with one field of a request (SPEC §5 `details`), in HTTP and socket answers alike. */
 export interface FieldProblem {
   path: string;
   message: string;
@@ -140,44 +140,6 @@ export interface PollOutcome {
   notice?: string;
 }
 
-/** What the sources API sets (SPEC §5). */
-export interface SourceConfig {
-  id: string;
-  url: string;
-  channels: string[];
-  intervalSeconds: number;
-  createdAt: string;
-}
-
-/** How a source's last poll went. */
-export interface LastPoll extends PollOutcome {
-  at: string;
-}
-
-/** A source as the API shows it: `GET /api/sources/:id`, and each of `GET /api/sources`. */
-export interface SourceView extends SourceConfig {
-  lastPoll?: LastPoll;
-  consecutiveErrors: number;
-  /** ISO time of the next poll the source is due for (backoff, Retry-After and TTL included). */
-  nextPollAt: string;
-}
-
-/** One row of `GET /api/channels`. */
-export interface ChannelSummary {
-  channel: string;
-  posts: number;
-  lastPublishedAt: string | null;
-  viewers: number;
-}
-
-/** `GET /api/posts` */
-export interface PostsAnswer {
-  channel: string;
-  serverTime: string;
-  cursor: string;
-  posts: Post[];
-}
-
 /** `source:polled`: one feed poll's outcome and when the source polls next. */
 export interface SourcePolledEvent extends PollOutcome {
   sourceId: string;
@@ -196,18 +158,6 @@ export interface QueueStats {
   completedPerMinute: number;
   /** Age of the oldest job still waiting; 0 when none waits. */
   oldestWaitingMs: number;
-}
-
-/** One point of a queue's recent history: its `queue:stats` figures at `at`. */
-export interface QueueStatsSample extends Omit<QueueStats, 'queue'> {
-  /** ISO-8601 UTC: when the figures were read, to the 5 s slot. */
-  at: string;
-}
-
-/** `GET /api/queues`: each queue's figures over the last five minutes, oldest first. */
-export interface QueueHistoryAnswer {
-  serverTime: string;
-  queues: { queue: string; samples: QueueStatsSample[] }[];
 }
 
 /** `presence`: viewers per channel, summed over every server node. */
@@ -241,22 +191,3 @@ export type NewsroomClientEvents = {};
 
 /** The newsroom events that do not come from a channel's log. */
 export type NewsroomOnlyEvent = Exclude<keyof NewsroomServerEvents, keyof PublicServerEvents>;
-
-/** A failed ingest job as `GET /api/jobs` lists it. */
-export interface FailedJob {
-  id: string;
-  /** The post it would have made or changed; absent for a job without an article. */
-  postId?: string;
-  title?: string;
-  url?: string;
-  source: string;
-  error: string;
-  attemptsMade: number;
-  /** ISO-8601 UTC. */
-  failedAt: string;
-}
-
-/** `GET /api/jobs?state=failed` */
-export interface FailedJobsAnswer {
-  jobs: FailedJob[];
-}

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
-import type { QueueStats, QueueStatsSample } from '../contract/protocol.js';
+import type { QueueStats } from '../contract/protocol.js';
+import type { QueueStatsSample } from '../contract/http.js';
 
 /**
  * The last few minutes of each queue's figures, kept in Redis so that any server node can

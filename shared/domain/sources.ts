@@ -3,7 +3,7 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { canonicalUrl } from './article/post-id.js';
 import { POLL_QUEUE, type Keys } from './keys.js';
-import type { LastPoll, SourceConfig, SourceView } from '../contract/protocol.js';
+import type { LastPoll, SourceConfig, SourceView } from '../contract/http.js';
 
 export type { LastPoll, SourceConfig, SourceView };
 

@@ -9,7 +9,12 @@ import {
   type IngestQueue,
   type IngestQueueData,
 } from '../../shared/domain/ingest-queue.js';
-import type { FailedJobsAnswer } from '../../shared/contract/protocol.js';
+import type {
+  DemoSampleAccepted,
+  FailedJobsAnswer,
+  PostsAnswer,
+  SourceView,
+} from '../../shared/contract/http.js';
 import { recordQueueStats } from '../../shared/domain/queue-history.js';
 import { createLogger } from '../../shared/infra/logger.js';
 import { createServerNode } from '../../server/node.js';
@@ -234,7 +239,7 @@ describe('the newsroom dashboard in Chromium', function () {
       await publish({ url: 'https://example.com/activity', title: 'An editor knows this title' });
       const demo = await khabar.request('POST', '/api/demo/sample', { token: null });
       assert.equal(demo.status, 202, JSON.stringify(demo.body));
-      const [sample] = (demo.body as { accepted: { id: string; title: string }[] }).accepted;
+      const [sample] = (demo.body as DemoSampleAccepted).accepted;
       assert.ok(sample);
 
       const fromApi = page.locator('#activity li[data-kind="accepted"]', {
@@ -253,7 +258,7 @@ describe('the newsroom dashboard in Chromium', function () {
     await publish({ url: 'https://example.com/keep', title: 'Stays published' });
     await publish({ url: 'https://example.com/retract', title: 'Published by mistake' });
     await eventually(async () =>
-      ((await khabar.request('GET', '/api/posts')).body as { posts: unknown[] }).posts.length === 2
+      ((await khabar.request('GET', '/api/posts')).body as PostsAnswer).posts.length === 2
         ? true
         : undefined,
     );
@@ -524,7 +529,7 @@ describe('the newsroom dashboard in Chromium', function () {
         }),
       });
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      const { id } = created.body as { id: string };
+      const { id } = created.body as SourceView;
       const row = page.locator(`#sources li[data-source-id="${id}"]`);
       await row.locator('.badge[data-status="error"]').waitFor({ timeout: 15_000 });
       assert.notEqual(((await row.locator('.source-error').textContent()) ?? '').trim(), '');

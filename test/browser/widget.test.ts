@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
+import type { PostsAnswer } from '../../shared/contract/http.js';
 import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
 import { createLogger } from '../../shared/infra/logger.js';
@@ -117,7 +118,7 @@ describe('the embeddable widget in Chromium', function () {
       publishedAt: new Date(now - 21 * MINUTE).toISOString(),
     });
     await eventually(async () =>
-      ((await khabar.request('GET', '/api/posts?channel=bihar')).body as { posts: unknown[] }).posts
+      ((await khabar.request('GET', '/api/posts?channel=bihar')).body as PostsAnswer).posts
         .length === 2
         ? true
         : undefined,
@@ -195,7 +196,7 @@ describe('the embeddable widget in Chromium', function () {
         .locator('khabar-feed article', { hasText: 'Second version' })
         .waitFor({ timeout: 5000 });
       assert.deepEqual(await titles(page), ['Second version']);
-      const posts = (await khabar.request('GET', '/api/posts')).body as { posts: { id: string }[] };
+      const posts = (await khabar.request('GET', '/api/posts')).body as PostsAnswer;
       assert.equal(
         (await khabar.request('DELETE', `/api/articles/${posts.posts[0]!.id}`)).status,
         204,
@@ -369,8 +370,7 @@ describe('the embeddable widget in Chromium', function () {
       await page.goto('about:blank');
       await publish({ url: 'https://example.com/r/2', title: 'While away' });
       await eventually(async () =>
-        ((await khabar.request('GET', '/api/posts')).body as { posts: unknown[] }).posts.length ===
-        2
+        ((await khabar.request('GET', '/api/posts')).body as PostsAnswer).posts.length === 2
           ? true
           : undefined,
       );

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { PostsAnswer } from '../../shared/contract/http.js';
 import { eventually, startKhabar } from '../helpers/khabar.js';
 
 describe('consumption canary', function () {
@@ -24,9 +25,7 @@ describe('consumption canary', function () {
       assert.ok(khabar.logs.some((l) => l.event === 'worker.restarted'));
       assert.notEqual(khabar.workers!.worker, silent);
       await eventually(async () => {
-        const body = (await khabar.request('GET', '/api/posts')).body as {
-          posts: { title: string }[];
-        };
+        const body = (await khabar.request('GET', '/api/posts')).body as PostsAnswer;
         return body.posts[0]?.title === 'Stuck behind a silent worker' ? true : undefined;
       }, 10_000);
     } finally {

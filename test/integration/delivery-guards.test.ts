@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import type { ChannelsAnswer, PostsAnswer } from '../../shared/contract/http.js';
 import type { SubscribeOk } from '../../shared/contract/protocol.js';
 import {
   eventually,
@@ -47,9 +48,8 @@ async function publishMany(
 }
 
 async function seqOf(khabar: TestKhabar, channel = 'top'): Promise<number> {
-  const body = (await khabar.request('GET', `/api/posts?channel=${channel}&limit=1`)).body as {
-    cursor: string;
-  };
+  const body = (await khabar.request('GET', `/api/posts?channel=${channel}&limit=1`))
+    .body as PostsAnswer;
   return Number(body.cursor.split('-')[1]);
 }
 
@@ -218,10 +218,8 @@ describe('delivery guards', function () {
       for (let i = 0; i < 3; i++) await subscribe(await a.connect(), { channel: 'bihar' });
       for (let i = 0; i < 2; i++) await subscribe(await b.connect(), { channel: 'bihar' });
       const bihar = await eventually(async () => {
-        const channels = (await b.request('GET', '/api/channels', { token: null })).body as {
-          channel: string;
-          viewers: number;
-        }[];
+        const channels = (await b.request('GET', '/api/channels', { token: null }))
+          .body as ChannelsAnswer;
         const found = channels.find((c) => c.channel === 'bihar');
         return found?.viewers === 5 ? found : undefined;
       });

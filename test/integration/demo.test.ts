@@ -6,17 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
+import type { DemoSampleAccepted, ErrorAnswer, PostsAnswer } from '../../shared/contract/http.js';
 import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import { SAMPLE_ARTICLES, sampleArticle } from '../../server/http/demo-samples.js';
 import { copyDemoPage, demoPageCsp, PUBLIC_DIR, staticRouter } from '../../server/http/static.js';
 import { answer, eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';
-
-interface Accepted {
-  accepted: { id: string; jobId: string; channels: string[]; title: string }[];
-}
-interface PostsBody {
-  posts: { id: string; title: string }[];
-}
 
 const PRODUCTION = { NODE_ENV: 'production', INGEST_TOKENS: 'a-production-token-123456' };
 
@@ -73,15 +67,15 @@ describe('demo page, widget and sample publisher', function () {
       } else {
         // This build has no widget bundle (it is built by the widget's own build step).
         assert.equal(widget.status, 503);
-        assert.equal((widget.body as { error: string }).error, 'widget_not_built');
-        assert.match((widget.body as { message: string }).message, /npm run build/);
+        assert.equal((widget.body as ErrorAnswer).error, 'widget_not_built');
+        assert.match((widget.body as ErrorAnswer).message, /npm run build/);
       }
     });
 
     it('publishes a sample article without a token, and at most one per second', async () => {
       const first = await khabar.request('POST', '/api/demo/sample', { token: null });
       assert.equal(first.status, 202, JSON.stringify(first.body));
-      const [accepted] = (first.body as Accepted).accepted;
+      const [accepted] = (first.body as DemoSampleAccepted).accepted;
       assert.ok(accepted);
       assert.match(accepted.id, /^p[A-Za-z0-9_-]{22}$/);
       assert.ok(accepted.jobId);
@@ -89,14 +83,14 @@ describe('demo page, widget and sample publisher', function () {
 
       const second = await khabar.request('POST', '/api/demo/sample', { token: null });
       assert.equal(second.status, 429);
-      assert.equal((second.body as { error: string }).error, 'rate_limited');
+      assert.equal((second.body as ErrorAnswer).error, 'rate_limited');
       assert.ok(Number(second.headers.get('retry-after')) >= 1);
 
       const post = await eventually(async () => {
         const posts = await khabar.request('GET', `/api/posts?channel=${channel}`, {
           token: null,
         });
-        return (posts.body as PostsBody).posts.find((p) => p.id === accepted.id);
+        return (posts.body as PostsAnswer).posts.find((p) => p.id === accepted.id);
       });
       assert.equal(post.title, accepted.title);
       assert.ok(

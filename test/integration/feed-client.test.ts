@@ -16,6 +16,7 @@ import type {
   SubscribeRequest,
   UnsubscribeAnswer,
 } from '../../shared/contract/protocol.js';
+import type { ArticlesAccepted, PostsAnswer } from '../../shared/contract/http.js';
 import { eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';
 
 type RealSocket = Socket<PublicServerEvents, PublicClientEvents>;
@@ -138,14 +139,14 @@ describe('feed client over a real Khabar', function () {
   async function publish(article: Record<string, unknown>): Promise<string> {
     const answer = await khabar.postArticles(article);
     assert.equal(answer.status, 202, JSON.stringify(answer.body));
-    return (answer.body as { accepted: { id: string }[] }).accepted[0]!.id;
+    return (answer.body as ArticlesAccepted).accepted[0]!.id;
   }
 
   /** Waits until `channel` stores `count` posts (the worker has run), returns their ids. */
   async function stored(channel: string, count: number): Promise<string[]> {
     return eventually(async () => {
       const answer = await khabar.request('GET', `/api/posts?channel=${channel}&limit=50`);
-      const { posts } = answer.body as { posts: Post[] };
+      const { posts } = answer.body as PostsAnswer;
       return posts.length === count ? posts.map((p) => p.id) : undefined;
     });
   }

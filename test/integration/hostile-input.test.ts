@@ -2,17 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import type { SourceView } from '../../shared/contract/protocol.js';
+import type { ErrorAnswer, PostsAnswer, SourceView } from '../../shared/contract/http.js';
 import { LOCALE_CACHE_LIMIT, localeCacheSizes } from '../../shared/contract/relative-time.js';
 import { eventually, startKhabar, subscribe, type TestKhabar } from '../helpers/khabar.js';
-
-interface PostsBody {
-  posts: { id: string; ago: string }[];
-}
-interface ErrorBody {
-  error: string;
-  message: string;
-}
 
 /** The log lines at error level (50) and above since `from`. */
 const errorLines = (khabar: TestKhabar, from: number) =>
@@ -27,7 +19,7 @@ describe('hostile input', function () {
     assert.equal(posted.status, 202);
     await eventually(async () => {
       const { body } = await khabar.request('GET', '/api/posts?channel=top', { token: null });
-      return (body as PostsBody).posts.length === 1 ? true : undefined;
+      return (body as PostsAnswer).posts.length === 1 ? true : undefined;
     });
   });
   after(async () => {
@@ -47,7 +39,7 @@ describe('hostile input', function () {
               { token: null },
             );
             assert.equal(status, 200);
-            assert.equal((body as PostsBody).posts[0]?.ago, 'अब');
+            assert.equal((body as PostsAnswer).posts[0]?.ago, 'अब');
           }
         }),
       );
@@ -83,8 +75,8 @@ describe('hostile input', function () {
         const from = khabar.logs.length;
         const { status, body } = await khabar.request(method, path);
         assert.equal(status, 400, JSON.stringify(body));
-        assert.equal((body as ErrorBody).error, 'invalid_path');
-        assert.match((body as ErrorBody).message, /percent-encod/);
+        assert.equal((body as ErrorAnswer).error, 'invalid_path');
+        assert.match((body as ErrorAnswer).message, /percent-encod/);
         assert.deepEqual(errorLines(khabar, from), []);
         assert.ok(
           khabar.logs.slice(from).some((l) => l.level === 40 && l.event === 'http.bad_request'),
@@ -111,7 +103,7 @@ describe('hostile input', function () {
           },
           body: bytes,
         });
-        const body = (await response.json()) as ErrorBody;
+        const body = (await response.json()) as ErrorAnswer;
         assert.equal(response.status, 400, JSON.stringify(body));
         assert.equal(body.error, 'invalid_body');
         assert.match(body.message, /gzip/);
@@ -150,7 +142,7 @@ describe('hostile input', function () {
     assert.equal(posted.status, 202, JSON.stringify(posted.body));
     const post = await eventually(async () => {
       const { body } = await khabar.request('GET', '/api/posts?channel=bidi', { token: null });
-      return (body as { posts: { title: string; summary?: string; author?: string }[] }).posts[0];
+      return (body as PostsAnswer).posts[0];
     });
     assert.deepEqual(
       [post.title, post.summary, post.author],
@@ -164,8 +156,8 @@ describe('hostile input', function () {
         body: JSON.stringify({ url: `https://example.com/${'a'.repeat(20_000)}` }),
       });
       assert.equal(status, 413);
-      assert.match((body as ErrorBody).message, /16 KiB/);
-      assert.doesNotMatch((body as ErrorBody).message, /1 MiB|articles/);
+      assert.match((body as ErrorAnswer).message, /16 KiB/);
+      assert.doesNotMatch((body as ErrorAnswer).message, /1 MiB|articles/);
     });
 
     it('names the encoding it cannot read and the ones it can', async () => {
@@ -178,7 +170,7 @@ describe('hostile input', function () {
         },
         body: '{}',
       });
-      const body = (await response.json()) as ErrorBody;
+      const body = (await response.json()) as ErrorAnswer;
       assert.equal(response.status, 415);
       assert.match(body.message, /"compress"/);
       assert.match(body.message, /gzip/);
@@ -187,15 +179,15 @@ describe('hostile input', function () {
     it('says "the article" for a batch of one, not "none of the 1 articles"', async () => {
       const { status, body } = await khabar.postArticles({ articles: [{ title: 'no url' }] });
       assert.equal(status, 400);
-      assert.doesNotMatch((body as ErrorBody).message, /1 articles/);
-      assert.match((body as ErrorBody).message, /article/);
+      assert.doesNotMatch((body as ErrorAnswer).message, /1 articles/);
+      assert.match((body as ErrorAnswer).message, /article/);
     });
 
     it('calls a null body what it is, for sources and for a socket subscribe', async () => {
       const source = await khabar.request('POST', '/api/sources', { body: 'null' });
       assert.equal(source.status, 400);
-      assert.match((source.body as ErrorBody).message, /JSON object/);
-      assert.doesNotMatch((source.body as ErrorBody).message, /Invalid input|not valid JSON/);
+      assert.match((source.body as ErrorAnswer).message, /JSON object/);
+      assert.doesNotMatch((source.body as ErrorAnswer).message, /Invalid input|not valid JSON/);
 
       const socket = await khabar.connect();
       for (const request of [null, 'top', 42, []]) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { ArticlesAccepted, ErrorAnswer } from '../../shared/contract/http.js';
 import { CANARY_JOB, createIngestQueue } from '../../shared/domain/ingest-queue.js';
 import { keysUnder } from '../helpers/redis.js';
 import {
@@ -8,12 +9,6 @@ import {
   type HttpAnswer,
   type TestKhabar,
 } from '../helpers/khabar.js';
-
-interface ErrorBody {
-  error: string;
-  message: string;
-  details?: { path: string; message: string }[];
-}
 
 const good = { url: 'https://example.com/news/1', title: 'A good title' };
 
@@ -58,11 +53,11 @@ describe('ingest API', function () {
     send: () => Promise<HttpAnswer>,
     status: number,
     code: string,
-  ): Promise<ErrorBody> {
+  ): Promise<ErrorAnswer> {
     const before = await traces();
     const answer = await send();
     assert.equal(answer.status, status, JSON.stringify(answer.body));
-    const body = answer.body as ErrorBody;
+    const body = answer.body as ErrorAnswer;
     assert.equal(body.error, code);
     assert.ok(body.message.length > 15 && body.message.endsWith('.'), body.message);
     assert.deepEqual(await traces(), before);
@@ -177,10 +172,7 @@ describe('ingest API', function () {
       articles: [good, { url: 'nope', title: 'x' }, { ...good, url: 'https://example.com/2' }],
     });
     assert.equal(answer.status, 202);
-    const body = answer.body as {
-      accepted: { id: string; jobId: string }[];
-      rejected: { index: number; error: string; details: unknown[] }[];
-    };
+    const body = answer.body as ArticlesAccepted;
     assert.equal(body.accepted.length, 2);
     assert.ok(body.accepted.every((a) => /^p[\w-]{22}$/.test(a.id) && a.jobId));
     assert.deepEqual(
@@ -196,8 +188,7 @@ describe('ingest API', function () {
       title: 'Same',
     });
     const b = await khabar.postArticles({ url: 'HTTPS://Example.com/same', title: 'Same' });
-    const idOf = (answer: HttpAnswer) =>
-      (answer.body as { accepted: { id: string }[] }).accepted[0]!.id;
+    const idOf = (answer: HttpAnswer) => (answer.body as ArticlesAccepted).accepted[0]!.id;
     assert.equal(idOf(a), idOf(b));
   });
 
@@ -221,14 +212,14 @@ describe('ingest API', function () {
     ]) {
       const answer = await khabar.request('GET', `/api/posts?${query}`, { token: null });
       assert.equal(answer.status, 400, query);
-      assert.equal((answer.body as ErrorBody).error, 'invalid_query');
+      assert.equal((answer.body as ErrorAnswer).error, 'invalid_query');
     }
   });
 
   it('answers JSON 404 for unknown routes', async () => {
     const answer = await khabar.request('GET', '/api/nothing-here', { token: null });
     assert.equal(answer.status, 404);
-    assert.equal((answer.body as ErrorBody).error, 'not_found');
+    assert.equal((answer.body as ErrorAnswer).error, 'not_found');
   });
 
   it('logs the job lifecycle: job.added, job.active, job.completed with durationMs', async () => {
@@ -236,8 +227,7 @@ describe('ingest API', function () {
       url: 'https://example.com/logged',
       title: 'Logged',
     });
-    const { id, jobId } = (answer.body as { accepted: { id: string; jobId: string }[] })
-      .accepted[0]!;
+    const { id, jobId } = (answer.body as ArticlesAccepted).accepted[0]!;
     const completed = await eventually(() =>
       khabar.logs.find((l) => l.event === 'job.completed' && l.jobId === jobId),
     );
@@ -276,7 +266,7 @@ describe('ingest API limits and outages', function () {
       assert.equal((await khabar.postArticles(good)).status, 202);
       const limited = await khabar.postArticles(good);
       assert.equal(limited.status, 429);
-      assert.equal((limited.body as ErrorBody).error, 'rate_limited');
+      assert.equal((limited.body as ErrorAnswer).error, 'rate_limited');
       assert.ok(Number(limited.headers.get('retry-after')) >= 1);
     } finally {
       await khabar.close();
@@ -291,7 +281,7 @@ describe('ingest API limits and outages', function () {
     try {
       const answer = await khabar.postArticles(good);
       assert.equal(answer.status, 503);
-      assert.equal((answer.body as ErrorBody).error, 'write_api_disabled');
+      assert.equal((answer.body as ErrorAnswer).error, 'write_api_disabled');
     } finally {
       await khabar.close();
     }
@@ -306,7 +296,7 @@ describe('ingest API limits and outages', function () {
       const answer = await khabar.postArticles(good);
       const tookMs = Date.now() - started;
       assert.equal(answer.status, 503, JSON.stringify(answer.body));
-      assert.equal((answer.body as ErrorBody).error, 'redis_unavailable');
+      assert.equal((answer.body as ErrorAnswer).error, 'redis_unavailable');
       assert.ok(Number(answer.headers.get('retry-after')) >= 1);
       assert.ok(tookMs < 5000, `the request hung for ${tookMs} ms`);
       assert.equal((await khabar.request('GET', '/readyz', { token: null })).status, 503);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type { PostsAnswer } from '../../shared/contract/http.js';
 import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
 import { createKeys } from '../../shared/domain/keys.js';
 import type {
@@ -24,11 +25,6 @@ import {
 } from '../helpers/cluster.js';
 import { eventually, nextEvent, subscribe, type FeedSocket } from '../helpers/khabar.js';
 import { sharedRedis, startTestRedis } from '../helpers/redis.js';
-
-interface PostsPage {
-  cursor: string;
-  posts: { id: string; publishedAt: string }[];
-}
 
 /** A distinct article; `publishedAt` a second apart per `n`, so `before=` pages cleanly. */
 function article(tag: string, n: number): Record<string, unknown> {
@@ -52,7 +48,7 @@ const sorted = (ids: readonly string[]): string[] => [...ids].sort();
 async function cursorOf(url: string): Promise<string> {
   const answer = await getJson(url, '/api/posts?channel=top&limit=1');
   assert.equal(answer.status, 200, JSON.stringify(answer.body));
-  return (answer.body as PostsPage).cursor;
+  return (answer.body as PostsAnswer).cursor;
 }
 
 /** Every `post:new` a socket receives, in arrival order. */
@@ -266,7 +262,7 @@ describe('several server and worker processes on one Redis', function () {
 
     const fresh = await postUntilAccepted(server.url, article('lost', 1), 15_000);
     await eventually(async () => {
-      const page = (await getJson(server.url, '/api/posts?channel=top')).body as PostsPage;
+      const page = (await getJson(server.url, '/api/posts?channel=top')).body as PostsAnswer;
       return page.posts.some((p) => p.id === fresh.id) ? true : undefined;
     }, 15_000);
 
@@ -471,10 +467,10 @@ describe('several server and worker processes on one Redis', function () {
       5000,
       () => explainDelivery([created], cluster!),
     );
-    const pages: PostsPage[] = [];
+    const pages: PostsAnswer[] = [];
     let query = '/api/posts?channel=top&limit=100';
     for (;;) {
-      const page = (await getJson(server.url, query)).body as PostsPage;
+      const page = (await getJson(server.url, query)).body as PostsAnswer;
       pages.push(page);
       const last = page.posts.at(-1);
       if (!last) break;

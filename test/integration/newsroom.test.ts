@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
 import type {
+  ArticlesAccepted,
+  DemoSampleAccepted,
+  ErrorAnswer,
   FailedJobsAnswer,
-  NewsroomClientEvents,
-  NewsroomServerEvents,
-} from '../../shared/contract/protocol.js';
+  SourceView,
+} from '../../shared/contract/http.js';
+import type { NewsroomClientEvents, NewsroomServerEvents } from '../../shared/contract/protocol.js';
 import { startFeedServer } from '../helpers/feed-server.js';
 import {
   eventually,
@@ -208,7 +211,7 @@ describe('the /newsroom namespace', function () {
       articles: [{ url: 'https://example.com/nr/ok', title: 'Fine' }, { url: 'not a url' }],
     });
     assert.equal(answer.status, 202);
-    const [accepted] = (answer.body as { accepted: { id: string; jobId: string }[] }).accepted;
+    const [accepted] = (answer.body as ArticlesAccepted).accepted;
     const event = await received(seen, 'ingest:accepted');
     assert.deepEqual(event, {
       id: accepted!.id,
@@ -229,8 +232,7 @@ describe('the /newsroom namespace', function () {
     const { seen } = await dashboard();
     const answer = await khabar.request('POST', '/api/demo/sample', { token: null });
     assert.equal(answer.status, 202, JSON.stringify(answer.body));
-    const [sample] = (answer.body as { accepted: { id: string; jobId: string; title: string }[] })
-      .accepted;
+    const [sample] = (answer.body as DemoSampleAccepted).accepted;
     assert.ok(sample);
     const event = await received(seen, 'ingest:accepted', (e) => e.id === sample.id);
     assert.deepEqual(event, {
@@ -309,7 +311,7 @@ describe('the /newsroom namespace', function () {
         body: JSON.stringify({ url: feed.url, channels: ['bihar'], intervalSeconds: 60 }),
       });
       assert.equal(created.status, 201);
-      const { id } = created.body as { id: string };
+      const { id } = created.body as SourceView;
       const polled = await received(seen, 'source:polled', (e) => e.sourceId === id);
       assert.equal(polled.status, 'ok');
       assert.equal(polled.url, feed.url);
@@ -452,7 +454,7 @@ describe('the editors’ HTTP API', function () {
     assert.equal((await khabar.request('GET', '/api/jobs', { token: null })).status, 401);
     const wrong = await khabar.request('GET', '/api/jobs', { token: 'nope-0123456789abcdefgh' });
     assert.equal(wrong.status, 403);
-    assert.match((wrong.body as { message: string }).message, /NEWSROOM_TOKENS/);
+    assert.match((wrong.body as ErrorAnswer).message, /NEWSROOM_TOKENS/);
     for (const token of [TEST_TOKEN, NEWSROOM_TOKEN])
       assert.equal((await khabar.request('GET', '/api/jobs', { token })).status, 200);
   });
@@ -482,10 +484,10 @@ describe('the editors’ HTTP API', function () {
       assert.equal(answer.status, 404, id);
     }
     const posted = await khabar.postArticles({ url: 'https://example.com/waiting', title: 'Wait' });
-    const { jobId } = (posted.body as { accepted: { jobId: string }[] }).accepted[0]!;
+    const { jobId } = (posted.body as ArticlesAccepted).accepted[0]!;
     const retry = await khabar.request('POST', `/api/jobs/${jobId}/retry`, { token });
     assert.equal(retry.status, 409);
-    assert.match((retry.body as { message: string }).message, /is waiting, not failed/);
+    assert.match((retry.body as ErrorAnswer).message, /is waiting, not failed/);
     assert.equal((await khabar.request('DELETE', `/api/jobs/${jobId}`, { token })).status, 409);
     for (const query of ['state=waiting', 'limit=0', 'limit=500', 'limit=ten']) {
       const answer = await khabar.request('GET', `/api/jobs?${query}`, { token });

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
 import { createLogger } from '../../shared/infra/logger.js';
+import type { QueueHistoryAnswer } from '../../shared/contract/http.js';
 import type {
   NewsroomClientEvents,
   NewsroomServerEvents,
-  QueueHistoryAnswer,
   QueueStats,
 } from '../../shared/contract/protocol.js';
 import {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { ArticlesAccepted, PostsAnswer } from '../../shared/contract/http.js';
 import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
 import type { PostEvent, SubscribeOk } from '../../shared/contract/protocol.js';
 import {
@@ -57,7 +58,7 @@ describe('live recent posts over Socket.IO', function () {
   async function publish(article: Record<string, unknown>): Promise<string> {
     const answer = await khabar.postArticles(article);
     assert.equal(answer.status, 202, JSON.stringify(answer.body));
-    const { accepted } = answer.body as { accepted: { id: string }[] };
+    const { accepted } = answer.body as ArticlesAccepted;
     return accepted[0]!.id;
   }
 
@@ -114,7 +115,7 @@ describe('live recent posts over Socket.IO', function () {
     for (const article of articles) await publish(article);
     const english = await eventually(async () => {
       const answer = await khabar.request('GET', '/api/posts?channel=bihar');
-      const body = answer.body as { posts: { title: string; ago: string }[] };
+      const body = answer.body as PostsAnswer;
       return body.posts.length === 3 ? body : undefined;
     });
     assert.deepEqual(
@@ -125,9 +126,8 @@ describe('live recent posts over Socket.IO', function () {
       english.posts.map((p) => p.ago),
       ['21 mins ago', '46 mins ago', '1 hour ago'],
     );
-    const hindi = (await khabar.request('GET', '/api/posts?channel=bihar&locale=hi')).body as {
-      posts: { ago: string; summary?: string }[];
-    };
+    const hindi = (await khabar.request('GET', '/api/posts?channel=bihar&locale=hi'))
+      .body as PostsAnswer;
     assert.deepEqual(
       hindi.posts.map((p) => p.ago),
       ['21 मिनट पहले', '46 मिनट पहले', '1 घंटे पहले'],
@@ -183,10 +183,7 @@ describe('live recent posts over Socket.IO', function () {
       seen.map((e) => e.post.id),
       [marker],
     );
-    const posts = (await khabar.request('GET', '/api/posts')).body as {
-      posts: unknown[];
-      cursor: string;
-    };
+    const posts = (await khabar.request('GET', '/api/posts')).body as PostsAnswer;
     assert.equal(posts.posts.length, 2);
     assert.ok(posts.cursor.endsWith('-3'), 'the unchanged re-send took no seq');
   });
@@ -206,9 +203,7 @@ describe('live recent posts over Socket.IO', function () {
       assert.equal(event.id, id);
       assert.equal(event.seq, 2);
     }
-    const after = (await khabar.request('GET', '/api/posts?channel=delhi')).body as {
-      posts: unknown[];
-    };
+    const after = (await khabar.request('GET', '/api/posts?channel=delhi')).body as PostsAnswer;
     assert.deepEqual(after.posts, []);
     assert.equal((await khabar.request('DELETE', `/api/articles/${id}`)).status, 404);
   });
@@ -237,7 +232,7 @@ describe('live recent posts over Socket.IO', function () {
     for (let i = 1; i <= 3; i++)
       ids.push(await publish({ url: `https://example.com/missed/${i}`, title: `Missed ${i}` }));
     await eventually(async () => {
-      const body = (await khabar.request('GET', '/api/posts')).body as { posts: unknown[] };
+      const body = (await khabar.request('GET', '/api/posts')).body as PostsAnswer;
       return body.posts.length === 3 ? true : undefined;
     });
 
@@ -269,7 +264,7 @@ describe('live recent posts over Socket.IO', function () {
       for (let i = from; i < from + count; i++)
         await publish({ url: `https://example.com/h/${i}`, title: `H ${i}` });
       await eventually(async () => {
-        const body = (await khabar.request('GET', '/api/posts')).body as { cursor: string };
+        const body = (await khabar.request('GET', '/api/posts')).body as PostsAnswer;
         return body.cursor.endsWith(`-${from + count - 1}`) ? true : undefined;
       });
     };
@@ -308,7 +303,7 @@ describe('live recent posts over Socket.IO', function () {
     socket.on('post:updated', (e) => seen.push(e));
     const queue = createIngestQueue(khabar.redis, khabar.keys);
     const answer = await khabar.postArticles({ url: 'https://example.com/twice', title: 'Twice' });
-    const jobId = (answer.body as { accepted: { jobId: string }[] }).accepted[0]!.jobId;
+    const jobId = (answer.body as ArticlesAccepted).accepted[0]!.jobId;
     const job = await queue.getJob(jobId);
     assert.ok(job);
     await queue.add('article', job.data);
@@ -320,10 +315,7 @@ describe('live recent posts over Socket.IO', function () {
     const marker = await sentinel(socket);
     assert.equal(seen.length, 2);
     assert.equal(seen[1]?.post.id, marker);
-    const posts = (await khabar.request('GET', '/api/posts')).body as {
-      posts: unknown[];
-      cursor: string;
-    };
+    const posts = (await khabar.request('GET', '/api/posts')).body as PostsAnswer;
     assert.equal(posts.posts.length, 2);
     assert.ok(posts.cursor.endsWith('-2'), 'the duplicate jobs took no seq');
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ErrorAnswer } from '../../shared/contract/http.js';
 import type { RedisProcess } from '../../server/launch/redis-process.js';
 import {
   acceptedOf,
@@ -73,7 +74,7 @@ describe('a Redis outage in the logs', function () {
     while (Date.now() < outageEnds) {
       const posted = await postArticles(server.url, article(1));
       assert.equal(posted.status, 503, JSON.stringify(posted.body));
-      assert.equal((posted.body as { error?: string }).error, 'redis_unavailable');
+      assert.equal((posted.body as ErrorAnswer).error, 'redis_unavailable');
       assert.equal((await getJson(server.url, '/api/posts?channel=top')).status, 503);
       // A channel this node has not cached: 'top' would be answered from memory.
       assert.equal((await subscribe(late, { channel: 'sport' })).ok, false);

@@ -3,7 +3,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startFeedServer } from '../helpers/feed-server.js';
 import type { PostEvent } from '../../shared/contract/protocol.js';
-import type { SourceView } from '../../shared/contract/protocol.js';
+import type {
+  ErrorAnswer,
+  PostsAnswer,
+  SourcesAnswer,
+  SourceView,
+} from '../../shared/contract/http.js';
 import { eventually, startKhabar, subscribe, type TestKhabar } from '../helpers/khabar.js';
 
 const minutesAgo = (m: number): string => new Date(Date.now() - m * 60_000).toUTCString();
@@ -97,9 +102,7 @@ describe('feed sources', function () {
         khabar.logs.some((l) => l.event === 'source.polled' && l.sourceId === id && l.added === 1),
       );
 
-      const posts = (await khabar.request('GET', '/api/posts?channel=bihar')).body as {
-        posts: unknown[];
-      };
+      const posts = (await khabar.request('GET', '/api/posts?channel=bihar')).body as PostsAnswer;
       assert.equal(posts.posts.length, 3);
     } finally {
       await feed.close();
@@ -126,11 +129,8 @@ describe('feed sources', function () {
   async function postsOf(
     channel: string,
   ): Promise<{ id: string; channels: string[]; publishedAt: string; title: string }[]> {
-    return (
-      (await khabar.request('GET', `/api/posts?channel=${channel}`)).body as {
-        posts: { id: string; channels: string[]; publishedAt: string; title: string }[];
-      }
-    ).posts;
+    return ((await khabar.request('GET', `/api/posts?channel=${channel}`)).body as PostsAnswer)
+      .posts;
   }
 
   it('makes the same story in two feeds one post in both channels', async () => {
@@ -229,7 +229,7 @@ describe('feed sources', function () {
         body: JSON.stringify({ url: feed.url }),
       });
       assert.equal(again.status, 409);
-      const list = (await khabar.request('GET', '/api/sources')).body as { sources: SourceView[] };
+      const list = (await khabar.request('GET', '/api/sources')).body as SourcesAnswer;
       assert.deepEqual(
         list.sources.map((s) => s.id),
         [id],
@@ -320,9 +320,9 @@ describe('feed sources', function () {
       for (const [body, status, error] of cases) {
         const answer = await strict.request('POST', '/api/sources', { body: JSON.stringify(body) });
         assert.equal(answer.status, status, JSON.stringify(body));
-        assert.equal((answer.body as { error: string }).error, error, JSON.stringify(body));
+        assert.equal((answer.body as ErrorAnswer).error, error, JSON.stringify(body));
         if (error === 'blocked_address') {
-          const { message } = answer.body as { message: string };
+          const { message } = answer.body as ErrorAnswer;
           assert.doesNotMatch(message, /\(\d+\.\d+\.\d+\.\d+\)/, 'no resolved address');
         }
       }
@@ -330,7 +330,7 @@ describe('feed sources', function () {
         (await strict.request('POST', '/api/sources', { token: null, body: '{}' })).status,
         401,
       );
-      const list = (await strict.request('GET', '/api/sources')).body as { sources: unknown[] };
+      const list = (await strict.request('GET', '/api/sources')).body as SourcesAnswer;
       assert.deepEqual(list.sources, []);
     } finally {
       await strict.close();

@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { startFeedServer, type FeedItem } from '../helpers/feed-server.js';
 import { createIngestQueue, type IngestQueue } from '../../shared/domain/ingest-queue.js';
-import type { SourceView } from '../../shared/contract/protocol.js';
+import type { ArticlesAccepted, PostsAnswer, SourceView } from '../../shared/contract/http.js';
 import { keysUnder } from '../helpers/redis.js';
 import { eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';
 
 const RECENT_LIMIT = 100;
 const hoursAgo = (h: number): string => new Date(Date.now() - h * 3_600_000).toISOString();
-
-interface PostsBody {
-  posts: { id: string; title: string }[];
-}
 
 /** Redis's own count of the memory it holds for data, after the allocator settles. */
 async function usedMemory(khabar: TestKhabar): Promise<number> {
@@ -90,7 +86,7 @@ describe('storage stays bounded', function () {
     const { body } = await khabar.request('GET', '/api/posts?channel=soak&limit=1', {
       token: null,
     });
-    assert.equal((body as PostsBody).posts[0]?.title, 'Story 9999');
+    assert.equal((body as PostsAnswer).posts[0]?.title, 'Story 9999');
   });
 
   it('deletes a post once no channel lists it, and keeps one that another channel still shows', async () => {
@@ -104,7 +100,7 @@ describe('storage stays bounded', function () {
     await drained();
     await publish('busy', 0, RECENT_LIMIT + 5);
     await drained();
-    const [{ id } = { id: '' }] = (shared.body as { accepted: { id: string }[] }).accepted;
+    const [{ id } = { id: '' }] = (shared.body as ArticlesAccepted).accepted;
     const keys = await postKeys();
     assert.ok(keys.includes(khabar.keys.post(id)), 'still shown in "quiet"');
     // busy's 100 newest, plus the shared post that "quiet" still shows.
@@ -155,7 +151,7 @@ describe('storage stays bounded', function () {
       const { body } = await khabar.request('GET', '/api/posts?channel=huge&limit=1', {
         token: null,
       });
-      assert.equal((body as PostsBody).posts[0]?.title, 'Item 19999');
+      assert.equal((body as PostsAnswer).posts[0]?.title, 'Item 19999');
     } finally {
       await feed.close();
     }

@@ -22,6 +22,11 @@ export function attemptDurationMs(job: Job): number {
   return (job.finishedOn ?? Date.now()) - (job.processedOn ?? job.timestamp);
 }
 
+/** An ingest job's logger: the queue, the job and (for an article) the post on every line. */
+function jobLogger(logger: Logger, queue: string, job: Job<IngestQueueData> | undefined): Logger {
+  return logger.child({ queue, jobId: job?.id, postId: postIdOf(job) });
+}
+
 /**
  * One JSON line per job state change (SPEC §8), each naming the queue, the job and the post,
  * so an operator can follow one article from `job.added` to `job.completed` with grep.
@@ -32,43 +37,29 @@ export function logJobLifecycle(worker: IngestWorker, logger: Logger): void {
   const levelOf = (job: Job<IngestQueueData> | undefined) =>
     job && isCanary(job.data) ? 'debug' : 'info';
   worker.on('active', (job) => {
-    logger[levelOf(job)](
-      { event: 'job.active', queue, jobId: job.id, postId: postIdOf(job) },
-      'job active',
-    );
+    jobLogger(logger, queue, job)[levelOf(job)]({ event: 'job.active' }, 'job active');
   });
   worker.on('completed', (job, result) => {
-    const durationMs = attemptDurationMs(job);
-    logger[levelOf(job)](
+    jobLogger(logger, queue, job)[levelOf(job)](
       {
         event: 'job.completed',
-        queue,
-        jobId: job.id,
-        postId: postIdOf(job),
         status: result?.status,
         events: result?.events,
-        durationMs,
+        durationMs: attemptDurationMs(job),
       },
       'job completed',
     );
   });
   worker.on('failed', (job, err) => {
-    const attemptsMade = job?.attemptsMade ?? 0;
     const final = isFinalFailure(job, err);
-    logger[final ? 'error' : 'warn'](
-      {
-        event: 'job.failed',
-        queue,
-        jobId: job?.id,
-        postId: postIdOf(job),
-        attemptsMade,
-        final,
-        err,
-      },
+    jobLogger(logger, queue, job)[final ? 'error' : 'warn'](
+      { event: 'job.failed', attemptsMade: job?.attemptsMade ?? 0, final, err },
       final ? 'job failed for good' : 'job failed; it will be retried',
     );
   });
   worker.on('stalled', (jobId) => {
-    logger.warn({ event: 'job.stalled', queue, jobId }, 'job stalled; it will be retried');
+    logger
+      .child({ queue, jobId })
+      .warn({ event: 'job.stalled' }, 'job stalled; it will be retried');
   });
 }

@@ -10,6 +10,7 @@ import type {
   SourceState,
   SourceStore,
 } from '../../shared/domain/sources.js';
+import type { PollErrorCode } from '../../shared/infra/errors.js';
 import type { StoreArticle } from '../ingest/store-article.js';
 import { policyFromConfig } from '../../shared/domain/address-guard.js';
 import { decodeFeed } from './decode.js';
@@ -71,7 +72,8 @@ function describe(err: unknown): {
     };
   }
   if (err instanceof FeedError) return { error: `${err.code}: ${err.message}` };
-  return { error: `internal: ${err instanceof Error ? err.message : String(err)}` };
+  const internal: PollErrorCode<'poll'> = 'internal';
+  return { error: `${internal}: ${err instanceof Error ? err.message : String(err)}` };
 }
 
 /**
@@ -97,6 +99,7 @@ export function createPollProcessor({
   const policy = policyFromConfig({ allowPrivateFeeds });
 
   return async function pollSource(job: Job<PollJobData>): Promise<PollOutcome> {
+    const log = logger.child({ queue: job.queueName, jobId: job.id, sourceId: job.data.sourceId });
     const source = await store.get(job.data.sourceId);
     if (!source) return { skipped: 'deleted' };
     const { config, state: before } = source;
@@ -108,6 +111,8 @@ export function createPollProcessor({
     const nothing = { at: new Date(at).toISOString(), items: 0, added: 0, updated: 0 };
     let lastPoll: LastPoll;
     let waitMs = intervalMs;
+    /** A failure that is not the feed's: a bug, logged whole (the feed's own are routine). */
+    let internalError: unknown;
     try {
       const fetched = await fetchFeed(config.url, {
         etag: before.etag,
@@ -169,6 +174,7 @@ export function createPollProcessor({
       state.consecutiveErrors = 0;
     } catch (err) {
       const { error, httpStatus, retryAfterSeconds } = describe(err);
+      if (!(err instanceof FetchError || err instanceof FeedError)) internalError = err;
       state.consecutiveErrors = before.consecutiveErrors + 1;
       const backoffMs = Math.min(intervalMs * 2 ** (state.consecutiveErrors - 1), MAX_BACKOFF_MS);
       const asked = publisherDelay((retryAfterSeconds ?? 0) * 1000, 'Retry-After');
@@ -191,8 +197,14 @@ export function createPollProcessor({
       ...lastPoll,
       nextPollAt: state.nextPollAt,
     };
-    logger[lastPoll.status === 'error' ? 'warn' : 'info'](
-      { event: 'source.polled', ...report, consecutiveErrors: state.consecutiveErrors },
+    const { sourceId: _sourceId, ...polled } = report; // the logger names the source
+    log[lastPoll.status === 'error' ? 'warn' : 'info'](
+      {
+        event: 'source.polled',
+        ...polled,
+        consecutiveErrors: state.consecutiveErrors,
+        ...(internalError === undefined ? {} : { err: internalError }),
+      },
       lastPoll.status === 'error' ? 'source poll failed' : 'source polled',
     );
     const { at: _at, ...event } = report; // the event carries nextPollAt, not the poll time

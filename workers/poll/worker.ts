@@ -26,17 +26,9 @@ export function createPollWorker(
     autorun: false,
   });
   worker.on('failed', (job, err) => {
-    logger.error(
-      {
-        event: 'job.failed',
-        queue: POLL_QUEUE,
-        jobId: job?.id,
-        sourceId: job?.data.sourceId,
-        final: true,
-        err,
-      },
-      'poll job failed',
-    );
+    logger
+      .child({ queue: POLL_QUEUE, jobId: job?.id, sourceId: job?.data.sourceId })
+      .error({ event: 'job.failed', final: true, err }, 'poll job failed');
   });
   reportQueueErrors([worker], 'worker', health, logger);
   return worker;

@@ -1,10 +1,15 @@
 import type {
+  ChannelsAnswer,
   ChannelSummary,
+  ErrorAnswer,
   FailedJobsAnswer,
+  JobsQuery,
   PostsAnswer,
+  PostsQuery,
   QueueHistoryAnswer,
+  SourcesAnswer,
   SourceView,
-} from '../../../shared/contract/protocol.js';
+} from '../../../shared/contract/http.js';
 
 export type { ChannelSummary, PostsAnswer };
 
@@ -33,7 +38,7 @@ export class ApiError extends Error {
 }
 
 export interface NewsroomApi {
-  channels(): Promise<ChannelSummary[]>;
+  channels(): Promise<ChannelsAnswer>;
   posts(channel: string, limit: number): Promise<PostsAnswer>;
   sources(): Promise<SourceView[]>;
   failedJobs(limit: number): Promise<FailedJobsAnswer>;
@@ -43,8 +48,17 @@ export interface NewsroomApi {
   retractArticle(id: string): Promise<void>;
 }
 
-function errorBody(body: unknown): { error?: unknown; message?: unknown } {
+/** An error answer's fields, each checked: a proxy's or an old server's body may be anything. */
+function errorBody(body: unknown): { [K in keyof ErrorAnswer]?: unknown } {
   return typeof body === 'object' && body !== null ? body : {};
+}
+
+/** A query string from a typed query, its values as text. */
+function queryString(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query))
+    if (value !== undefined) params.set(name, String(value));
+  return params.toString();
 }
 
 /** Calls the API at `origin` with `token`; posts' labels in `locale`. */
@@ -79,17 +93,18 @@ export function createNewsroomApi(origin: string, token: string, locale: string)
   const segment = encodeURIComponent;
   return {
     async channels() {
-      return (await call('GET', '/api/channels', false)) as ChannelSummary[];
+      return (await call('GET', '/api/channels', false)) as ChannelsAnswer;
     },
     async posts(channel, limit) {
-      const query = new URLSearchParams({ channel, limit: String(limit), locale });
-      return (await call('GET', `/api/posts?${query.toString()}`, false)) as PostsAnswer;
+      const query = queryString({ channel, limit, locale } satisfies PostsQuery);
+      return (await call('GET', `/api/posts?${query}`, false)) as PostsAnswer;
     },
     async sources() {
-      return ((await call('GET', '/api/sources', true)) as { sources: SourceView[] }).sources;
+      return ((await call('GET', '/api/sources', true)) as SourcesAnswer).sources;
     },
     async failedJobs(limit) {
-      return (await call('GET', `/api/jobs?state=failed&limit=${limit}`, true)) as FailedJobsAnswer;
+      const query = queryString({ state: 'failed', limit } satisfies JobsQuery);
+      return (await call('GET', `/api/jobs?${query}`, true)) as FailedJobsAnswer;
     },
     async queueHistory() {
       return (await call('GET', '/api/queues', true)) as QueueHistoryAnswer;

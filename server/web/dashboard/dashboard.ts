@@ -1,10 +1,9 @@
 import { resolveLocale } from '../../../shared/contract/relative-time.js';
+import type { FailedJob, QueueHistoryAnswer } from '../../../shared/contract/http.js';
 import type {
-  FailedJob,
   IngestFailedEvent,
   NewsroomServerEvents,
   Post,
-  QueueHistoryAnswer,
 } from '../../../shared/contract/protocol.js';
 import { createActivityView } from './activity-view.js';
 import { ApiError, createNewsroomApi, type NewsroomApi } from './api.js';

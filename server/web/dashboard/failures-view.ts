@@ -1,4 +1,4 @@
-import type { FailedJob } from '../../../shared/contract/protocol.js';
+import type { FailedJob } from '../../../shared/contract/http.js';
 import { button, el, focusTargetAfter, placeChildren, safeHref, timeElement } from './dom.js';
 import type { RelativeLabels } from './relative-labels.js';
 

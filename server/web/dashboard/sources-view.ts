@@ -1,5 +1,5 @@
 import type { SourcePolledEvent } from '../../../shared/contract/protocol.js';
-import type { SourceView } from '../../../shared/contract/protocol.js';
+import type { SourceView } from '../../../shared/contract/http.js';
 import { absoluteTime, el, placeChildren, safeHref, timeElement } from './dom.js';
 import type { RelativeLabels } from './relative-labels.js';
 

@@ -1,16 +1,11 @@
+import type { PollErrorCode } from '../../../shared/infra/errors.js';
 /**
  * Why a fetch failed, as one {@link FetchError} with a stable code whatever undici, the resolver or
  * the guard threw, and a message that says what happened and what can be done.
  */
 
-export type FetchErrorCode =
-  | 'blocked_address'
-  | 'timeout'
-  | 'too_large'
-  | 'too_many_redirects'
-  | 'http_error'
-  | 'network'
-  | 'invalid_url';
+/** The fetch stage's codes in shared/infra/errors.ts `POLL_ERRORS`. */
+export type FetchErrorCode = PollErrorCode<'fetch'>;
 
 /** Why a feed could not be fetched; `message` says what happened and what can be done. */
 export class FetchError extends Error {

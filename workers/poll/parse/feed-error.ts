@@ -1,3 +1,4 @@
+import type { PollErrorCode } from '../../../shared/infra/errors.js';
 /**
  * Why a document could not be read as a feed: `not_a_feed` when it is something else (an HTML
  * page, binary data, another XML vocabulary), `malformed` when it is a feed too broken to recover
@@ -5,7 +6,7 @@
  */
 export class FeedError extends Error {
   constructor(
-    readonly code: 'not_a_feed' | 'malformed',
+    readonly code: PollErrorCode<'parse'>,
     message: string,
     options?: { cause?: unknown },
   ) {
