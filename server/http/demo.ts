@@ -1,5 +1,4 @@
 import { Router, type Request, type RequestHandler } from 'express';
-import type { Logger } from 'pino';
 import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import type { DemoSampleAccepted } from '../../shared/contract/http.js';
 import { appError } from '../../shared/infra/errors.js';
