@@ -8,8 +8,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY shared ./shared
 COPY server ./server
 COPY workers ./workers
-# The service and its browser bundles only: tsconfig.build.json leaves test/ out.
-RUN npx tsc -p tsconfig.build.json && npx tsc -p server/web/tsconfig.json && node dist/server/web/build.js && npm prune --omit=dev
+# The service and its browser bundles only: tsconfig.build.json leaves test/ out. tsc does not
+# copy the Lua scripts, which the code reads next to itself: build:lua does, as in npm run build.
+RUN npx tsc -p tsconfig.build.json && npm run -s build:lua && npx tsc -p server/web/tsconfig.json && node dist/server/web/build.js && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000

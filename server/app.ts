@@ -193,7 +193,7 @@ export function createApp({
     },
   });
 
-  const rateLimit = limitRequestsPerToken(redis, `${keys.all}ratelimit`, config.ingestRateLimit);
+  const rateLimit = limitRequestsPerToken(redis, keys.rateLimit, config.ingestRateLimit);
   const guard = [requireBearerToken(config.ingestTokens, 'INGEST_TOKENS'), rateLimit];
   // What editors do from the dashboard (retract, retry, list) takes either kind of token.
   const editorGuard = [

@@ -1,5 +1,4 @@
 import express, { Router } from 'express';
-import type { Logger } from 'pino';
 import { normalizeArticle, type NormalizedArticle } from '../../shared/domain/article/normalize.js';
 import { POST_ID_PATTERN } from '../../shared/domain/article/post-id.js';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { EMPTY_EPOCH } from '../contract/cursor.js';
 import type { Keys } from './keys.js';
-import { defineScript } from '../infra/lua.js';
+import { scriptsOn } from './scripts.js';
 import type { PostEventType, StoredPost } from '../contract/protocol.js';
 
 /**
@@ -12,7 +12,7 @@ import type { PostEventType, StoredPost } from '../contract/protocol.js';
  * channel's recent list, takes the channel's next `seq`, appends the event to the channel's
  * stream under the id `<seq>-0` (so a replay after a cursor is one exact XRANGE) and copies
  * it to the global fan-out stream that every server node tails. Nothing is pushed that is
- * not in Redis first.
+ * not in Redis first. The scripts are the files of `lua/` (see ./scripts.ts).
  */
 
 /** One event of one channel, as stored and as the fan-out hands it to the server. */
@@ -81,128 +81,12 @@ const EVENTS_STREAM_MAX = 2_000;
 /** Retries of a prune that raced a change of the post's channels. */
 const PRUNE_ATTEMPTS = 3;
 
-// Shared by upsert and remove: per channel KEYS recent, seq, epoch, log (4 each, from KEYS[4]).
-const APPEND_EVENT_LUA = `
-local function append(k, ch, etype, id, body, historyLimit, epochCandidate, eventsMax, nowMs, acceptedMs)
-  redis.call('SET', KEYS[k + 2], epochCandidate, 'NX')
-  local epoch = redis.call('GET', KEYS[k + 2])
-  local seq = redis.call('INCR', KEYS[k + 1])
-  local sid = seq .. '-0'
-  if body then
-    redis.call('XADD', KEYS[k + 3], 'MAXLEN', historyLimit, sid, 't', etype, 'i', id, 'p', body)
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', eventsMax, '*', 'c', ch, 's', seq, 'e', epoch, 't', etype, 'i', id, 'a', acceptedMs, 'p', body)
-  else
-    redis.call('XADD', KEYS[k + 3], 'MAXLEN', historyLimit, sid, 't', etype, 'i', id)
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', eventsMax, '*', 'c', ch, 's', seq, 'e', epoch, 't', etype, 'i', id, 'a', acceptedMs)
-  end
-  redis.call('ZADD', KEYS[3], nowMs, ch)
-  return {ch, seq, epoch, etype}
-end
-`;
-
 /**
- * KEYS: post, events, channels, then recent/seq/epoch/log per channel.
- * ARGV: expectedHash, newHash, acceptedAt, postJson, publishedAtMs, channelsCsv, recentLimit,
- *       historyLimit, epochCandidate, eventsMax, nowMs, id, then (channel, type) per channel.
- * Returns {'applied', trimmedIds, event rows…} or {status}: the ids trimmed from a recent list
- * are for {@link ChannelLog.prune}, which deletes those no list holds any more.
+ * Attempts of a snapshot whose channel changed between the read of its ids and the script. Each
+ * retry passes the ids the script saw, so only a change within that one round trip repeats it:
+ * a channel written back to back (the channel-log test) needs 2 attempts, rarely 6.
  */
-const upsertScript = defineScript(`${APPEND_EVENT_LUA}
-local stored = redis.call('HMGET', KEYS[1], 'hash', 'acceptedAt')
-local storedHash = stored[1] or ''
-if storedHash == ARGV[2] then return {'unchanged'} end
-if storedHash ~= ARGV[1] then return {'conflict'} end
-if stored[2] and tonumber(stored[2]) > tonumber(ARGV[3]) then return {'stale'} end
-local n = (#ARGV - 12) / 2
-local limit = tonumber(ARGV[7])
--- A new post older than every full list it would enter would be trimmed at once: store nothing,
--- or a feed would bring back, at every poll, each old item that trimming deleted.
-if storedHash == '' then
-  local fits = false
-  for i = 0, n - 1 do
-    local k = 4 + i * 4
-    local lowest = redis.call('ZRANGE', KEYS[k], 0, 0, 'WITHSCORES')
-    if redis.call('ZCARD', KEYS[k]) < limit or tonumber(ARGV[5]) > tonumber(lowest[2]) then
-      fits = true
-      break
-    end
-  end
-  if not fits then return {'expired'} end
-end
-redis.call('HSET', KEYS[1], 'data', ARGV[4], 'hash', ARGV[2], 'acceptedAt', ARGV[3], 'channels', ARGV[6])
-redis.call('HDEL', KEYS[1], 'removedAt')
-redis.call('PERSIST', KEYS[1])
-local trimmed = {}
-local out = {'applied', trimmed}
-for i = 0, n - 1 do
-  local k = 4 + i * 4
-  local ch, etype = ARGV[13 + i * 2], ARGV[14 + i * 2]
-  if etype == 'post:removed' then
-    redis.call('ZREM', KEYS[k], ARGV[12])
-    table.insert(out, append(k, ch, etype, ARGV[12], false, ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[3]))
-  else
-    redis.call('ZADD', KEYS[k], ARGV[5], ARGV[12])
-    local over = redis.call('ZCARD', KEYS[k]) - limit
-    if over > 0 then
-      for _, old in ipairs(redis.call('ZRANGE', KEYS[k], 0, over - 1)) do table.insert(trimmed, old) end
-      redis.call('ZREMRANGEBYRANK', KEYS[k], 0, over - 1)
-    end
-    table.insert(out, append(k, ch, etype, ARGV[12], ARGV[4], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[3]))
-  end
-end
-return out
-`);
-
-/**
- * Deletes a post that no recent list holds any more: a post lives while some channel shows it.
- * KEYS: post, then the recent list of each channel it is in. ARGV: its channels as stored, id.
- */
-const pruneScript = defineScript(`
-local channels = redis.call('HGET', KEYS[1], 'channels')
-if not channels then return 'gone' end
-if channels ~= ARGV[1] then return 'conflict' end
-for i = 2, #KEYS do
-  if redis.call('ZSCORE', KEYS[i], ARGV[2]) then return 'kept' end
-end
-redis.call('DEL', KEYS[1])
-return 'deleted'
-`);
-
-/**
- * KEYS: post, events, channels, then recent/seq/epoch/log per channel.
- * ARGV: expectedChannelsCsv, historyLimit, epochCandidate, eventsMax, nowMs, id, then channels.
- */
-const removeScript = defineScript(`${APPEND_EVENT_LUA}
-local channels = redis.call('HGET', KEYS[1], 'channels')
-if not channels then return {'missing'} end
-if channels ~= ARGV[1] then return {'conflict'} end
--- A tombstone instead of nothing: a feed that still lists the story must not bring it back.
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'removedAt', ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ${RETRACTION_MEMORY_MS})
-local out = {'removed'}
-for i = 7, #ARGV do
-  local k = 4 + (i - 7) * 4
-  redis.call('ZREM', KEYS[k], ARGV[6])
-  table.insert(out, append(k, ARGV[i], 'post:removed', ARGV[6], false, ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[5]))
-end
-return out
-`);
-
-/**
- * A consistent read of a channel: its epoch, its seq and its newest posts, as of one moment.
- * KEYS: recent, seq, epoch. ARGV: limit, maxScore (`+inf` or `(ms`), postKeyPrefix.
- * The post keys are built here; they share the `{feed}` hash tag, so they live in KEYS' slot.
- */
-const snapshotScript = defineScript(`
-local ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], '-inf', 'LIMIT', 0, tonumber(ARGV[1]))
-local out = {redis.call('GET', KEYS[3]) or '${EMPTY_EPOCH}', redis.call('GET', KEYS[2]) or '0'}
-for _, id in ipairs(ids) do
-  local data = redis.call('HGET', ARGV[3] .. id, 'data')
-  if data then table.insert(out, data) end
-end
-return out
-`);
+const SNAPSHOT_ATTEMPTS = 20;
 
 /** Random per process, of fixed length: epochs from different processes never collide. */
 const EPOCH_PREFIX = BigInt(`0x${randomBytes(6).toString('hex')}`)
@@ -269,6 +153,10 @@ export interface ChannelLog {
    * {@link UpsertOutcome}); returns how many were deleted. A removed post's tombstone stays.
    */
   prune(ids: readonly string[]): Promise<number>;
+  /**
+   * The channel's epoch, seq and newest `limit` posts (published before `beforeMs` if given),
+   * all as of one moment: replaying the log after `seq` brings them up to date.
+   */
   snapshot(channel: string, limit: number, beforeMs?: number): Promise<ChannelSnapshot>;
   /**
    * Every event after `sinceSeq`, if the channel's epoch is still `epoch` and all of them
@@ -280,7 +168,7 @@ export interface ChannelLog {
 }
 
 export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLimits): ChannelLog {
-  const postKeyPrefix = keys.post('');
+  const scripts = scriptsOn(redis);
 
   return {
     async read(id) {
@@ -311,8 +199,7 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
           .map((c): [string, PostEventType] => [c, 'post:removed']),
       ];
       const json = JSON.stringify(post);
-      const reply = await upsertScript.run(
-        redis,
+      const reply = await scripts.upsertPost(
         [
           keys.post(post.id),
           keys.events,
@@ -351,8 +238,7 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
         for (let attempt = 0; attempt < PRUNE_ATTEMPTS; attempt++) {
           const channels = await redis.hget(keys.post(id), 'channels');
           if (channels === null) break; // gone, or a tombstone
-          const outcome = await pruneScript.run(
-            redis,
+          const outcome = await scripts.prunePost(
             [keys.post(id), ...channels.split(',').map((c) => keys.recent(c))],
             [channels, id],
           );
@@ -365,8 +251,7 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
 
     async remove(expected) {
       const { post } = expected;
-      const reply = await removeScript.run(
-        redis,
+      const reply = await scripts.removePost(
         [
           keys.post(post.id),
           keys.events,
@@ -380,6 +265,7 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
           EVENTS_STREAM_MAX,
           Date.now(),
           post.id,
+          RETRACTION_MEMORY_MS,
           ...post.channels,
         ],
       );
@@ -390,14 +276,43 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
 
     async snapshot(channel, limit, beforeMs) {
       const maxScore = beforeMs === undefined ? '+inf' : `(${beforeMs}`;
-      const reply = await snapshotScript.run(
-        redis,
-        [keys.recent(channel), keys.seq(channel), keys.epoch(channel)],
-        [limit, maxScore, postKeyPrefix],
+      // A script reads only the keys it is given (a Redis Cluster refuses the rest): the ids
+      // first, then the script re-reads them and, if they are all candidates, reads epoch, seq
+      // and those posts at once; otherwise it answers the ids to try again with.
+      let ids = await redis.zrevrangebyscore(
+        keys.recent(channel),
+        maxScore,
+        '-inf',
+        'LIMIT',
+        0,
+        limit,
       );
-      if (!isStringArray(reply)) throw new Error('unexpected snapshot reply from Redis');
-      const [epoch = EMPTY_EPOCH, seq = '0', ...posts] = reply;
-      return { epoch, seq: Number(seq), posts: posts.map((p) => JSON.parse(p) as StoredPost) };
+      for (let attempt = 1; ; attempt++) {
+        const reply = await scripts.snapshot(
+          [
+            keys.recent(channel),
+            keys.seq(channel),
+            keys.epoch(channel),
+            ...ids.map((id) => keys.post(id)),
+          ],
+          [limit, maxScore, ...ids],
+        );
+        if (!isStringArray(reply)) throw new Error('unexpected snapshot reply from Redis');
+        const [status, ...rest] = reply;
+        if (status === 'ok') {
+          const [epoch = '', seq = '0', ...posts] = rest;
+          return {
+            epoch: epoch || EMPTY_EPOCH,
+            seq: Number(seq),
+            posts: posts.map((p) => JSON.parse(p) as StoredPost),
+          };
+        }
+        if (status !== 'retry') throw new Error('unexpected snapshot reply from Redis');
+        if (attempt >= SNAPSHOT_ATTEMPTS) {
+          throw new Error(`channel ${channel} kept changing during ${attempt} snapshot attempts`);
+        }
+        ids = rest;
+      }
     },
 
     async readSince(channel, epoch, sinceSeq) {

@@ -39,6 +39,11 @@ export interface Keys {
    * `<slot ms>-0`), capped at a few minutes; written by whichever process read them.
    */
   queueHistory(queue: string): string;
+  /**
+   * The per-token request budget of the ingest API: rate-limiter-flexible's `keyPrefix`, to
+   * which it adds `:<caller>`. Outside `{feed}`: it is only read and written on its own.
+   */
+  readonly rateLimit: string;
   /** The `prefix` option for BullMQ queues and workers. */
   readonly queuePrefix: string;
   /** The prefix of every Khabar data key (posts, lists, logs), without the queue's. */
@@ -65,6 +70,7 @@ export function createKeys(prefix: string): Keys {
     jobMetrics: `${data}:metrics:jobs`,
     queueHistory: (queue: string) => `${data}:queue-history:${queue}`,
     presence: (nodeId: string) => `${data}:presence:${nodeId}`,
+    rateLimit: `${prefix}:ratelimit`,
     queuePrefix: `${prefix}:{queue}`,
     data: `${data}:`,
     all: `${prefix}:`,

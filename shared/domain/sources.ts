@@ -3,6 +3,7 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { canonicalUrl } from './article/post-id.js';
 import { POLL_QUEUE, type Keys } from './keys.js';
+import { scriptsOn } from './scripts.js';
 import type { LastPoll, SourceConfig, SourceView } from '../contract/http.js';
 
 export type { LastPoll, SourceConfig, SourceView };
@@ -49,6 +50,7 @@ export interface SourceStore {
 }
 
 export function createSourceStore(redis: Redis, keys: Keys): SourceStore {
+  const scripts = scriptsOn(redis);
   const parse = (fields: Record<string, string>) => {
     if (!fields.config) return null;
     const config = JSON.parse(fields.config) as SourceConfig;
@@ -93,12 +95,7 @@ export function createSourceStore(redis: Redis, keys: Keys): SourceStore {
     },
     async saveState(id, state) {
       // Only an existing source: a poll that ends after DELETE must not bring it back.
-      await redis.eval(
-        "if redis.call('HEXISTS', KEYS[1], 'config') == 1 then redis.call('HSET', KEYS[1], 'state', ARGV[1]) end",
-        1,
-        keys.source(id),
-        JSON.stringify(state),
-      );
+      await scripts.saveSourceState([keys.source(id)], [JSON.stringify(state)]);
     },
     async firstSeen(id, itemKeys, now) {
       if (itemKeys.length === 0) return new Map();

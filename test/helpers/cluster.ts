@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { io as connectClient, type ManagerOptions, type SocketOptions } from 'socket.io-client';
+import { createKeys } from '../../shared/domain/keys.js';
 import { answer, TEST_TOKEN, uniquePrefix, type FeedSocket, type HttpAnswer } from './khabar.js';
 import { startProcess, type KhabarProcess } from './processes.js';
 import { keysUnder } from './redis.js';
@@ -137,7 +138,7 @@ export function startCluster(options: ClusterOptions): Cluster {
       });
       redis.on('error', () => undefined);
       try {
-        const leftovers = await keysUnder(redis, `${keyPrefix}:`);
+        const leftovers = await keysUnder(redis, createKeys(keyPrefix).all);
         if (leftovers.length) await redis.del(...leftovers);
       } catch {
         // Redis is gone: nothing to clean.

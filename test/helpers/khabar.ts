@@ -158,7 +158,7 @@ export async function startKhabar(options: StartOptions = {}): Promise<TestKhaba
       for (const socket of sockets) socket.disconnect();
       await workers?.close(1000);
       await node.close();
-      const leftovers = await keysUnder(redis, `${config.keyPrefix}:`).catch(() => []);
+      const leftovers = await keysUnder(redis, createKeys(config.keyPrefix).all).catch(() => []);
       if (leftovers.length) await redis.del(...leftovers).catch(() => 0);
       redis.disconnect();
     },

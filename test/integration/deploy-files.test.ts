@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { findOnPath } from '../../server/launch/redis-process.js';
@@ -67,5 +68,20 @@ describe('deployment files', function () {
       ours.filter((f) => f.startsWith(`${ROOT}test/`)),
       [],
     );
+  });
+
+  it('the image ships the Lua scripts next to the compiled code, as npm run build does', () => {
+    // tsc copies no .lua file; the code reads its scripts from dist/shared/domain/lua/.
+    const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    assert.match(
+      pkg.scripts['build:lua'] ?? '',
+      /cp -R shared\/domain\/lua dist\/shared\/domain\/lua/,
+    );
+    assert.match(pkg.scripts.build ?? '', /tsc -p tsconfig\.json && npm run -s build:lua/);
+    const dockerfile = readFileSync(`${ROOT}Dockerfile`, 'utf8');
+    assert.match(dockerfile, /^RUN npx tsc -p tsconfig\.build\.json && npm run -s build:lua /m);
+    assert.match(dockerfile, /^COPY shared \.\/shared$/m);
   });
 });

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
+import { createKeys } from '../../../shared/domain/keys.js';
 import { BENCH_CHANNEL, benchArticle, benchEvent } from '../payload.js';
 import { cpuMicrosOf, PINNING, sleep, startChild, type Child } from '../proc.js';
 import { summarize } from '../stats.js';
@@ -80,14 +81,15 @@ async function redisPipelineRate(
   inFlight: number,
 ): Promise<number> {
   const redis = new Redis(url);
-  const prefix = `bench${run}raw:{feed}`;
+  // Khabar's own key names, under a prefix of this baseline's.
+  const keys = createKeys(`bench${run}raw`);
   const started = process.hrtime.bigint();
   await closedLoop(items, inFlight, (i) => {
     const body = JSON.stringify(benchEvent(i, run, new Date()).post);
     return redis
       .pipeline()
       .hset(
-        `${prefix}:post:${i}`,
+        keys.post(String(i)),
         'data',
         body,
         'hash',
@@ -97,11 +99,11 @@ async function redisPipelineRate(
         'channels',
         BENCH_CHANNEL,
       )
-      .zadd(`${prefix}:recent:${BENCH_CHANNEL}`, Date.now(), `p${i}`)
-      .zremrangebyrank(`${prefix}:recent:${BENCH_CHANNEL}`, 0, -101)
-      .incr(`${prefix}:seq:${BENCH_CHANNEL}`)
+      .zadd(keys.recent(BENCH_CHANNEL), Date.now(), `p${i}`)
+      .zremrangebyrank(keys.recent(BENCH_CHANNEL), 0, -101)
+      .incr(keys.seq(BENCH_CHANNEL))
       .xadd(
-        `${prefix}:log:${BENCH_CHANNEL}`,
+        keys.log(BENCH_CHANNEL),
         'MAXLEN',
         '1000',
         `${i + 1}-0`,
@@ -113,7 +115,7 @@ async function redisPipelineRate(
         body,
       )
       .xadd(
-        `${prefix}:events`,
+        keys.events,
         'MAXLEN',
         '~',
         '10000',
@@ -144,7 +146,7 @@ async function bullmqRate(
   inFlight: number,
   producer: 'controller' | 'express',
 ): Promise<{ perSecond: number; cpuUs: CpuPerItem }> {
-  const prefix = `bench${run}${producer}:{queue}`;
+  const prefix = createKeys(`bench${run}${producer}`).queuePrefix;
   const args = [url, 'ingest', prefix];
   const { child: consumer } = await startChild(
     new URL('../servers/bullmq-noop.js', import.meta.url),
