@@ -81,6 +81,9 @@ const EVENTS_STREAM_MAX = 2_000;
 /** Retries of a prune that raced a change of the post's channels. */
 const PRUNE_ATTEMPTS = 3;
 
+/** Left-over trimmed ids one prune also takes on, so a backlog drains without one job stalling. */
+const PRUNE_BACKLOG = 20;
+
 /**
  * Attempts of a snapshot whose channel changed between the read of its ids and the script. Each
  * retry passes the ids the script saw, so only a change within that one round trip repeats it:
@@ -205,6 +208,7 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
           keys.events,
           keys.channels,
           ...changes.flatMap(([c]) => channelKeys(keys, c)),
+          keys.trimmedPosts,
         ],
         [
           expected?.hash ?? '',
@@ -233,13 +237,18 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
     },
 
     async prune(ids) {
+      // Also those an earlier job trimmed and could not prune (it died, or its reply was lost).
+      const left = await redis.srandmember(keys.trimmedPosts, PRUNE_BACKLOG);
       let deleted = 0;
-      for (const id of new Set(ids)) {
+      for (const id of new Set([...ids, ...left])) {
         for (let attempt = 0; attempt < PRUNE_ATTEMPTS; attempt++) {
           const channels = await redis.hget(keys.post(id), 'channels');
-          if (channels === null) break; // gone, or a tombstone
+          if (channels === null) {
+            await redis.srem(keys.trimmedPosts, id); // gone, or a tombstone
+            break;
+          }
           const outcome = await scripts.prunePost(
-            [keys.post(id), ...channels.split(',').map((c) => keys.recent(c))],
+            [keys.post(id), keys.trimmedPosts, ...channels.split(',').map((c) => keys.recent(c))],
             [channels, id],
           );
           if (outcome === 'deleted') deleted++;

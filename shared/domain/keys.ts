@@ -30,6 +30,8 @@ export interface Keys {
   source(id: string): string;
   /** Hash: item key → when the poller first saw the item (ms); dates for undated items. */
   sourceSeen(id: string): string;
+  /** String with a TTL: held by the one poll of this source that is running. */
+  pollLock(id: string): string;
   /** Stream: newsroom-only events (source polls, ingest outcomes) for the dashboard. */
   readonly newsroomEvents: string;
   /** Hash: job duration histograms and failure counts, added to by every worker process. */
@@ -44,6 +46,11 @@ export interface Keys {
    * which it adds `:<caller>`. Outside `{feed}`: it is only read and written on its own.
    */
   readonly rateLimit: string;
+  /**
+   * Set of post ids trimmed from a recent list and not yet pruned: written by the upsert script
+   * itself, so a job that dies or times out after it leaves them for the next one to prune.
+   */
+  readonly trimmedPosts: string;
   /** The `prefix` option for BullMQ queues and workers. */
   readonly queuePrefix: string;
   /** The prefix of every Khabar data key (posts, lists, logs), without the queue's. */
@@ -66,11 +73,13 @@ export function createKeys(prefix: string): Keys {
     sources: `${data}:sources`,
     source: (id: string) => `${data}:source:${id}`,
     sourceSeen: (id: string) => `${data}:source:${id}:seen`,
+    pollLock: (id: string) => `${data}:source:${id}:polling`,
     newsroomEvents: `${data}:newsroom`,
     jobMetrics: `${data}:metrics:jobs`,
     queueHistory: (queue: string) => `${data}:queue-history:${queue}`,
     presence: (nodeId: string) => `${data}:presence:${nodeId}`,
     rateLimit: `${prefix}:ratelimit`,
+    trimmedPosts: `${data}:trimmed`,
     queuePrefix: `${prefix}:{queue}`,
     data: `${data}:`,
     all: `${prefix}:`,

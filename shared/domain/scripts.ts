@@ -12,7 +12,7 @@ import { defineLuaCommand, readLuaScript, type LuaCall } from '../infra/lua.js';
 /** KEYS and ARGV of each script, in the order of its file's header. */
 export interface ScriptSignatures {
   upsertPost: {
-    keys: [post: string, events: string, channels: string, ...perChannel: string[]];
+    keys: [post: string, events: string, channels: string, ...perChannelThenTrimmed: string[]];
     args: [
       expectedHash: string,
       newHash: string,
@@ -43,7 +43,7 @@ export interface ScriptSignatures {
     ];
   };
   prunePost: {
-    keys: [post: string, ...recent: string[]];
+    keys: [post: string, trimmed: string, ...recent: string[]];
     args: [channelsCsv: string, id: string];
   };
   snapshot: {

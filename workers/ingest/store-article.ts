@@ -58,10 +58,13 @@ export function createStoreArticle(
 
       const outcome = await channelLog.upsert(post, hash, acceptedAt, stored);
       if (outcome.status === 'conflict') continue;
+      // A retried job whose first attempt was applied (its reply lost to a timeout) never saw
+      // what it trimmed: the script kept those ids in a set, and pruning drains it.
+      if (outcome.status === 'unchanged') await channelLog.prune([]);
       if (outcome.status !== 'applied')
         return { postId: article.id, status: outcome.status, events: 0 };
       // The posts this one pushed out of a list, once no list holds them: a post lives while
-      // some channel shows it. Left behind only if the worker dies right here.
+      // some channel shows it.
       if (outcome.trimmed.length > 0) await channelLog.prune(outcome.trimmed);
       const status = stored ? 'updated' : 'created';
       return { postId: article.id, status, events: outcome.events.length };

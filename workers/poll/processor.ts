@@ -54,7 +54,11 @@ export interface PollDeps {
   now?: () => number;
 }
 
-export type PollOutcome = LastPoll | { skipped: 'deleted' | 'not-due' };
+/** `busy`: another poll of the same source is running (a scheduled one and an asked-for one). */
+export type PollOutcome = LastPoll | { skipped: 'deleted' | 'not-due' | 'busy' };
+
+/** Longer than a poll can take (fetch 20 s, then storing at most RECENT_LIMIT items). */
+const POLL_LOCK_MS = 120_000;
 
 /** ±10 %, so sources that failed together do not retry together. */
 const jitter = (ms: number): number => Math.round(ms * (0.9 + Math.random() * 0.2));
@@ -98,7 +102,24 @@ export function createPollProcessor({
 }: PollDeps) {
   const policy = policyFromConfig({ allowPrivateFeeds });
 
+  /**
+   * One poll at a time per source: a scheduled poll and an asked-for one may be due together,
+   * and two at once would each count the other's items as theirs.
+   */
   return async function pollSource(job: Job<PollJobData>): Promise<PollOutcome> {
+    const lockKey = keys.pollLock(job.data.sourceId);
+    const token = `${job.id ?? ''}:${String(now())}`;
+    if ((await redis.set(lockKey, token, 'PX', POLL_LOCK_MS, 'NX')) === null) {
+      return { skipped: 'busy' };
+    }
+    try {
+      return await pollUnlocked(job);
+    } finally {
+      await redis.del(lockKey).catch(() => undefined);
+    }
+  };
+
+  async function pollUnlocked(job: Job<PollJobData>): Promise<PollOutcome> {
     const log = logger.child({ queue: job.queueName, jobId: job.id, sourceId: job.data.sourceId });
     const source = await store.get(job.data.sourceId);
     if (!source) return { skipped: 'deleted' };
@@ -213,5 +234,5 @@ export function createPollProcessor({
       () => undefined,
     );
     return lastPoll;
-  };
+  }
 }

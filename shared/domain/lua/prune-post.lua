@@ -5,7 +5,9 @@
 
   Input:
     KEYS[1]    post hash
-    KEYS[2..]  the recent sorted set of each channel in ARGV[1], in that order
+    KEYS[2]    set of trimmed post ids awaiting this script (the id leaves it, whatever the outcome
+               but 'conflict')
+    KEYS[3..]  the recent sorted set of each channel in ARGV[1], in that order
 
     ARGV[1]    the post's channels as read before, comma-separated
     ARGV[2]    post id
@@ -17,13 +19,17 @@
     'conflict'  its channels are not ARGV[1] any more: read again and retry
 ]]
 
-local postKey = KEYS[1]
+local postKey, trimmedKey = KEYS[1], KEYS[2]
 local expectedChannels, id = ARGV[1], ARGV[2]
 
 local channels = redis.call('HGET', postKey, 'channels')
-if not channels then return 'gone' end
+if not channels then
+  redis.call('SREM', trimmedKey, id)
+  return 'gone'
+end
 if channels ~= expectedChannels then return 'conflict' end
-for i = 2, #KEYS do
+redis.call('SREM', trimmedKey, id)
+for i = 3, #KEYS do
   if redis.call('ZSCORE', KEYS[i], id) then return 'kept' end
 end
 redis.call('DEL', postKey)

@@ -10,6 +10,7 @@
     KEYS[3]    channels sorted set
     KEYS[4..]  4 per changed channel, in the order of ARGV[13..]: recent sorted set, seq,
                epoch, log (see includes/append-event.lua)
+    KEYS[#KEYS] set of trimmed post ids awaiting prune-post.lua (last, after the channels)
 
     ARGV[1]    expected content hash: the stored one, read just before ('' when none was)
     ARGV[2]    new content hash
@@ -28,7 +29,8 @@
 
   Output:
     {'applied', trimmedIds, {channel, seq, epoch, type}...}: trimmedIds left a recent list to
-                   make room; prune-post.lua deletes those that no list holds any more
+                   make room (and are added to KEYS[#KEYS], so a job that dies before pruning
+                   them leaves them to the next); prune-post.lua deletes those no list holds
     {'unchanged'}  the stored content hash is ARGV[2] already: a re-send or a retried job
     {'conflict'}   the stored hash is not ARGV[1]: the post changed since it was read
     {'stale'}      a version accepted later than ARGV[3] is stored
@@ -37,6 +39,7 @@
 --- @include "includes/append-event"
 
 local postKey = KEYS[1]
+local trimmedKey = KEYS[#KEYS]
 local expectedHash, newHash, acceptedAt, postJson = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local publishedMs, channelsCsv, recentLimit, historyLimit = ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local epochCandidate, eventsMax, nowMs, id = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
@@ -79,7 +82,10 @@ for i = 1, changed do
     redis.call('ZADD', KEYS[c + RECENT], publishedMs, id)
     local over = redis.call('ZCARD', KEYS[c + RECENT]) - recentLimit
     if over > 0 then
-      for _, old in ipairs(redis.call('ZRANGE', KEYS[c + RECENT], 0, over - 1)) do table.insert(trimmed, old) end
+      for _, old in ipairs(redis.call('ZRANGE', KEYS[c + RECENT], 0, over - 1)) do
+        table.insert(trimmed, old)
+        redis.call('SADD', trimmedKey, old)
+      end
       redis.call('ZREMRANGEBYRANK', KEYS[c + RECENT], 0, over - 1)
     end
     table.insert(out, appendEvent(c, channel, etype, id, postJson, historyLimit, epochCandidate, eventsMax, nowMs, acceptedAt))
