@@ -10,9 +10,25 @@ import type { DemoSampleAccepted, ErrorAnswer, PostsAnswer } from '../../shared/
 import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import { SAMPLE_ARTICLES, sampleArticle } from '../../server/http/demo-samples.js';
 import { copyDemoPage, demoPageCsp, PUBLIC_DIR, staticRouter } from '../../server/http/static.js';
-import { answer, eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';
+import {
+  answer,
+  eventually,
+  startKhabar,
+  type HttpAnswer,
+  type TestKhabar,
+} from '../helpers/khabar.js';
 
 const PRODUCTION = { NODE_ENV: 'production', INGEST_TOKENS: 'a-production-token-123456' };
+
+/** The demo page's policy: never framed; sockets to its own server only, not to any ws:/wss: host. */
+function assertDemoPageCsp(page: HttpAnswer, url: string): void {
+  const csp = page.headers.get('content-security-policy') ?? '';
+  const host = new URL(url).host;
+  assert.equal(csp, demoPageCsp(host));
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.match(csp, new RegExp(`connect-src 'self' ws://${host} wss://${host};`));
+  assert.doesNotMatch(csp, / wss?:[ ;]/);
+}
 
 function feedElements(html: string): string[] {
   return [...html.matchAll(/<khabar-feed\s[^>]*>/g)].map((m) => m[0]);
@@ -32,13 +48,7 @@ describe('demo page, widget and sample publisher', function () {
       const page = await khabar.request('GET', '/', { token: null });
       assert.equal(page.status, 200);
       assert.match(page.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/);
-      const csp = page.headers.get('content-security-policy') ?? '';
-      const host = new URL(khabar.url).host;
-      assert.equal(csp, demoPageCsp(host));
-      // Never framed; sockets to its own server only, not to any ws: or wss: host.
-      assert.match(csp, /frame-ancestors 'none'/);
-      assert.match(csp, new RegExp(`connect-src 'self' ws://${host} wss://${host};`));
-      assert.doesNotMatch(csp, / wss?:[ ;]/);
+      assertDemoPageCsp(page, khabar.url);
       const html = String(page.body);
       const feeds = feedElements(html);
       assert.equal(feeds.length, 3, html);
@@ -114,13 +124,7 @@ describe('demo page, widget and sample publisher', function () {
       assert.equal(publish.status, 404);
       const page = await khabar.request('GET', '/', { token: null });
       assert.equal(page.status, 200);
-      const csp = page.headers.get('content-security-policy') ?? '';
-      const host = new URL(khabar.url).host;
-      assert.equal(csp, demoPageCsp(host));
-      // Never framed; sockets to its own server only, not to any ws: or wss: host.
-      assert.match(csp, /frame-ancestors 'none'/);
-      assert.match(csp, new RegExp(`connect-src 'self' ws://${host} wss://${host};`));
-      assert.doesNotMatch(csp, / wss?:[ ;]/);
+      assertDemoPageCsp(page, khabar.url);
       const html = String(page.body);
       assert.equal(feedElements(html).length, 3);
       assert.doesNotMatch(html, /publish-sample|Publish a sample article/);
