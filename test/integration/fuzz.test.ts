@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
-import { isPublicAddress, literalAddress } from '../../shared/address-guard.js';
-import { loadConfig } from '../../shared/config.js';
-import { createIngestQueue } from '../../shared/ingest-queue.js';
-import { createKeys, type Keys } from '../../shared/keys.js';
-import { createLogger } from '../../shared/logger.js';
-import { createPollQueue, createSourceStore, sourceIdFor } from '../../shared/sources.js';
+import { isPublicAddress, literalAddress } from '../../shared/domain/address-guard.js';
+import { loadConfig } from '../../shared/infra/config.js';
+import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
+import { createKeys, type Keys } from '../../shared/domain/keys.js';
+import { createLogger } from '../../shared/infra/logger.js';
+import { createPollQueue, createSourceStore, sourceIdFor } from '../../shared/domain/sources.js';
 import { createWorkerNode } from '../../workers/node.js';
 import {
   anyJson,
