@@ -65,6 +65,8 @@ export interface ServerTimings {
   newsroomIntervalMs?: number;
   /** engine.io's heartbeat (its `pingInterval`, 25 s by default). */
   heartbeatIntervalMs?: number;
+  /** How many subscribes a new connection may make at once (50). */
+  subscribeBurst?: number;
 }
 
 export interface App {
@@ -77,17 +79,8 @@ export interface App {
 }
 
 /** Builds the HTTP + Socket.IO server from its dependencies; never reads env, never listens. */
-export function createApp({
-  config,
-  logger,
-  health,
-  keys,
-  redis,
-  tailRedis,
-  queue,
-  pollQueue,
-  timings = {},
-}: AppDeps): App {
+export function createApp(deps: AppDeps): App {
+  const { config, logger, health, keys, redis, tailRedis, queue, pollQueue, timings = {} } = deps;
   const channelLog = createChannelLog(redis, keys, config);
   const httpApp = express();
   httpApp.disable('x-powered-by');
@@ -129,6 +122,7 @@ export function createApp({
     defaultLocale: config.defaultLocale,
     logger,
     health,
+    subscribeBurst: timings.subscribeBurst,
     onPushed: (event, sockets) => {
       metrics.eventsPushed.inc({ type: event.type });
       metrics.deliveries.inc(sockets);

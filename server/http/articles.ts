@@ -44,15 +44,8 @@ function rejectedAnswer(rejected: ArticleRejection[], batch: boolean): AppError 
   });
 }
 
-export function articlesRouter({
-  queue,
-  channelLog,
-  guard,
-  removeGuard,
-  announce,
-  count,
-  now = Date.now,
-}: ArticlesRouteDeps): Router {
+export function articlesRouter(deps: ArticlesRouteDeps): Router {
+  const { queue, channelLog, guard, removeGuard, announce, count, now = Date.now } = deps;
   const router = Router();
 
   router.post(

@@ -48,13 +48,8 @@ function onePerInterval(intervalMs: number, now: () => number): RequestHandler {
  * `POST /api/demo/sample` queues the next sample article exactly as `POST /api/articles` would,
  * without a token (it can only send the fixed samples), outside production only.
  */
-export function demoRouter({
-  queue,
-  production,
-  announce,
-  now = Date.now,
-  intervalMs = 1000,
-}: DemoRouteDeps): Router {
+export function demoRouter(deps: DemoRouteDeps): Router {
+  const { queue, production, announce, now = Date.now, intervalMs = 1000 } = deps;
   const router = Router();
   if (production) return router;
 

@@ -42,13 +42,8 @@ const postsQuery = z.object({
     .optional(),
 });
 
-export function postsRouter({
-  channelLog,
-  redis,
-  defaultLocale,
-  viewers,
-  now = Date.now,
-}: PostsRouteDeps): Router {
+export function postsRouter(deps: PostsRouteDeps): Router {
+  const { channelLog, redis, defaultLocale, viewers, now = Date.now } = deps;
   const router = Router();
 
   router.get('/api/posts', async (req, res) => {

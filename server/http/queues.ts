@@ -20,13 +20,8 @@ export interface QueuesRouteDeps {
   now?: () => number;
 }
 
-export function queuesRouter({
-  redis,
-  keys,
-  queues,
-  guard,
-  now = Date.now,
-}: QueuesRouteDeps): Router {
+export function queuesRouter(deps: QueuesRouteDeps): Router {
+  const { redis, keys, queues, guard, now = Date.now } = deps;
   const router = Router();
   router.get('/api/queues', ...guard, async (_req, res) => {
     const at = now();

@@ -83,15 +83,8 @@ function sourceBody(minInterval: number) {
 
 const notFound = (id: string) => appError('not_found', { source: id });
 
-export function sourcesRouter({
-  store,
-  queue,
-  guard,
-  readGuard,
-  allowPrivateFeeds,
-  refuseHost,
-  now = Date.now,
-}: SourcesRouteDeps): Router {
+export function sourcesRouter(deps: SourcesRouteDeps): Router {
+  const { store, queue, guard, readGuard, allowPrivateFeeds, refuseHost, now = Date.now } = deps;
   const router = Router();
   const body = sourceBody(allowPrivateFeeds ? 1 : 30);
   const idParam = (value: unknown): string => {

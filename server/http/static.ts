@@ -1,22 +1,26 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { Router, type Response } from 'express';
-import { appError } from '../../shared/infra/errors.js';
+import { appError, type AppError } from '../../shared/infra/errors.js';
 
 /** `dist/public/`, from this file compiled to `dist/server/http/static.js`. */
 export const PUBLIC_DIR = new URL('../../public/', import.meta.url);
 
-/** `server/web/demo/` in the source tree, from `dist/server/http/`: the demo page before it is copied. */
-const DEMO_SOURCE_DIR = new URL('../../../server/web/demo/', import.meta.url);
+/** The repository's root in the source tree, from `dist/server/http/`. */
+const SOURCE_ROOT = new URL('../../../', import.meta.url);
 
-/** The demo page's files, copied by the build from `server/web/demo/` to `dist/public/`. */
-const DEMO_FILES = ['index.html', 'demo.js'] as const;
+/**
+ * The hand-written page files: their name in `publicDir` → where they live in the source tree.
+ * The build copies them beside the bundles, so `dist/` alone (the Docker image) serves them all.
+ */
+const PAGE_FILES = {
+  'index.html': 'server/web/demo/index.html',
+  'demo.js': 'server/web/demo/demo.js',
+  'dashboard.html': 'server/web/dashboard/index.html',
+  'page.css': 'server/web/common/page.css',
+} as const;
 
-/** `server/web/dashboard/` in the source tree: the dashboard page before the build copies it. */
-const DASHBOARD_SOURCE_DIR = new URL('../../../server/web/dashboard/', import.meta.url);
-
-/** The dashboard page's name in `publicDir` (its source is `server/web/dashboard/index.html`). */
-const DASHBOARD_PAGE = 'dashboard.html';
+type PageFile = keyof typeof PAGE_FILES;
 
 /** A Host header as browsers send it: a name or address, and maybe a port. */
 const HOST_HEADER = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
@@ -73,18 +77,14 @@ export interface StaticRouteDeps {
   production: boolean;
 }
 
-/** Copies the demo page (`index.html`, `demo.js`) from `server/web/demo/` into `publicDir`; used by the build. */
-export async function copyDemoPage(publicDir: URL = PUBLIC_DIR): Promise<void> {
+/** Copies the page files from the source tree into `publicDir`; used by the build. */
+export async function copyPages(publicDir: URL = PUBLIC_DIR): Promise<void> {
   await mkdir(publicDir, { recursive: true });
   await Promise.all(
-    DEMO_FILES.map((name) => copyFile(new URL(name, DEMO_SOURCE_DIR), new URL(name, publicDir))),
+    Object.entries(PAGE_FILES).map(([name, source]) =>
+      copyFile(new URL(source, SOURCE_ROOT), new URL(name, publicDir)),
+    ),
   );
-}
-
-/** Copies the dashboard page from `server/web/dashboard/index.html` to `publicDir/dashboard.html`. */
-export async function copyDashboardPage(publicDir: URL = PUBLIC_DIR): Promise<void> {
-  await mkdir(publicDir, { recursive: true });
-  await copyFile(new URL('index.html', DASHBOARD_SOURCE_DIR), new URL(DASHBOARD_PAGE, publicDir));
 }
 
 function isMissing(err: unknown): boolean {
@@ -106,31 +106,34 @@ async function readIfPresent(url: URL): Promise<Buffer | undefined> {
   }
 }
 
-/** A demo page file from `publicDir`, or from the source tree when the build has not copied it. */
-async function readDemoFile(publicDir: URL, name: (typeof DEMO_FILES)[number]): Promise<Buffer> {
+/** A page file from `publicDir`, or from the source tree when the build has not copied it. */
+async function readPageFile(
+  publicDir: URL,
+  name: PageFile,
+  missing: () => AppError,
+): Promise<Buffer> {
   const file =
     (await readIfPresent(new URL(name, publicDir))) ??
-    (await readIfPresent(new URL(name, DEMO_SOURCE_DIR)));
-  if (file === undefined) {
-    throw appError('demo_page_missing', { file: name });
-  }
+    (await readIfPresent(new URL(PAGE_FILES[name], SOURCE_ROOT)));
+  if (file === undefined) throw missing();
   return file;
 }
 
-/** The dashboard page from `publicDir`, or from the source tree when the build has not copied it. */
-async function readDashboardPage(publicDir: URL): Promise<string> {
-  const file =
-    (await readIfPresent(new URL(DASHBOARD_PAGE, publicDir))) ??
-    (await readIfPresent(new URL('index.html', DASHBOARD_SOURCE_DIR)));
-  if (file === undefined) {
-    throw appError('dashboard_page_missing');
-  }
-  return file.toString('utf8');
+/** A bundle the build writes (`widget.js`, `dashboard.js`): there is no copy in the source tree. */
+async function readBundle(publicDir: URL, name: string, missing: () => AppError): Promise<Buffer> {
+  const file = await readIfPresent(new URL(name, publicDir));
+  if (file === undefined) throw missing();
+  return file;
 }
 
-function noSniff(res: Response): void {
-  res.set('X-Content-Type-Options', 'nosniff');
+/** Sends `body` with `headers`; nothing Khabar serves may be sniffed into another type. */
+function send(res: Response, body: Buffer | string, headers: Record<string, string>): void {
+  res.set({ 'X-Content-Type-Options': 'nosniff', ...headers });
+  res.send(body);
 }
+
+const JS = 'text/javascript; charset=utf-8';
+const HTML = 'text/html; charset=utf-8';
 
 /**
  * `GET /widget.js` (the embeddable widget, loadable from any site), `GET /` (the demo page, under
@@ -139,68 +142,57 @@ function noSniff(res: Response): void {
  */
 export function staticRouter({ publicDir = PUBLIC_DIR, production }: StaticRouteDeps): Router {
   const router = Router();
+  const demoFile = (name: PageFile): Promise<Buffer> =>
+    readPageFile(publicDir, name, () => appError('demo_page_missing', { file: name }));
 
   router.get('/widget.js', async (_req, res) => {
-    const bundle = await readIfPresent(new URL('widget.js', publicDir));
-    if (bundle === undefined) {
-      throw appError('widget_not_built');
-    }
-    noSniff(res);
-    res.set({
-      'Content-Type': 'text/javascript; charset=utf-8',
+    send(res, await readBundle(publicDir, 'widget.js', () => appError('widget_not_built')), {
+      'Content-Type': JS,
       'Cache-Control': 'public, max-age=300',
       'Access-Control-Allow-Origin': '*',
       'Cross-Origin-Resource-Policy': 'cross-origin',
     });
-    res.send(bundle);
   });
 
   router.get('/', async (req, res) => {
-    const page = (await readDemoFile(publicDir, 'index.html')).toString('utf8');
-    noSniff(res);
-    res.set({
-      'Content-Type': 'text/html; charset=utf-8',
+    const page = (await demoFile('index.html')).toString('utf8');
+    send(res, production ? page.replace(PUBLISH_BLOCK, '') : page, {
+      'Content-Type': HTML,
       'Content-Security-Policy': demoPageCsp(req.headers.host),
       'Cache-Control': 'no-cache',
       'Referrer-Policy': 'no-referrer',
     });
-    res.send(production ? page.replace(PUBLISH_BLOCK, '') : page);
   });
 
   router.get('/demo.js', async (_req, res) => {
-    const script = await readDemoFile(publicDir, 'demo.js');
-    noSniff(res);
-    res.set({
-      'Content-Type': 'text/javascript; charset=utf-8',
+    send(res, await demoFile('demo.js'), { 'Content-Type': JS, 'Cache-Control': 'no-cache' });
+  });
+
+  // The base styles both pages share; either page's CSP allows its own origin's sheets.
+  router.get('/page.css', async (_req, res) => {
+    send(res, await demoFile('page.css'), {
+      'Content-Type': 'text/css; charset=utf-8',
       'Cache-Control': 'no-cache',
     });
-    res.send(script);
   });
 
   router.get('/dashboard', async (req, res) => {
-    const page = await readDashboardPage(publicDir);
-    noSniff(res);
-    res.set({
-      'Content-Type': 'text/html; charset=utf-8',
+    const missing = (): AppError => appError('dashboard_page_missing');
+    const page = (await readPageFile(publicDir, 'dashboard.html', missing)).toString('utf8');
+    send(res, page, {
+      'Content-Type': HTML,
       'Content-Security-Policy': dashboardPageCsp(page, req.headers.host),
       'Cache-Control': 'no-cache',
       'Referrer-Policy': 'no-referrer',
     });
-    res.send(page);
   });
 
   router.get('/dashboard.js', async (_req, res) => {
-    const bundle = await readIfPresent(new URL('dashboard.js', publicDir));
-    if (bundle === undefined) {
-      throw appError('dashboard_not_built');
-    }
-    noSniff(res);
-    res.set({
-      'Content-Type': 'text/javascript; charset=utf-8',
+    send(res, await readBundle(publicDir, 'dashboard.js', () => appError('dashboard_not_built')), {
+      'Content-Type': JS,
       'Cache-Control': 'no-cache',
       'Referrer-Policy': 'no-referrer',
     });
-    res.send(bundle);
   });
 
   return router;

@@ -38,9 +38,9 @@ const CATCH_UP_WAIT_MS = 50;
 const MAX_SUBSCRIBE_ATTEMPTS = 40;
 const SUBSCRIBES_PER_SECOND = 5;
 
-function takeSubscribeToken(data: PublicSocketData, now: number): boolean {
+function takeSubscribeToken(data: PublicSocketData, now: number, burst: number): boolean {
   const refill = ((now - data.refilledAt) / 1000) * SUBSCRIBES_PER_SECOND;
-  data.tokens = Math.min(SUBSCRIBE_BURST, data.tokens + refill);
+  data.tokens = Math.min(burst, data.tokens + refill);
   data.refilledAt = now;
   if (data.tokens < 1) return false;
   data.tokens -= 1;
@@ -74,6 +74,8 @@ export interface PublicNamespaceDeps {
   health: RedisHealth;
   now?: () => number;
   maxChannelsPerSocket?: number;
+  /** How many subscribes a new connection may make at once before the per-second budget applies. */
+  subscribeBurst?: number;
   /** Told of each event pushed and how many sockets it reached (metrics). */
   onPushed?: (event: LogEvent, sockets: number) => void;
   /** How long a channel nobody watches stays cached, so a reconnect wave finds it warm. */
@@ -137,6 +139,7 @@ export function attachPublicNamespace({
   health,
   now = Date.now,
   maxChannelsPerSocket = 50,
+  subscribeBurst = SUBSCRIBE_BURST,
   idleChannelMs = 30_000,
   onPushed,
 }: PublicNamespaceDeps): PublicDelivery {
@@ -213,7 +216,7 @@ export function attachPublicNamespace({
     if (!parsed.success)
       return failed('invalid_request', { problem: parsed.error.issues[0]?.message });
     const { channel, limit } = parsed.data;
-    if (!takeSubscribeToken(socket.data, now())) {
+    if (!takeSubscribeToken(socket.data, now(), subscribeBurst)) {
       return failed('rate_limited', { limit: 'subscribe', perSecond: SUBSCRIBES_PER_SECOND });
     }
     const subscriptions = socket.data.subscriptions;
@@ -302,7 +305,7 @@ export function attachPublicNamespace({
 
   nsp.on('connection', (socket: PublicSocket) => {
     socket.data.subscriptions = new Map<string, string>();
-    socket.data.tokens = SUBSCRIBE_BURST;
+    socket.data.tokens = subscribeBurst;
     socket.data.refilledAt = now();
     if (logger.isLevelEnabled('debug')) {
       socketLog(socket).debug(

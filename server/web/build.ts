@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { copyDashboardPage, copyDemoPage } from '../http/static.js';
+import { copyPages } from '../http/static.js';
 
 /**
  * Bundles the browser code, socket.io-client included: the embeddable widget
@@ -71,7 +71,7 @@ if (invokedPath && import.meta.url === pathToFileURL(resolve(invokedPath)).href)
   try {
     const [widget, dashboard] = await Promise.all([buildWidget(), buildDashboard()]);
     // The pages travel with the bundles, so dist/ alone (the Docker image) serves them all.
-    await Promise.all([copyDemoPage(), copyDashboardPage()]);
+    await copyPages();
     // Progress goes to stderr: stdout stays for what a command answers (npm run -s tokens).
     console.error(
       `widget.js: ${kb(widget.bytes)} KB, ${kb(widget.gzipBytes)} KB gzipped (limit ${LIMIT_BYTES / 1024} KB)`,

@@ -24,7 +24,8 @@ export const QUEUE_HISTORY_WINDOW_MS = 5 * 60_000;
 /** Six minutes of slots per queue (the window plus room for clocks that disagree). */
 const KEPT = 72;
 
-const FIELDS = [
+/** The figures a queue's history keeps for each slot, as in `queue:stats`. */
+export const QUEUE_FIGURES = [
   'waiting',
   'active',
   'delayed',
@@ -47,7 +48,7 @@ export async function recordQueueStats(
   const slot = Math.floor(at / QUEUE_HISTORY_SLOT_MS) * QUEUE_HISTORY_SLOT_MS;
   const pipeline = redis.pipeline();
   for (const queueStats of stats) {
-    const fields = FIELDS.flatMap((field) => [field, String(queueStats[field])]);
+    const fields = QUEUE_FIGURES.flatMap((field) => [field, String(queueStats[field])]);
     pipeline.xadd(keys.queueHistory(queueStats.queue), 'MAXLEN', KEPT, `${slot}-0`, ...fields);
   }
   for (const [err] of (await pipeline.exec()) ?? []) {
@@ -59,7 +60,7 @@ function parseSample(id: string, values: readonly string[]): QueueStatsSample | 
   const at = Number(id.split('-')[0]);
   const fields = new Map<string, string>();
   for (let i = 0; i + 1 < values.length; i += 2) fields.set(values[i] ?? '', values[i + 1] ?? '');
-  const numbers = FIELDS.map((field) => Number(fields.get(field)));
+  const numbers = QUEUE_FIGURES.map((field) => Number(fields.get(field)));
   if (!Number.isFinite(at) || !numbers.every(Number.isFinite)) return null;
   const [waiting = 0, active = 0, delayed = 0, failed = 0, completed = 0, oldest = 0] = numbers;
   return {

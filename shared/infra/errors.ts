@@ -61,6 +61,11 @@ export type RateLimit =
 /** What was not found (`not_found`); ids are echoed cut short. */
 export type NotFound = { route: string } | { post: string } | { job: string } | { source: string };
 
+/** The variable that lists the tokens a route takes (`INGEST_TOKENS`, `NEWSROOM_TOKENS`). */
+interface Tokens {
+  variable: string;
+}
+
 /** Why a feed URL may not be added (`blocked_address`). */
 export type BlockedAddress = { privateHost: string } | { invalidUrl: string };
 
@@ -149,17 +154,15 @@ export const ERRORS = {
   // -- Tokens and limits ------------------------------------------------------------------------
   unauthorized: {
     status: 401,
-    message: ({ variable }: { variable: string }) => `Send a token from ${variable} as ${BEARER}.`,
+    message: (p: Tokens) => `Send a token from ${p.variable} as ${BEARER}.`,
   },
   forbidden: {
     status: 403,
-    message: ({ variable }: { variable: string }) =>
-      `That token is not allowed here; check ${variable}.`,
+    message: (p: Tokens) => `That token is not allowed here; check ${p.variable}.`,
   },
   write_api_disabled: {
     status: 503,
-    message: ({ variable }: { variable: string }) =>
-      `This API is off: set ${variable} to enable it.`,
+    message: (p: Tokens) => `This API is off: set ${p.variable} to enable it.`,
   },
   rate_limited: { status: 429, message: rateLimited },
 

@@ -9,7 +9,7 @@ import express from 'express';
 import type { DemoSampleAccepted, ErrorAnswer, PostsAnswer } from '../../shared/contract/http.js';
 import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import { SAMPLE_ARTICLES, sampleArticle } from '../../server/http/demo-samples.js';
-import { copyDemoPage, demoPageCsp, PUBLIC_DIR, staticRouter } from '../../server/http/static.js';
+import { copyPages, demoPageCsp, PUBLIC_DIR, staticRouter } from '../../server/http/static.js';
 import {
   answer,
   eventually,
@@ -140,12 +140,13 @@ describe('demo page, widget and sample publisher', function () {
       await rm(dir, { recursive: true, force: true });
     });
 
-    it('copyDemoPage copies the page and its script, and the router serves what is there', async () => {
+    it('copyPages copies the pages, their script and styles, and the router serves what is there', async () => {
       const publicDir = pathToFileURL(`${dir}/`);
-      await copyDemoPage(publicDir);
+      await copyPages(publicDir);
       const html = await readFile(join(dir, 'index.html'), 'utf8');
       assert.equal(feedElements(html).length, 3);
       assert.match(await readFile(join(dir, 'demo.js'), 'utf8'), /\/api\/demo\/sample/);
+      assert.match(await readFile(join(dir, 'page.css'), 'utf8'), /\.skip:focus/);
 
       // A stand-in file in a temporary directory, to check the router's headers; the real
       // bundle in dist/public is checked above.
@@ -160,6 +161,10 @@ describe('demo page, widget and sample publisher', function () {
         assert.equal(widget.headers.get('access-control-allow-origin'), '*');
         assert.equal(widget.headers.get('content-type'), 'text/javascript; charset=utf-8');
         assert.equal(widget.body, '/* stand-in */');
+        const styles = await answer(await fetch(`http://127.0.0.1:${port}/page.css`));
+        assert.equal(styles.status, 200);
+        assert.equal(styles.headers.get('content-type'), 'text/css; charset=utf-8');
+        assert.equal(styles.headers.get('x-content-type-options'), 'nosniff');
       } finally {
         await new Promise((resolve) => server.close(resolve));
       }

@@ -9,6 +9,7 @@ import type {
   SourceView,
 } from '../../shared/contract/http.js';
 import type { NewsroomClientEvents, NewsroomServerEvents } from '../../shared/contract/protocol.js';
+import { QUEUE_FIGURES } from '../../shared/domain/queue-history.js';
 import { startFeedServer } from '../helpers/feed-server.js';
 import {
   eventually,
@@ -338,15 +339,7 @@ describe('the /newsroom namespace', function () {
     const presence = await received(seen, 'presence', (e) => e.channels.bihar === 1);
     assert.deepEqual(presence, { channels: { bihar: 1 } });
     const ingest = await received(seen, 'queue:stats', (e) => e.queue === 'ingest');
-    for (const field of [
-      'waiting',
-      'active',
-      'delayed',
-      'failed',
-      'completedPerMinute',
-      'oldestWaitingMs',
-    ] as const)
-      assert.equal(typeof ingest[field], 'number', field);
+    for (const field of QUEUE_FIGURES) assert.equal(typeof ingest[field], 'number', field);
     await received(seen, 'queue:stats', (e) => e.queue === 'poll');
     await eventually(() =>
       seen.filter((s) => s.event === 'presence').length >= 3 ? true : undefined,
