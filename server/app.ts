@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import express from 'express';
-import type { Redis } from 'ioredis';
+import { connectedTo, type RedisClient } from '../shared/infra/redis.js';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import { createChannelLog } from '../shared/domain/channel-log.js';
@@ -24,6 +24,7 @@ import { refuseFeedHost } from './http/feed-host.js';
 import { limitRequestsPerToken } from './http/rate-limit.js';
 import { createEventTail } from './realtime/event-tail.js';
 import { createPresence } from './realtime/presence.js';
+import { createFailoverWatch } from './realtime/failover-watch.js';
 import {
   attachPublicNamespace,
   type NoServerEvents,
@@ -35,6 +36,7 @@ import { createServerMetrics } from './metrics.js';
 import { metricsRouter } from './http/metrics.js';
 import { jobsRouter } from './http/jobs.js';
 import { queuesRouter } from './http/queues.js';
+import type { ReplicaBarrier } from '../shared/infra/replica-barrier.js';
 import { recordQueueStats } from '../shared/domain/queue-history.js';
 import { readJobMetrics } from '../shared/domain/job-metrics.js';
 import { createNewsroomPublisher } from '../shared/domain/newsroom-events.js';
@@ -49,11 +51,13 @@ export interface AppDeps {
   health: RedisHealth;
   keys: Keys;
   /** `command` role: fails fast, for requests and sockets. */
-  redis: Redis;
+  redis: RedisClient;
   /** `blocking` role, used by nothing else: the fan-out tail's XREAD holds it. */
-  tailRedis: Redis;
+  tailRedis: RedisClient;
   queue: IngestQueue;
   pollQueue: PollQueue;
+  /** What a 202 waits for: the queue connection's writes on REDIS_MIN_REPLICAS replicas. */
+  replicas: ReplicaBarrier;
   timings?: ServerTimings;
 }
 
@@ -80,7 +84,8 @@ export interface App {
 
 /** Builds the HTTP + Socket.IO server from its dependencies; never reads env, never listens. */
 export function createApp(deps: AppDeps): App {
-  const { config, logger, health, keys, redis, tailRedis, queue, pollQueue, timings = {} } = deps;
+  const { config, logger, health, keys, redis, tailRedis, queue, pollQueue, replicas } = deps;
+  const timings = deps.timings ?? {};
   const channelLog = createChannelLog(redis, keys, config);
   const httpApp = express();
   httpApp.disable('x-powered-by');
@@ -135,6 +140,12 @@ export function createApp(deps: AppDeps): App {
     for (const viewers of delivery.localViewers().values()) total += viewers;
     return total;
   };
+  const failoverWatch = createFailoverWatch({
+    channelLog,
+    cache: delivery,
+    logger,
+    master: () => connectedTo(redis),
+  });
   const presence = createPresence({
     redis,
     keys,
@@ -205,6 +216,7 @@ export function createApp(deps: AppDeps): App {
   httpApp.use(
     articlesRouter({
       queue,
+      replicas,
       channelLog,
       guard,
       removeGuard: editorGuard,
@@ -238,6 +250,7 @@ export function createApp(deps: AppDeps): App {
     postsRouter({
       channelLog,
       redis,
+      readyKey: keys.events,
       defaultLocale: config.defaultLocale,
       viewers: presence.viewers,
     }),
@@ -254,6 +267,7 @@ export function createApp(deps: AppDeps): App {
       tail.start();
       presence.start();
       pulse.start();
+      failoverWatch.start();
       stopGuard = guardSlowConsumers({
         namespaces: [io.of('/'), io.of('/newsroom')],
         limitBytes: config.slowClientBufferBytes,
@@ -273,6 +287,7 @@ export function createApp(deps: AppDeps): App {
       );
       stopGuard?.();
       pulse.stop();
+      failoverWatch.stop();
       io.engine.close();
       httpServer.closeAllConnections();
       await Promise.all([closed, tail.stop(), presence.stop().catch(() => undefined)]);

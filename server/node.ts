@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { DEFAULT_REDIS_URL, type Config } from '../shared/infra/config.js';
+import { DEFAULT_REDIS_URL, minReplicas, type Config } from '../shared/infra/config.js';
+import { createReplicaBarrier } from '../shared/infra/replica-barrier.js';
 import { createIngestQueue } from '../shared/domain/ingest-queue.js';
 import { createKeys } from '../shared/domain/keys.js';
 import { reportQueueErrors } from '../shared/infra/queue-errors.js';
@@ -34,6 +35,11 @@ export function createServerNode(
   const queue = createIngestQueue(queueRedis, keys);
   const pollQueue = createPollQueue(queueRedis, keys);
   reportQueueErrors([queue, pollQueue], 'queue', health, logger);
+  const replicas = createReplicaBarrier(queueRedis, {
+    replicas: minReplicas(config),
+    timeoutMs: config.redisReplicaWaitMs,
+    slotKey: keys.queuePrefix,
+  });
   const app = createApp({
     config,
     logger,
@@ -43,6 +49,7 @@ export function createServerNode(
     tailRedis,
     queue,
     pollQueue,
+    replicas,
     timings,
   });
 

@@ -6,11 +6,14 @@ import type { ArticleRejection, ArticlesAccepted } from '../../shared/contract/h
 import { appError, type AppError, type ErrorDetail } from '../../shared/infra/errors.js';
 import type { IngestQueue } from '../../shared/domain/ingest-queue.js';
 import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
+import type { ReplicaBarrier } from '../../shared/infra/replica-barrier.js';
 import { splitBatch } from './article-batch.js';
 import { orUnavailable } from './unavailable.js';
 
 export interface ArticlesRouteDeps {
   queue: IngestQueue;
+  /** A 202 waits until the jobs reached REDIS_MIN_REPLICAS replicas (on the queue's connection). */
+  replicas: ReplicaBarrier;
   channelLog: ChannelLog;
   /** Runs first on every write: token check, then rate limit. */
   guard: express.RequestHandler[];
@@ -45,7 +48,8 @@ function rejectedAnswer(rejected: ArticleRejection[], batch: boolean): AppError 
 }
 
 export function articlesRouter(deps: ArticlesRouteDeps): Router {
-  const { queue, channelLog, guard, removeGuard, announce, count, now = Date.now } = deps;
+  const { queue, replicas, channelLog, guard, removeGuard, announce, count } = deps;
+  const now = deps.now ?? Date.now;
   const router = Router();
 
   router.post(
@@ -101,6 +105,15 @@ export function articlesRouter(deps: ArticlesRouteDeps): Router {
               })),
             ),
       );
+      // Only what a replica holds survives a failover: until then the jobs are not accepted. A
+      // retry is safe: the post id and content hash make a second job of the same article a no-op.
+      if (!(await orUnavailable(replicas.reached()))) {
+        req.log.warn(
+          { event: 'ingest.unreplicated', jobs: jobs.length, replicas: replicas.replicas },
+          'jobs did not reach enough replicas in time; answered 503',
+        );
+        throw appError('replicas_unreached', { replicas: replicas.replicas });
+      }
       const accepted = jobs.map((job, i) => ({ id: articles[i]?.id ?? '', jobId: job.id ?? '' }));
       for (const { id, jobId } of accepted) {
         req.log.info(

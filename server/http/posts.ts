@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/infra/redis.js';
 import { z } from 'zod';
 import type {
   ChannelsAnswer,
@@ -17,7 +17,12 @@ import { orUnavailable } from './unavailable.js';
 
 export interface PostsRouteDeps {
   channelLog: ChannelLog;
-  redis: Redis;
+  redis: RedisClient;
+  /**
+   * A key of Khabar's data slot: /readyz asks for it, so on a Cluster the answer comes from the
+   * master that holds the data (a PING would reach any node, even one whose master is down).
+   */
+  readyKey: string;
   defaultLocale: string;
   /** Viewers per channel, summed over every server node. */
   viewers: () => Promise<Map<string, number>>;
@@ -43,7 +48,7 @@ const postsQuery = z.object({
 });
 
 export function postsRouter(deps: PostsRouteDeps): Router {
-  const { channelLog, redis, defaultLocale, viewers, now = Date.now } = deps;
+  const { channelLog, redis, readyKey, defaultLocale, viewers, now = Date.now } = deps;
   const router = Router();
 
   router.get('/api/posts', async (req, res) => {
@@ -78,7 +83,7 @@ export function postsRouter(deps: PostsRouteDeps): Router {
   });
 
   router.get('/readyz', async (_req, res) => {
-    await orUnavailable(redis.ping(), 1000);
+    await orUnavailable(redis.exists(readyKey), 1000);
     res.json({ status: 'ready' } satisfies ReadyAnswer);
   });
 

@@ -1,6 +1,6 @@
 import type express from 'express';
 import { Router } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/infra/redis.js';
 import type { Keys } from '../../shared/domain/keys.js';
 import type { QueueHistoryAnswer } from '../../shared/contract/http.js';
 import { readQueueHistory } from '../../shared/domain/queue-history.js';
@@ -11,7 +11,7 @@ import { orUnavailable } from './unavailable.js';
  * so a dashboard draws its charts as soon as it opens instead of filling them 5 s at a time.
  */
 export interface QueuesRouteDeps {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** The queues' names, in the order the answer lists them. */
   queues: readonly string[];

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/infra/redis.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { appError } from '../../shared/infra/errors.js';
 import type { CallerLocals } from './auth.js';
@@ -10,7 +10,7 @@ import { redisUnavailable } from './unavailable.js';
  * draws on the same budget. Runs after the token check, which sets `callerKey`.
  */
 export function limitRequestsPerToken(
-  redis: Redis,
+  redis: RedisClient,
   keyPrefix: string,
   perMinute: number,
 ): RequestHandler {

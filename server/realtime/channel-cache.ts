@@ -35,6 +35,8 @@ export interface ChannelCache {
   eventsSince(state: ChannelState, sinceSeq: number): LogEvent[] | null;
   /** Stops tracking a channel nobody on this node watches (not while it loads for a subscriber). */
   drop(channel: string): void;
+  /** Each loaded channel and the post ids its readers were shown, newest first. */
+  shown(): [channel: string, ids: string[]][];
 }
 
 export interface ChannelCacheOptions {
@@ -167,12 +169,21 @@ export function createChannelCache({
           ? 'channel history was replaced; reloading it'
           : 'fan-out skipped events; reading them from the log',
       );
-      // A new epoch means Redis lost the old history (and its posts): the new one starts at
-      // seq 1, so replaying it into an empty state gives the room every event of it.
-      const from = epochChanged
-        ? { channel: event.channel, epoch: event.epoch, seq: 0, posts: [], events: [] }
-        : state;
-      const repair = fill(event.channel, entry, from);
+      if (epochChanged) {
+        // A new epoch: Redis lost the channel's history (a Redis without its files), or a
+        // failover may have rolled it back. What the list is now is only known from a snapshot;
+        // the event goes to the room as it is, so that each reader sees the new epoch and
+        // resubscribes for that snapshot (SPEC §6: recovered: false).
+        onEvent(event);
+        load(event.channel, entry).catch((err: unknown) => {
+          logger.warn(
+            { event: 'channel.repair_failed', channel: event.channel, err },
+            'reloading a channel failed',
+          );
+        });
+        return;
+      }
+      const repair = fill(event.channel, entry, state);
       entry.pending = [event];
       repair.catch((err: unknown) => {
         logger.warn(
@@ -191,6 +202,12 @@ export function createChannelCache({
 
     drop(channel) {
       if (!entries.get(channel)?.loading) entries.delete(channel);
+    },
+
+    shown() {
+      return [...entries].flatMap(([channel, { state }]) =>
+        state ? [[channel, state.posts.map((post) => post.id)] as [string, string[]]] : [],
+      );
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/infra/redis.js';
 import type { Logger } from 'pino';
 import { entryFields, type LogEvent } from '../../shared/domain/channel-log.js';
 import type { Keys } from '../../shared/domain/keys.js';
@@ -18,7 +18,7 @@ export interface EventTail {
 
 export interface EventTailDeps {
   /** A dedicated `blocking` connection: XREAD BLOCK holds it. */
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   logger: Logger;
   onEvents: (events: LogEvent[]) => void;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/infra/redis.js';
 import type { Logger } from 'pino';
 import type { Keys } from '../../shared/domain/keys.js';
 import { runPeriodically } from '../../shared/infra/periodic.js';
@@ -18,7 +18,7 @@ export interface Presence {
 }
 
 export interface PresenceDeps {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   nodeId: string;
   localViewers: () => Map<string, number>;

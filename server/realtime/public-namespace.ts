@@ -87,6 +87,8 @@ export interface PublicDelivery {
   deliver: (events: readonly LogEvent[]) => void;
   /** Viewers per channel on this node. */
   localViewers: () => Map<string, number>;
+  /** Each channel this node caches and the post ids its readers were shown (failover repair). */
+  shown: ChannelCache['shown'];
 }
 
 const subscribeRequest = z.object(
@@ -343,6 +345,7 @@ export function attachPublicNamespace({
   }
 
   return {
+    shown: () => cache.shown(),
     deliver(events) {
       // A batch's events for one room leave together: one write per socket.
       writer.batch(() => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis.js';
 import { EMPTY_EPOCH } from '../contract/cursor.js';
 import type { Keys } from './keys.js';
 import { scriptsOn } from './scripts.js';
@@ -60,6 +60,13 @@ export type UpsertOutcome =
 
 export type RemoveOutcome =
   { status: 'removed'; events: LogEvent[] } | { status: 'missing' } | { status: 'conflict' };
+
+export interface MasterLineage {
+  /** `master_replid`: changes when a replica is promoted, and when a master restarts. */
+  replid: string;
+  /** The master was a replica (a failover promoted it): `master_replid2` is not zeros. */
+  promoted: boolean;
+}
 
 export interface ChannelSnapshot {
   epoch: string;
@@ -166,11 +173,26 @@ export interface ChannelLog {
    * are still kept; otherwise null (the caller sends a fresh snapshot).
    */
   readSince(channel: string, epoch: string, sinceSeq: number): Promise<LogEvent[] | null>;
+  /**
+   * Which master Khabar's data is on: its replication id, and whether it was promoted from a
+   * replica (a failover), as Redis itself reports them.
+   */
+  masterLineage(): Promise<MasterLineage>;
+  /**
+   * After a failover: gives `channel` a new epoch if its log was last appended to under another
+   * master, with one event in it that sends every reader back for a snapshot. `shown`: the ids
+   * this node's readers were shown, newest first. Whether the channel got a new epoch.
+   */
+  reconcile(channel: string, shown: readonly string[]): Promise<boolean>;
   /** Known channels with their post counts and newest publishedAt (ms, or null when empty). */
   channels(): Promise<{ channel: string; posts: number; lastPublishedMs: number | null }[]>;
 }
 
-export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLimits): ChannelLog {
+export function createChannelLog(
+  redis: RedisClient,
+  keys: Keys,
+  limits: ChannelLogLimits,
+): ChannelLog {
   const scripts = scriptsOn(redis);
 
   return {
@@ -207,6 +229,7 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
           keys.post(post.id),
           keys.events,
           keys.channels,
+          keys.lineage,
           ...changes.flatMap(([c]) => channelKeys(keys, c)),
           keys.trimmedPosts,
         ],
@@ -265,6 +288,7 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
           keys.post(post.id),
           keys.events,
           keys.channels,
+          keys.lineage,
           ...post.channels.flatMap((c) => channelKeys(keys, c)),
         ],
         [
@@ -281,6 +305,31 @@ export function createChannelLog(redis: Redis, keys: Keys, limits: ChannelLogLim
       const [status, ...rows] = reply as [string, ...unknown[]];
       if (status !== 'removed') return { status: status as 'missing' | 'conflict' };
       return { status: 'removed', events: eventsFromScript(rows, post.id, () => undefined) };
+    },
+
+    async masterLineage() {
+      const [replid, promoted] = (await scripts.masterLineage([keys.lineage], [])) as [
+        string,
+        number,
+      ];
+      return { replid, promoted: promoted === 1 };
+    },
+
+    async reconcile(channel, shown) {
+      const newest = await redis.zrevrange(keys.recent(channel), 0, 0);
+      const candidates = [...new Set([...shown, ...newest])];
+      const [status] = (await scripts.reconcileChannel(
+        [
+          keys.recent(channel),
+          keys.events,
+          keys.channels,
+          keys.lineage,
+          ...channelKeys(keys, channel),
+          ...candidates.map((id) => keys.post(id)),
+        ],
+        [newEpoch(), limits.historyLimit, EVENTS_STREAM_MAX, Date.now(), channel, ...candidates],
+      )) as [string, ...unknown[]];
+      return status === 'renewed';
     },
 
     async snapshot(channel, limit, beforeMs) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis.js';
 import type { Keys } from './keys.js';
 import { runPeriodically } from '../infra/periodic.js';
 
@@ -49,7 +49,7 @@ function bucketOf(seconds: number): number {
 }
 
 export function createJobMetricsRecorder(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   onError: (err: unknown) => void,
   intervalMs = 5000,
@@ -101,7 +101,7 @@ export function createJobMetricsRecorder(
 }
 
 /** Reads the cluster-wide job metrics (one HGETALL). */
-export async function readJobMetrics(redis: Redis, keys: Keys): Promise<JobMetricsSnapshot> {
+export async function readJobMetrics(redis: RedisClient, keys: Keys): Promise<JobMetricsSnapshot> {
   const hash = await redis.hgetall(keys.jobMetrics);
   const durations = new Map<string, DurationCounts>();
   const failures: JobMetricsSnapshot['failures'] = [];

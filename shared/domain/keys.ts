@@ -20,6 +20,11 @@ export interface Keys {
   readonly events: string;
   /** Sorted set of channel names, scored by the time of their last event. */
   readonly channels: string;
+  /**
+   * Hash: channel → the `master_replid` of the Redis master that last appended to its log, so
+   * the first append after a failover can tell the log may have been rolled back.
+   */
+  readonly lineage: string;
   /** Sorted set of live server nodes, scored by when their presence report expires (ms). */
   readonly presenceNodes: string;
   /** Hash: channel → viewers on one server node; expires unless the node renews it. */
@@ -69,6 +74,7 @@ export function createKeys(prefix: string): Keys {
     log: (channel: string) => `${data}:log:${channel}`,
     events: `${data}:events`,
     channels: `${data}:channels`,
+    lineage: `${data}:lineage`,
     presenceNodes: `${data}:presence`,
     sources: `${data}:sources`,
     source: (id: string) => `${data}:source:${id}`,

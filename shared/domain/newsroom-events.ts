@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis.js';
 import type { Keys } from './keys.js';
 import type { NewsroomOnlyEvent, NewsroomServerEvents } from '../contract/protocol.js';
 
@@ -33,7 +33,7 @@ const STREAMED: ReadonlySet<string> = new Set<StreamedNewsroomEvent>([
 
 /** Appends newsroom events to their stream in one round trip. */
 export async function publishNewsroomEvents(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   messages: readonly NewsroomMessage[],
 ): Promise<void> {
@@ -75,7 +75,7 @@ export function parseNewsroomEntry(fields: ReadonlyMap<string, string>): Newsroo
  * round trip. A failure only costs the dashboards that news; `onError` hears of it.
  */
 export function createNewsroomPublisher(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   onError: (err: unknown) => void,
 ): (messages: readonly NewsroomMessage[]) => void {

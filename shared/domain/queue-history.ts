@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis.js';
 import type { Keys } from './keys.js';
 import type { QueueStats } from '../contract/protocol.js';
 import type { QueueStatsSample } from '../contract/http.js';
@@ -39,7 +39,7 @@ const SLOT_TAKEN = /equal or smaller than the target stream top item/;
 
 /** Records `stats` (one per queue), read at `at` (epoch ms), in one round trip. */
 export async function recordQueueStats(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   stats: readonly QueueStats[],
   at: number,
@@ -76,7 +76,7 @@ function parseSample(id: string, values: readonly string[]): QueueStatsSample | 
 
 /** Each queue's samples of the last five minutes before `now`, oldest first; one round trip. */
 export async function readQueueHistory(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   queues: readonly string[],
   now: number,

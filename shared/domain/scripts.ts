@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis.js';
 import { defineLuaCommand, readLuaScript, type LuaCall } from '../infra/lua.js';
 
 /**
@@ -12,7 +12,13 @@ import { defineLuaCommand, readLuaScript, type LuaCall } from '../infra/lua.js';
 /** KEYS and ARGV of each script, in the order of its file's header. */
 export interface ScriptSignatures {
   upsertPost: {
-    keys: [post: string, events: string, channels: string, ...perChannelThenTrimmed: string[]];
+    keys: [
+      post: string,
+      events: string,
+      channels: string,
+      lineage: string,
+      ...perChannelThenTrimmed: string[],
+    ];
     args: [
       expectedHash: string,
       newHash: string,
@@ -30,7 +36,13 @@ export interface ScriptSignatures {
     ];
   };
   removePost: {
-    keys: [post: string, events: string, channels: string, ...perChannel: string[]];
+    keys: [
+      post: string,
+      events: string,
+      channels: string,
+      lineage: string,
+      ...perChannel: string[],
+    ];
     args: [
       expectedChannelsCsv: string,
       historyLimit: number,
@@ -53,6 +65,27 @@ export interface ScriptSignatures {
   saveSourceState: {
     keys: [source: string];
     args: [stateJson: string];
+  };
+  reconcileChannel: {
+    keys: [
+      recent: string,
+      events: string,
+      channels: string,
+      lineage: string,
+      ...channelThenCandidatePosts: string[],
+    ];
+    args: [
+      epochCandidate: string,
+      historyLimit: number,
+      eventsMax: number,
+      nowMs: number,
+      channel: string,
+      ...candidateIds: string[],
+    ];
+  };
+  masterLineage: {
+    keys: [lineage: string];
+    args: [];
   };
 }
 
@@ -84,6 +117,8 @@ export const SCRIPT_FILES: Readonly<Record<ScriptName, ScriptFile>> = {
     command: 'khabarSaveSourceState',
     numberOfKeys: 1,
   },
+  reconcileChannel: { file: 'reconcile-channel.lua', command: 'khabarReconcileChannel' },
+  masterLineage: { file: 'master-lineage.lua', command: 'khabarMasterLineage', numberOfKeys: 1 },
 };
 
 const names = Object.keys(SCRIPT_FILES) as ScriptName[];
@@ -99,13 +134,13 @@ export function scriptSource(name: ScriptName): string {
   return source;
 }
 
-const byConnection = new WeakMap<Redis, Scripts>();
+const byConnection = new WeakMap<RedisClient, Scripts>();
 
 /**
  * The scripts as commands of `redis` (defined on the connection the first time), each taking its
  * KEYS and ARGV.
  */
-export function scriptsOn(redis: Redis): Scripts {
+export function scriptsOn(redis: RedisClient): Scripts {
   let scripts = byConnection.get(redis);
   if (!scripts) {
     const define = <N extends ScriptName>(name: N): Scripts[N] =>
@@ -120,6 +155,8 @@ export function scriptsOn(redis: Redis): Scripts {
       prunePost: define('prunePost'),
       snapshot: define('snapshot'),
       saveSourceState: define('saveSourceState'),
+      reconcileChannel: define('reconcileChannel'),
+      masterLineage: define('masterLineage'),
     };
     byConnection.set(redis, scripts);
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis.js';
 import { canonicalUrl } from './article/post-id.js';
 import { POLL_QUEUE, type Keys } from './keys.js';
 import { scriptsOn } from './scripts.js';
@@ -49,7 +49,7 @@ export interface SourceStore {
   firstSeen(id: string, itemKeys: string[], now: number): Promise<Map<string, number>>;
 }
 
-export function createSourceStore(redis: Redis, keys: Keys): SourceStore {
+export function createSourceStore(redis: RedisClient, keys: Keys): SourceStore {
   const scripts = scriptsOn(redis);
   const parse = (fields: Record<string, string>) => {
     if (!fields.config) return null;

@@ -10,6 +10,7 @@
  * wrong.
  */
 import { randomBytes } from 'node:crypto';
+import { parseRedisUrl, RedisUrlError } from './redis-url.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -30,6 +31,13 @@ export interface Config {
   readonly host: string;
   /** `REDIS_URL`; unset means {@link DEFAULT_REDIS_URL}. May hold a password: do not log it. */
   readonly redisUrl?: string;
+  /**
+   * `REDIS_MIN_REPLICAS`: replicas that must hold an article's job before the API answers 202;
+   * unset, 1 for the Sentinel and Cluster forms of `REDIS_URL` and 0 for one server.
+   */
+  readonly redisMinReplicas?: number;
+  /** `REDIS_REPLICA_WAIT_MS`: how long a write waits for those replicas before the API answers 503. */
+  readonly redisReplicaWaitMs: number;
   /** `KEY_PREFIX`: the prefix of every Redis key. */
   readonly keyPrefix: string;
   /** `INGEST_TOKENS`: the bearer tokens of the ingest (write) API; none turns it off (503). */
@@ -128,19 +136,15 @@ const host: Parser<string> = (raw) =>
     ? new Invalid(`${quote(raw)} is not a host name or address; use one without whitespace`)
     : raw;
 
+/** Any of the three forms (one server, a Sentinel set, a Cluster); the message names them all. */
 const redisUrl: Parser<string> = (raw) => {
-  const use = 'use a redis:// or rediss:// URL';
-  let url: URL;
   try {
-    url = new URL(raw);
-  } catch {
-    return new Invalid(`the value (not shown: it may hold a password) is not a URL; ${use}`);
+    parseRedisUrl(raw);
+    return raw;
+  } catch (err) {
+    if (err instanceof RedisUrlError) return new Invalid(err.message);
+    throw err;
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    return new Invalid(`the URL's scheme is ${quote(url.protocol.slice(0, -1))}; ${use}`);
-  }
-  if (url.hostname === '') return new Invalid(`the URL has no host; ${use}`);
-  return raw;
 };
 
 const keyPrefix: Parser<string> = (raw) =>
@@ -309,8 +313,24 @@ const OPTIONS: { readonly [K in keyof Settings]-?: Option<Settings[K]> } = {
     parse: redisUrl,
     default: undefined,
     example: 'redis://localhost:6379',
-    doc: `redis:// or rediss:// URL of the Redis server; unset means ${DEFAULT_REDIS_URL}, where npm start starts a private redis-server when none answers.`,
+    doc: `Where Redis is: redis://[user:pass@]host:port[/db] for one server, redis+sentinel://[user:pass@]host:port,host:port,…/<master name>[/db] for a Sentinel set (the sentinels' addresses), redis+cluster://[user:pass@]host:port,… for a Cluster (seed nodes); rediss… for TLS. Unset means ${DEFAULT_REDIS_URL}, where npm start starts a private redis-server when none answers.`,
     secret: true,
+  },
+  redisMinReplicas: {
+    name: 'REDIS_MIN_REPLICAS',
+    parse: integer(0, 16, 'a number of replicas'),
+    default: undefined,
+    example: '1',
+    doc: "Replicas that must hold an article's job before POST /api/articles answers 202 (0–16), else 503 with Retry-After: Redis replicates asynchronously, so only what a replica holds survives a failover. Unset: 1 with redis+sentinel:// or redis+cluster://, 0 with redis://; set 1 for a redis:// URL that names a managed endpoint with replicas.",
+    secret: false,
+  },
+  redisReplicaWaitMs: {
+    name: 'REDIS_REPLICA_WAIT_MS',
+    parse: integer(10, 1500, 'a wait in ms'),
+    default: 500,
+    example: '500',
+    doc: 'How long POST /api/articles waits for REDIS_MIN_REPLICAS replicas (10–1500 ms, within the 2 s storage deadline of a request) before answering 503; a healthy replica acknowledges in about a millisecond.',
+    secret: false,
   },
   keyPrefix: {
     name: 'KEY_PREFIX',
@@ -487,9 +507,23 @@ export function loadConfigOrExit(env: Record<string, string | undefined> = proce
     return loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
+    // One problem, one line (what a supervisor's log shows whole); several, one line each.
+    const [only, ...more] = error.problems;
     process.stderr.write(
-      `khabar: invalid configuration:\n${error.problems.map((p) => `  ${p}\n`).join('')}`,
+      more.length === 0
+        ? `khabar: invalid configuration: ${only ?? ''}\n`
+        : `khabar: invalid configuration:\n${error.problems.map((p) => `  ${p}\n`).join('')}`,
     );
     process.exit(1);
   }
+}
+
+/**
+ * The replicas a 202 waits for: `REDIS_MIN_REPLICAS`, or by default 1 when `REDIS_URL` names a
+ * Sentinel set or a Cluster (they have replicas by design) and 0 for one server.
+ */
+export function minReplicas(config: Config): number {
+  if (config.redisMinReplicas !== undefined) return config.redisMinReplicas;
+  const kind = parseRedisUrl(config.redisUrl ?? DEFAULT_REDIS_URL).kind;
+  return kind === 'server' ? 0 : 1;
 }

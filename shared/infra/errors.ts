@@ -213,6 +213,11 @@ export const ERRORS = {
     status: 503,
     message: () => STORAGE_DOWN,
   },
+  replicas_unreached: {
+    status: 503,
+    message: ({ replicas }: { replicas: number }) =>
+      `The article reached Redis but not ${replicas === 1 ? 'a replica' : `${replicas} replicas`} in time, so a failover could lose it: send it again in a few seconds (it will not be stored twice).`,
+  },
   internal_error: {
     status: 500,
     message: ({ sampleArticle }: { sampleArticle?: boolean }) =>

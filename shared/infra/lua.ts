@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 /**
  * The text of a Lua script file, each `--- @include "path"` line replaced by the file it names
@@ -47,7 +47,7 @@ type Variadic = (...args: (string | number)[]) => Promise<unknown>;
 export function defineLuaCommand<
   K extends readonly string[],
   A extends readonly (string | number)[],
->(redis: Redis, command: LuaCommand): LuaCall<K, A> {
+>(redis: RedisClient, command: LuaCommand): LuaCall<K, A> {
   const { name, lua, numberOfKeys } = command;
   const defined = redis as unknown as Partial<Record<string, Variadic>>;
   if (typeof defined[name] !== 'function') {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { Logger } from 'pino';
 
 /**
@@ -20,7 +20,7 @@ export interface RedisHealth {
    * Follows a connection: its failed attempts count towards the outage, and an outage ends only
    * once every followed connection (not closed on purpose) is ready.
    */
-  watch(redis: Redis, name: string): void;
+  watch(redis: RedisClient, name: string): void;
   /**
    * Takes `err` from `source` (e.g. `worker:ingest`, `http`) when it is a connection problem,
    * and says so; `false` means it is some other error, for the caller to log.
@@ -128,7 +128,7 @@ export function createRedisHealth({
   settleMs = 1000,
   now = Date.now,
 }: RedisHealthOptions): RedisHealth {
-  const connections = new Map<string, Redis>();
+  const connections = new Map<string, RedisClient>();
   let outage: Outage | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import type { RedisProcess } from '../../server/launch/redis-process.js';
 import { createLogger } from '../../shared/infra/logger.js';
-import { createRedis, waitUntilReady } from '../../shared/infra/redis.js';
+import { createRedis, waitUntilReady, type RedisClient } from '../../shared/infra/redis.js';
 import { createRedisHealth } from '../../shared/infra/redis-health.js';
 import { startTestRedis } from '../helpers/redis.js';
 
@@ -13,7 +13,7 @@ async function readsProcessed(observer: Redis): Promise<number> {
 }
 
 /** Runs `count` INCRs from one turn of the event loop, each as its own call. */
-function incrementsInOneTurn(redis: Redis, key: string, count: number): Promise<number[]> {
+function incrementsInOneTurn(redis: RedisClient, key: string, count: number): Promise<number[]> {
   return Promise.all(Array.from({ length: count }, () => redis.incr(key)));
 }
 
@@ -21,7 +21,7 @@ describe('Redis connections write once per event-loop turn', function () {
   this.timeout(20_000);
   let server: RedisProcess;
   let observer: Redis;
-  let redis: Redis;
+  let redis: RedisClient;
 
   before(async () => {
     // A Redis of its own: nothing else may read from it while reads are counted.

@@ -1,6 +1,11 @@
 /// <reference types="mocha" />
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig, loadConfigOrExit } from '../../shared/infra/config.js';
+import {
+  ConfigError,
+  loadConfig,
+  loadConfigOrExit,
+  minReplicas,
+} from '../../shared/infra/config.js';
 
 /** A valid token: 16–256 visible ASCII characters. */
 const TOKEN_A = 'ingest-token-aaaaaaaaaaaa';
@@ -33,6 +38,8 @@ const BAD_VALUES: Record<string, string> = {
   PORT: 'abc',
   HOST: 'local host',
   REDIS_URL: 'http://localhost:6379',
+  REDIS_MIN_REPLICAS: 'two',
+  REDIS_REPLICA_WAIT_MS: '5000',
   KEY_PREFIX: 'khabar:{prod}',
   INGEST_TOKENS: 'short',
   NEWSROOM_TOKENS: 'has a space in it, yes',
@@ -56,6 +63,8 @@ describe('loadConfig', () => {
         port: 3000,
         host: '127.0.0.1',
         redisUrl: undefined,
+        redisMinReplicas: undefined,
+        redisReplicaWaitMs: 500,
         keyPrefix: 'khabar',
         ingestTokens: [],
         newsroomTokens: [],
@@ -339,5 +348,37 @@ describe('loadConfigOrExit', () => {
     assert.match(lines[2]!, /^ {2}INGEST_TOKENS: /);
     assert.equal(lines.length, 3);
     assert.ok(!written.includes('sEcR3t'), written);
+  });
+
+  it('writes a lone problem on one line, without the password of a REDIS_URL', () => {
+    let written = '';
+    const restoreExit = replace(process, 'exit', (): never => {
+      throw new Error('process.exit');
+    });
+    const restoreWrite = replace(process.stderr, 'write', (chunk: unknown): boolean => {
+      written += String(chunk);
+      return true;
+    });
+    try {
+      assert.throws(() => loadConfigOrExit({ REDIS_URL: 'redis+sentinel://:hunter2@s1:26379' }));
+    } finally {
+      restoreExit();
+      restoreWrite();
+    }
+    assert.match(written, /^khabar: invalid configuration: REDIS_URL: .*master name.*\n$/);
+    assert.equal(written.split('\n').length, 2, written);
+    assert.ok(!written.includes('hunter2'), written);
+  });
+});
+
+describe('minReplicas', () => {
+  it('is 1 for a Sentinel set or a Cluster, 0 for one server, unless REDIS_MIN_REPLICAS says', () => {
+    assert.equal(minReplicas(loadConfig({})), 0);
+    assert.equal(minReplicas(loadConfig({ REDIS_URL: 'redis://h:1' })), 0);
+    assert.equal(minReplicas(loadConfig({ REDIS_URL: 'redis+sentinel://s:1/m' })), 1);
+    assert.equal(minReplicas(loadConfig({ REDIS_URL: 'rediss+cluster://n:1,n:2' })), 1);
+    assert.equal(minReplicas(loadConfig({ REDIS_URL: 'redis://h:1', REDIS_MIN_REPLICAS: '1' })), 1);
+    const none = { REDIS_URL: 'redis+sentinel://s:1/m', REDIS_MIN_REPLICAS: '0' };
+    assert.equal(minReplicas(loadConfig(none)), 0);
   });
 });

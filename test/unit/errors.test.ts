@@ -61,6 +61,7 @@ const SAMPLES: { [C in ErrorCode]: AppErrorArgs<C> } = {
   not_failed: [{ job: '42', state: 'waiting' }],
   conflict: [],
   redis_unavailable: [{ cause: new Error('ECONNREFUSED') }],
+  replicas_unreached: [{ replicas: 1 }],
   internal_error: [],
   demo_page_missing: [{ file: 'demo.js' }],
   dashboard_page_missing: [],

@@ -23,7 +23,7 @@ import { readLuaScript } from '../../shared/infra/lua.js';
  * Which arguments of each command the scripts use are keys: `1` the first only, `'all'` every
  * one. A command missing here fails the check until its key positions are added.
  */
-const KEY_POSITIONS: Readonly<Record<string, 1 | 'all'>> = {
+const KEY_POSITIONS: Readonly<Record<string, 0 | 1 | 'all'>> = {
   DEL: 'all',
   GET: 1,
   HDEL: 1,
@@ -32,6 +32,7 @@ const KEY_POSITIONS: Readonly<Record<string, 1 | 'all'>> = {
   HMGET: 1,
   HSET: 1,
   INCR: 1,
+  INFO: 0,
   PERSIST: 1,
   PEXPIRE: 1,
   SADD: 1,

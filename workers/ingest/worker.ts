@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/infra/redis.js';
 import type { Logger } from 'pino';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
 import type { IngestQueueData, IngestQueueResult } from '../../shared/domain/ingest-queue.js';
@@ -11,7 +11,7 @@ import { createIngestProcessor } from './processor.js';
 
 export interface IngestWorkerDeps {
   /** A `blocking`-role connection; BullMQ duplicates it for its own blocking reads. */
-  connection: Redis;
+  connection: RedisClient;
   keys: Keys;
   channelLog: ChannelLog;
   concurrency: number;

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/infra/redis.js';
 import type { Logger } from 'pino';
 import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import type { Keys } from '../../shared/domain/keys.js';
@@ -44,7 +44,7 @@ export interface PollDeps {
   store: SourceStore;
   /** Each item goes through the same step as an ingest job, inline (see StoreArticle). */
   storeArticle: StoreArticle;
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   logger: Logger;
   allowPrivateFeeds: boolean;

@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/infra/redis.js';
 import type { Logger } from 'pino';
 import { POLL_QUEUE, type Keys } from '../../shared/domain/keys.js';
 import { reportQueueErrors } from '../../shared/infra/queue-errors.js';
@@ -11,7 +11,7 @@ import { createPollProcessor, type PollDeps, type PollOutcome } from './processo
 const POLL_CONCURRENCY = 8;
 
 export function createPollWorker(
-  connection: Redis,
+  connection: RedisClient,
   keys: Keys,
   deps: PollDeps,
   logger: Logger,

@@ -8,7 +8,8 @@
     KEYS[1]    post hash
     KEYS[2]    fan-out stream
     KEYS[3]    channels sorted set
-    KEYS[4..]  4 per channel of the post, in the order of ARGV[8..]: recent sorted set, seq,
+    KEYS[4]    lineage hash (see includes/append-event.lua)
+    KEYS[5..]  4 per channel of the post, in the order of ARGV[8..]: recent sorted set, seq,
                epoch, log (see includes/append-event.lua)
 
     ARGV[1]    the post's channels as read before, comma-separated
@@ -25,6 +26,7 @@
     {'missing'}   no such post (or only its tombstone)
     {'conflict'}  its channels are not ARGV[1] any more: read again and retry
 ]]
+--- @include "includes/lineage"
 --- @include "includes/append-event"
 
 local postKey = KEYS[1]

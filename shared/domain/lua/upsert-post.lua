@@ -8,7 +8,8 @@
     KEYS[1]    post hash: data, hash, acceptedAt, channels (removedAt on a tombstone)
     KEYS[2]    fan-out stream
     KEYS[3]    channels sorted set
-    KEYS[4..]  4 per changed channel, in the order of ARGV[13..]: recent sorted set, seq,
+    KEYS[4]    lineage hash (see includes/append-event.lua)
+    KEYS[5..]  4 per changed channel, in the order of ARGV[13..]: recent sorted set, seq,
                epoch, log (see includes/append-event.lua)
     KEYS[#KEYS] set of trimmed post ids awaiting prune-post.lua (last, after the channels)
 
@@ -36,6 +37,7 @@
     {'stale'}      a version accepted later than ARGV[3] is stored
     {'expired'}    a new post older than every full recent list it would enter: nothing stored
 ]]
+--- @include "includes/lineage"
 --- @include "includes/append-event"
 
 local postKey = KEYS[1]
