@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { startTcpForwarder } from './tcp-forwarder.js';
 import {
   freePort,
   redisAnswers,
@@ -104,7 +105,7 @@ export async function startSentinel(
 }
 
 /** A data node in a temp folder, removed when it stops (kill keeps it, to restart). */
-async function startNode(extraArgs: string[], port?: number): Promise<RedisProcess> {
+export async function startNode(extraArgs: string[], port?: number): Promise<RedisProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'khabar-node-'));
   const node = await startRedisProcess({ dir, appendOnly: true, extraArgs, port });
   return {
@@ -261,6 +262,63 @@ export async function startRedisCluster({
     },
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+}
+
+export interface ManagedEndpoint {
+  /** `redis://127.0.0.1:<endpoint>`: what a managed Redis gives its clients. */
+  url: string;
+  /** The master at start, then the two replicas. */
+  nodes: RedisProcess[];
+  /** Breaks both replicas' links to the master for `ms`, then lets them reconnect. */
+  cutReplicaLinks(ms: number): Promise<void>;
+  /**
+   * What the provider does when the master dies: kill it, promote the first replica, point the
+   * other at it, and move the endpoint (open connections are cut).
+   */
+  failover(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A stand-in for a managed Redis: one endpoint (a TCP forwarder) in front of a master and two
+ * replicas, each replica's link to the master running through a forwarder of its own so that
+ * the test can cut it.
+ */
+export async function startManagedEndpoint(): Promise<ManagedEndpoint> {
+  const master = await startNode([]);
+  const links = await Promise.all([startTcpForwarder(master.port), startTcpForwarder(master.port)]);
+  const replicas = await Promise.all(
+    links.map((link) => startNode(['--replicaof', '127.0.0.1', String(link.port)])),
+  );
+  await eventually(async () => {
+    const replication = await info(master.port, 'replication');
+    return replication.get('connected_slaves') === '2' ? true : undefined;
+  }, 15_000);
+  const endpoint = await startTcpForwarder(master.port);
+  const [first, second] = replicas as [RedisProcess, RedisProcess];
+  return {
+    url: `redis://127.0.0.1:${endpoint.port}`,
+    nodes: [master, ...replicas],
+    async cutReplicaLinks(ms) {
+      for (const link of links) {
+        link.setTarget(null);
+        link.cutAll();
+      }
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      for (const link of links) link.setTarget(master.port);
+    },
+    async failover() {
+      await master.kill();
+      await command(first.port, 'REPLICAOF', 'NO', 'ONE');
+      await command(second.port, 'REPLICAOF', '127.0.0.1', String(first.port));
+      endpoint.setTarget(first.port);
+      endpoint.cutAll();
+    },
+    async stop() {
+      await Promise.all([endpoint, ...links].map((f) => f.close()));
+      await Promise.all([master, ...replicas].map((n) => n.stop()));
     },
   };
 }
