@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import express from 'express';
-import { connectedTo, type RedisClient } from '../shared/infra/redis.js';
+import type { RedisClient } from '../shared/infra/redis.js';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import { createChannelLog } from '../shared/domain/channel-log.js';
@@ -24,7 +24,8 @@ import { refuseFeedHost } from './http/feed-host.js';
 import { limitRequestsPerToken } from './http/rate-limit.js';
 import { createEventTail } from './realtime/event-tail.js';
 import { createPresence } from './realtime/presence.js';
-import { createFailoverWatch } from './realtime/failover-watch.js';
+import { watchForFailovers } from './failover.js';
+import { createAcceptedJournal } from './http/accepted-journal.js';
 import {
   attachPublicNamespace,
   type NoServerEvents,
@@ -56,6 +57,8 @@ export interface AppDeps {
   tailRedis: RedisClient;
   queue: IngestQueue;
   pollQueue: PollQueue;
+  /** The connection `queue` and `pollQueue` write through. */
+  queueRedis: RedisClient;
   /** What a 202 waits for: the queue connection's writes on REDIS_MIN_REPLICAS replicas. */
   replicas: ReplicaBarrier;
   timings?: ServerTimings;
@@ -84,7 +87,8 @@ export interface App {
 
 /** Builds the HTTP + Socket.IO server from its dependencies; never reads env, never listens. */
 export function createApp(deps: AppDeps): App {
-  const { config, logger, health, keys, redis, tailRedis, queue, pollQueue, replicas } = deps;
+  const { config, logger, health, keys, redis, tailRedis, queue, queueRedis, pollQueue, replicas } =
+    deps;
   const timings = deps.timings ?? {};
   const channelLog = createChannelLog(redis, keys, config);
   const httpApp = express();
@@ -140,11 +144,16 @@ export function createApp(deps: AppDeps): App {
     for (const viewers of delivery.localViewers().values()) total += viewers;
     return total;
   };
-  const failoverWatch = createFailoverWatch({
+  const journal = createAcceptedJournal();
+  const failoverWatch = watchForFailovers({
+    redis,
+    keys,
     channelLog,
-    cache: delivery,
+    delivery,
+    queue,
+    queueRedis,
+    journal,
     logger,
-    master: () => connectedTo(redis),
   });
   const presence = createPresence({
     redis,
@@ -217,6 +226,7 @@ export function createApp(deps: AppDeps): App {
     articlesRouter({
       queue,
       replicas,
+      journal,
       channelLog,
       guard,
       removeGuard: editorGuard,

@@ -48,6 +48,7 @@ export function createServerNode(
     redis,
     tailRedis,
     queue,
+    queueRedis,
     pollQueue,
     replicas,
     timings,

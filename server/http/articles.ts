@@ -4,9 +4,10 @@ import { POST_ID_PATTERN } from '../../shared/domain/article/post-id.js';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
 import type { ArticleRejection, ArticlesAccepted } from '../../shared/contract/http.js';
 import { appError, type AppError, type ErrorDetail } from '../../shared/infra/errors.js';
-import type { IngestQueue } from '../../shared/domain/ingest-queue.js';
+import type { IngestJobData, IngestQueue } from '../../shared/domain/ingest-queue.js';
 import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
 import type { ReplicaBarrier } from '../../shared/infra/replica-barrier.js';
+import type { AcceptedJournal } from './accepted-journal.js';
 import { splitBatch } from './article-batch.js';
 import { orUnavailable } from './unavailable.js';
 
@@ -14,6 +15,8 @@ export interface ArticlesRouteDeps {
   queue: IngestQueue;
   /** A 202 waits until the jobs reached REDIS_MIN_REPLICAS replicas (on the queue's connection). */
   replicas: ReplicaBarrier;
+  /** Keeps what was answered 202, to queue again after a failover. */
+  journal?: AcceptedJournal;
   channelLog: ChannelLog;
   /** Runs first on every write: token check, then rate limit. */
   guard: express.RequestHandler[];
@@ -48,7 +51,7 @@ function rejectedAnswer(rejected: ArticleRejection[], batch: boolean): AppError 
 }
 
 export function articlesRouter(deps: ArticlesRouteDeps): Router {
-  const { queue, replicas, channelLog, guard, removeGuard, announce, count } = deps;
+  const { queue, replicas, journal, channelLog, guard, removeGuard, announce, count } = deps;
   const now = deps.now ?? Date.now;
   const router = Router();
 
@@ -115,6 +118,7 @@ export function articlesRouter(deps: ArticlesRouteDeps): Router {
         throw appError('replicas_unreached', { replicas: replicas.replicas });
       }
       const accepted = jobs.map((job, i) => ({ id: articles[i]?.id ?? '', jobId: job.id ?? '' }));
+      journal?.record(jobs.map((job) => job.data as IngestJobData));
       for (const { id, jobId } of accepted) {
         req.log.info(
           { event: 'job.added', queue: queue.name, jobId, postId: id, source: 'api' },

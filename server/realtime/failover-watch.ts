@@ -1,41 +1,39 @@
 import type { Logger } from 'pino';
-import type { ChannelLog, MasterLineage } from '../../shared/domain/channel-log.js';
+import type { MasterLineage } from '../../shared/domain/channel-log.js';
 import { runPeriodically } from '../../shared/infra/periodic.js';
-import type { ChannelCache } from './channel-cache.js';
 
 /**
- * Each server node's eye on the Redis master. Redis replicates asynchronously, so a failover can
- * lose events this node already pushed: its readers then show posts the service no longer has,
- * in channels that may never be written again. A channel that is written again gets a new epoch
- * from the write itself (see lua/includes/append-event.lua); for the others, this watch notices
- * that the master changed (its replication id) and reconciles every channel the node caches:
- * each one whose log may have been rolled back gets a new epoch and an event in it, which sends
- * every reader (on every node) back for a snapshot.
- *
- * It logs `redis.failover` with how long Khabar's data could not be reached: from the last answer
- * of the old master to the first of the new one (to within one interval).
+ * A server node's eye on one Redis master: it reads the master's replication id every
+ * `intervalMs` and, when it changes (a failover promoted a replica, or the master restarted),
+ * runs `onChange`. Redis replicates asynchronously, so a failover can take away what this node
+ * already did on the old master; `onChange` puts it right (see server/app.ts: the channels the
+ * node caches are reconciled, the articles it accepted lately are queued again). If `onChange`
+ * fails, the change counts as not seen and the next check runs it again.
  */
+export interface MasterChange {
+  lineage: MasterLineage;
+  /** From the last answer of the old master to the first of the new one (within an interval). */
+  unreachableMs: number;
+}
+
 export interface FailoverWatch {
   start(): void;
   stop(): void;
 }
 
 export interface FailoverWatchOptions {
-  channelLog: ChannelLog;
-  cache: Pick<ChannelCache, 'shown'>;
+  /** Reads the master's lineage through the connection whose writes matter. */
+  read: () => Promise<MasterLineage>;
+  onChange: (change: MasterChange) => Promise<void>;
   logger: Logger;
-  /** Where this node's connection is now, for the log (`host:port`). */
-  master: () => string | undefined;
-  /** How often the master's replication id is read. */
   intervalMs?: number;
   now?: () => number;
 }
 
 export function createFailoverWatch({
-  channelLog,
-  cache,
+  read,
+  onChange,
   logger,
-  master,
   intervalMs = 500,
   now = Date.now,
 }: FailoverWatchOptions): FailoverWatch {
@@ -43,32 +41,11 @@ export function createFailoverWatch({
   let lastAnswerAt = 0;
   let stop: (() => void) | undefined;
 
-  async function reconcileAll(): Promise<number> {
-    let renewed = 0;
-    for (const [channel, shown] of cache.shown()) {
-      if (await channelLog.reconcile(channel, shown)) renewed++;
-    }
-    return renewed;
-  }
-
   async function check(): Promise<void> {
-    const lineage = await channelLog.masterLineage();
+    const lineage = await read();
     const at = now();
     if (known && known.replid !== lineage.replid) {
-      // A restarted master (not promoted) kept its history: reconciling only records its id.
-      // If this fails, `known` stays the old master's and the next check tries again.
-      const renewed = await reconcileAll();
-      if (lineage.promoted) {
-        logger.warn(
-          {
-            event: 'redis.failover',
-            master: master(),
-            unreachableMs: at - lastAnswerAt,
-            channelsRenewed: renewed,
-          },
-          'Redis failed over to a promoted replica; channels that may have lost events got a new epoch',
-        );
-      }
+      await onChange({ lineage, unreachableMs: at - lastAnswerAt });
     }
     known = lineage;
     lastAnswerAt = at;

@@ -20,6 +20,8 @@ export interface FailoverReport {
   acceptedDuringFault: number;
   /** Answers other than 202 (503s and refused connections) from the fault's start on. */
   refused: number;
+  /** Why, by error code (`replicas_unreached`, `redis_unavailable`, `unreachable`). */
+  refusedBy: Record<string, number>;
   /** The longest time without a 202 after the fault started: how long writes were refused. */
   writesRefusedMs: number;
   /** Accepted articles that never became posts (must be 0). */
@@ -77,11 +79,11 @@ export async function failoverUnderLoad(options: FailoverLoadOptions): Promise<F
     }
 
     const accepted = new Set<string>();
-    const answers: { at: number; ok: boolean }[] = [];
-    let stop = false;
+    const answers: { at: number; ok: boolean; error?: string }[] = [];
+    const traffic = { stopped: false };
     let n = 0;
     const load = (async () => {
-      while (!stop) {
+      while (!traffic.stopped) {
         const server = servers[n % servers.length];
         const body = {
           url: `https://example.com/failover/${n}`,
@@ -98,21 +100,22 @@ export async function failoverUnderLoad(options: FailoverLoadOptions): Promise<F
           const [first] = (reply.body as { accepted: { id: string }[] }).accepted;
           if (first) accepted.add(first.id);
         }
-        answers.push({ at: Date.now(), ok });
+        const error = reply ? (reply.body as { error?: string }).error : 'unreachable';
+        answers.push({ at: Date.now(), ok, ...(ok ? {} : { error }) });
         await sleep(30);
       }
     })();
 
-    await eventually(async () => (accepted.size >= 20 ? true : undefined), 20_000);
+    await eventually(() => (accepted.size >= 20 ? true : undefined), 20_000);
     const faultStart = Date.now();
     await options.fault(cluster);
     const faultEnd = Date.now();
     const before = accepted.size;
     await eventually(
-      async () => (accepted.size >= before + (options.acceptedAfter ?? 20) ? true : undefined),
+      () => (accepted.size >= before + (options.acceptedAfter ?? 20) ? true : undefined),
       60_000,
     );
-    stop = true;
+    traffic.stopped = true;
     await load;
 
     const log = createChannelLog(data, createKeys(cluster.keyPrefix), {
@@ -129,7 +132,7 @@ export async function failoverUnderLoad(options: FailoverLoadOptions): Promise<F
     const newest = service.posts.slice(0, READER_LIMIT).map((p) => p.id);
     const sameAsService = (reader: FeedClient): boolean =>
       JSON.stringify(reader.view(CHANNEL)?.posts.map((p) => p.id)) === JSON.stringify(newest);
-    await eventually(async () => (readers.every(sameAsService) ? true : undefined), 30_000).catch(
+    await eventually(() => (readers.every(sameAsService) ? true : undefined), 30_000).catch(
       () => undefined,
     );
 
@@ -145,6 +148,12 @@ export async function failoverUnderLoad(options: FailoverLoadOptions): Promise<F
       accepted: accepted.size,
       acceptedDuringFault: after.filter((a) => a.ok && a.at <= faultEnd).length,
       refused: after.filter((a) => !a.ok).length,
+      refusedBy: Object.fromEntries(
+        [...new Set(after.flatMap((a) => (a.error ? [a.error] : [])))].map((code) => [
+          code,
+          after.filter((a) => a.error === code).length,
+        ]),
+      ),
       writesRefusedMs,
       lost: [...accepted].filter((id) => !listed.has(id)).length,
       divergentReaders: readers.filter((r) => !sameAsService(r)).length,

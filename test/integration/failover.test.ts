@@ -181,7 +181,7 @@ describe('Redis failover', function () {
             env: { ...process.env, REDIS_URL: url, NODE_ENV: 'test' },
           }).then(
             () => assert.fail(`${program} started with REDIS_URL=${url}`),
-            (err: { code: number; stderr: string }) => err,
+            (err: unknown) => err as { code: number; stderr: string },
           );
           assert.equal(failed.code, 1);
           const lines = failed.stderr.trimEnd().split('\n');

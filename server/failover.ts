@@ -1,0 +1,90 @@
+import type { Logger } from 'pino';
+import type { ChannelLog } from '../shared/domain/channel-log.js';
+import type { IngestQueue } from '../shared/domain/ingest-queue.js';
+import type { Keys } from '../shared/domain/keys.js';
+import { scriptsOn } from '../shared/domain/scripts.js';
+import { connectedTo, type RedisClient } from '../shared/infra/redis.js';
+import type { AcceptedJournal } from './http/accepted-journal.js';
+import type { PublicDelivery } from './realtime/public-namespace.js';
+import { createFailoverWatch, type FailoverWatch } from './realtime/failover-watch.js';
+
+/**
+ * What a server node does when Redis fails over (SPEC §10), watched on each connection whose
+ * writes a failover can undo:
+ *
+ * - the data connection: every channel the node caches whose log may have been rolled back
+ *   gets a new epoch and an event in it, so every reader resubscribes for the service's list
+ *   (channels written again get theirs from the write itself); logged as `redis.failover`;
+ * - the queue connection: the articles the node accepted lately are queued again, in case the
+ *   old master took them after the replica that was promoted stopped copying (`ingest.requeued`).
+ */
+export interface FailoverRepairsDeps {
+  redis: RedisClient;
+  keys: Keys;
+  channelLog: ChannelLog;
+  delivery: Pick<PublicDelivery, 'shown'>;
+  queue: IngestQueue;
+  /** The connection the queue writes through (`createIngestQueue`'s). */
+  queueRedis: RedisClient;
+  journal: AcceptedJournal;
+  logger: Logger;
+}
+
+export function watchForFailovers(deps: FailoverRepairsDeps): FailoverWatch {
+  const { redis, keys, channelLog, delivery, queue, queueRedis, journal, logger } = deps;
+
+  const data = createFailoverWatch({
+    logger,
+    read: () => channelLog.masterLineage(),
+    async onChange({ lineage, unreachableMs }) {
+      let renewed = 0;
+      for (const [channel, shown] of delivery.shown()) {
+        if (await channelLog.reconcile(channel, shown)) renewed++;
+      }
+      // A master restarted from its files (not promoted) kept its history: nothing to tell.
+      if (!lineage.promoted) return;
+      logger.warn(
+        {
+          event: 'redis.failover',
+          master: connectedTo(redis),
+          unreachableMs,
+          channelsRenewed: renewed,
+        },
+        'Redis failed over to a promoted replica; channels that may have lost events got a new epoch',
+      );
+    },
+  });
+
+  const queued = createFailoverWatch({
+    logger,
+    // The queue's own connection (on a Cluster, the master of the `{queue}` slot): the key only
+    // routes the call there.
+    read: async () => {
+      const [replid, promoted] = (await scriptsOn(queueRedis).masterLineage(
+        [`${keys.queuePrefix}:lineage`],
+        [],
+      )) as [string, number];
+      return { replid, promoted: promoted === 1 };
+    },
+    async onChange() {
+      const jobs = journal.recent();
+      if (jobs.length === 0) return;
+      await queue.addBulk(jobs.map((data) => ({ name: 'article', data })));
+      logger.warn(
+        { event: 'ingest.requeued', jobs: jobs.length },
+        'queued the articles accepted lately again: the failover may have lost them (storing is idempotent)',
+      );
+    },
+  });
+
+  return {
+    start() {
+      data.start();
+      queued.start();
+    },
+    stop() {
+      data.stop();
+      queued.stop();
+    },
+  };
+}
