@@ -26,8 +26,15 @@ export interface FailoverReport {
   writesRefusedMs: number;
   /** Accepted articles that never became posts (must be 0). */
   lost: number;
+  /** Their ids, to look for in the logs. */
+  lostIds: string[];
+  /** Times a reader's socket closed: a Redis failover must not disconnect readers (0). */
+  readerDisconnects: number;
   /** Readers whose list differs from the service's at the end (must be 0). */
   divergentReaders: number;
+  /** What the server nodes logged: `redis.failover` lines and jobs queued again. */
+  failoverLogs: number;
+  requeued: number;
 }
 
 export interface FailoverLoadOptions {
@@ -67,11 +74,15 @@ export async function failoverUnderLoad(options: FailoverLoadOptions): Promise<F
   try {
     const servers = [await cluster.startServer(), await cluster.startServer()];
     await cluster.startWorker();
+    let readerDisconnects = 0;
     for (const server of servers) {
       const socket = cluster.open(server.url, {
         reconnection: true,
         reconnectionDelay: 100,
         reconnectionDelayMax: 500,
+      });
+      socket.on('disconnect', () => {
+        readerDisconnects++;
       });
       const reader = createFeedClient({ socket, ackTimeoutMs: 2000 });
       reader.watch(CHANNEL, () => undefined, { limit: READER_LIMIT });
@@ -127,7 +138,7 @@ export async function failoverUnderLoad(options: FailoverLoadOptions): Promise<F
       const snapshot = await log.snapshot(CHANNEL, 1000);
       const ids = new Set(snapshot.posts.map((p) => p.id));
       return [...accepted].every((id) => ids.has(id)) ? snapshot : undefined;
-    }, 30_000).catch(async () => log.snapshot(CHANNEL, 1000));
+    }, 60_000).catch(async () => log.snapshot(CHANNEL, 1000));
     const listed = new Set(service.posts.map((p) => p.id));
     const newest = service.posts.slice(0, READER_LIMIT).map((p) => p.id);
     const sameAsService = (reader: FeedClient): boolean =>
@@ -144,6 +155,8 @@ export async function failoverUnderLoad(options: FailoverLoadOptions): Promise<F
       lastOk = at;
     }
     const after = answers.filter((a) => a.at >= faultStart);
+    const logged = (event: string): Record<string, unknown>[] =>
+      servers.flatMap((server) => server.logs.filter((line) => line.event === event));
     return {
       accepted: accepted.size,
       acceptedDuringFault: after.filter((a) => a.ok && a.at <= faultEnd).length,
@@ -156,7 +169,11 @@ export async function failoverUnderLoad(options: FailoverLoadOptions): Promise<F
       ),
       writesRefusedMs,
       lost: [...accepted].filter((id) => !listed.has(id)).length,
+      lostIds: [...accepted].filter((id) => !listed.has(id)).slice(0, 5),
+      readerDisconnects,
       divergentReaders: readers.filter((r) => !sameAsService(r)).length,
+      failoverLogs: logged('redis.failover').length,
+      requeued: logged('ingest.requeued').reduce((sum, line) => sum + Number(line.jobs), 0),
     };
   } finally {
     for (const reader of readers) reader.close();
@@ -170,4 +187,5 @@ export function assertNothingLost(name: string, report: FailoverReport): void {
   console.log(`      ${name}: ${JSON.stringify(report)}`);
   assert.equal(report.lost, 0, 'accepted articles that are not posts');
   assert.equal(report.divergentReaders, 0, 'readers whose list is not the service list');
+  assert.equal(report.readerDisconnects, 0, 'readers disconnected by a Redis failover');
 }
