@@ -304,7 +304,7 @@ describe('HAProxy with deploy/haproxy.cfg in front of three server nodes', funct
     assert.match(await own.text(), /^haproxy_backend_active_servers\{proxy="khabar_sockets"\} 3$/m);
   });
 
-  it('keeps a node that cannot reach Redis (GET /readyz 503) out of rotation, even for its cookie', async () => {
+  it('keeps a node that cannot reach Redis (GET /readyz 503) out of rotation, even for its cookie; with no node ready, answers 503 and Retry-After itself', async () => {
     cluster = startCluster({ redisUrl: sharedRedis().url });
     const running = cluster;
     const ready = await Promise.all([running.startServer(), running.startServer()]);
@@ -340,5 +340,20 @@ describe('HAProxy with deploy/haproxy.cfg in front of three server nodes', funct
     // A cookie for the node that is down is overridden (option redispatch) and replaced.
     const { setCookie } = await handshake(haproxy.url, `SERVERID=${three!.cookie}`);
     assert.match(setCookie.join(' | '), new RegExp(`SERVERID=(${one!.cookie}|${two!.cookie});`));
+
+    // No node ready: HAProxy answers as a node without Redis would, so producers retry.
+    await Promise.all(ready.map(kill));
+    await haproxy.waitForStates({
+      [one!.name]: 'DOWN',
+      [two!.name]: 'DOWN',
+      [three!.name]: 'DOWN',
+    });
+    const refused = await postArticles(haproxy.url, { url: 'https://example.com/x', title: 'x' });
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '2');
+    assert.deepEqual(refused.body, {
+      error: 'redis_unavailable',
+      message: 'Storage is unavailable; retry in a few seconds.',
+    });
   });
 });
