@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { createAcceptedJournal } from '../../server/http/accepted-journal.js';
+import type { IngestJobData } from '../../shared/domain/ingest-queue.js';
+
+const job = (n: number): IngestJobData =>
+  ({ article: { id: `p${n}` }, acceptedAt: n, source: 'api' }) as unknown as IngestJobData;
+
+describe('the journal of accepted articles', () => {
+  it('hands back, oldest first, what was accepted within the window, and forgets the rest', () => {
+    let now = 0;
+    const journal = createAcceptedJournal({ keepMs: 1000, now: () => now });
+    journal.record([job(1), job(2)]);
+    now = 600;
+    journal.record([job(3)]);
+    assert.deepEqual(
+      journal.recent().map((j) => j.acceptedAt),
+      [1, 2, 3],
+    );
+    now = 1200;
+    assert.deepEqual(
+      journal.recent().map((j) => j.acceptedAt),
+      [3],
+    );
+    now = 5000;
+    assert.deepEqual(journal.recent(), []);
+  });
+
+  it('keeps at most `max` jobs however fast they come', () => {
+    const journal = createAcceptedJournal({ max: 100, now: () => 0 });
+    for (let n = 0; n < 1000; n++) journal.record([job(n)]);
+    const kept = journal.recent();
+    assert.equal(kept.length, 100);
+    assert.equal(kept[0]?.acceptedAt, 900);
+  });
+});
