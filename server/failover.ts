@@ -70,7 +70,9 @@ export function watchForFailovers(deps: FailoverRepairsDeps): FailoverWatch {
       const jobs = journal.recent();
       if (jobs.length === 0) return;
       await queue.addBulk(jobs.map((data) => ({ name: 'article', data })));
-      logger.warn(
+      // Info, not a warning: a master restarted from its files is a new master too, and
+      // `redis.failover` (or the outage's own lines) is what an operator acts on.
+      logger.info(
         { event: 'ingest.requeued', jobs: jobs.length },
         'queued the articles accepted lately again: the failover may have lost them (storing is idempotent)',
       );

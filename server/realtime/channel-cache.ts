@@ -117,6 +117,22 @@ export function createChannelCache({
     }));
 
   /**
+   * A channel whose epoch changed: Redis lost its history (a Redis without its files restarted),
+   * or a failover may have rolled it back (see lua/includes/append-event.lua). Its list is what a
+   * snapshot says; every event of the new history goes to the room, so a client that applies
+   * events sees each one, and one that resubscribes on a new epoch (SPEC §6) gets the snapshot.
+   */
+  const reload = (event: LogEvent, entry: Entry): Promise<ChannelState> =>
+    guard(event.channel, entry, async () => {
+      const snapshot = await channelLog.snapshot(event.channel, recentLimit);
+      const history = await channelLog.readSince(event.channel, snapshot.epoch, 0);
+      // A history trimmed already (or replaced again): the event in hand still tells the room.
+      const events = (history ?? [event]).filter((e) => e.seq <= snapshot.seq);
+      for (const e of events) onEvent(e);
+      return { channel: event.channel, ...snapshot, events: events.slice(-eventsKept) };
+    });
+
+  /**
    * Reads the events after `from` from the channel's log and applies them in order, so the
    * room gets every one. Only when the log no longer has them all does a snapshot replace
    * the state (the room's clients then see a seq jump and resubscribe).
@@ -170,12 +186,7 @@ export function createChannelCache({
           : 'fan-out skipped events; reading them from the log',
       );
       if (epochChanged) {
-        // A new epoch: Redis lost the channel's history (a Redis without its files), or a
-        // failover may have rolled it back. What the list is now is only known from a snapshot;
-        // the event goes to the room as it is, so that each reader sees the new epoch and
-        // resubscribes for that snapshot (SPEC §6: recovered: false).
-        onEvent(event);
-        load(event.channel, entry).catch((err: unknown) => {
+        reload(event, entry).catch((err: unknown) => {
           logger.warn(
             { event: 'channel.repair_failed', channel: event.channel, err },
             'reloading a channel failed',

@@ -30,13 +30,8 @@ export interface FailoverWatchOptions {
   now?: () => number;
 }
 
-export function createFailoverWatch({
-  read,
-  onChange,
-  logger,
-  intervalMs = 500,
-  now = Date.now,
-}: FailoverWatchOptions): FailoverWatch {
+export function createFailoverWatch(options: FailoverWatchOptions): FailoverWatch {
+  const { read, onChange, logger, intervalMs = 500, now = Date.now } = options;
   let known: MasterLineage | undefined;
   let lastAnswerAt = 0;
   let stop: (() => void) | undefined;

@@ -205,6 +205,21 @@ export async function eventually<T>(
   }
 }
 
+/** {@link eventually}, with `explain()` (what was seen instead) added to a timeout's message. */
+export async function within<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  explain: () => string,
+): Promise<T> {
+  try {
+    return await eventually(check, timeoutMs);
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}: ${explain()}`, {
+      cause: err,
+    });
+  }
+}
+
 /** A Khabar on a Redis of its own, for tests that stop or kill Redis. */
 export async function startKhabarWithOwnRedis(
   options: Omit<StartOptions, 'redisUrl'> & { appendOnly?: boolean } = {},

@@ -14,7 +14,7 @@ import {
 } from '../helpers/cluster.js';
 import { watchChannel, type FeedReader } from '../helpers/feed-reader.js';
 import { findHaproxy, startHaproxy, type Haproxy } from '../helpers/haproxy.js';
-import { eventually } from '../helpers/khabar.js';
+import { eventually, within } from '../helpers/khabar.js';
 import { sharedRedis } from '../helpers/redis.js';
 
 /**
@@ -28,20 +28,6 @@ const CHANNEL = 'balancer';
 const LIMIT = 50;
 
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
-
-/** {@link eventually}, with `explain()` (what was seen instead) added to a timeout's message. */
-async function within<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  explain: () => string,
-): Promise<T> {
-  try {
-    return await eventually(check, timeoutMs);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new Error(`${message}: ${explain()}`, { cause: err });
-  }
-}
 
 /**
  * POSTs one article until it is accepted (202). A POST that was in flight on a killed node

@@ -23,7 +23,7 @@ import {
   terminate,
   type Cluster,
 } from '../helpers/cluster.js';
-import { eventually, nextEvent, subscribe, type FeedSocket } from '../helpers/khabar.js';
+import { eventually, nextEvent, subscribe, within, type FeedSocket } from '../helpers/khabar.js';
 import { sharedRedis, startTestRedis } from '../helpers/redis.js';
 
 /** A distinct article; `publishedAt` a second apart per `n`, so `before=` pages cleanly. */
@@ -56,21 +56,6 @@ function recordNew(socket: FeedSocket): PostEvent[] {
   const seen: PostEvent[] = [];
   socket.on('post:new', (event) => seen.push(event));
   return seen;
-}
-
-/** {@link eventually}, with `explain()` (what was seen instead) added to a timeout's message. */
-async function within<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  explain: () => string,
-): Promise<T> {
-  try {
-    return await eventually(check, timeoutMs);
-  } catch (err) {
-    throw new Error(`${err instanceof Error ? err.message : String(err)}: ${explain()}`, {
-      cause: err,
-    });
-  }
 }
 
 /** What each client received (count, seqs missing below its highest), and `channel.reload` logs. */
