@@ -16,7 +16,7 @@ import { startBaseline, startBenchRedis, startKhabar, type System } from './syst
  * Khabar, B0, …), on the same payload and the same load generator; a warm-up round first,
  * then `--rounds` measured ones. Prints the table and writes bench-results.json.
  *
- *   npm run bench                      the quick run (about ten minutes on 2 cores)
+ *   npm run bench                      the quick run (about ten minutes on 2 cores, plus 6.5 for scaleout)
  *   npm run bench -- --full            the whole grid: every N at 0.2 … 10 posts/s
  *   npm run bench -- --only fanout     one scenario (fanout, memory, ingest, storm, idle, scaleout)
  *   npm run bench -- --only scaleout --scaleout-steps 1x500,2x500 --scaleout-rate 5
