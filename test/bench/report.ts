@@ -1,8 +1,10 @@
 import type { FanoutMeasure, MemoryMeasure } from './scenarios/fanout.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { CpuPerItem, IngestResult } from './scenarios/ingest.js';
+import type { ScaleoutMeasure } from './scenarios/scaleout.js';
 import type { StormResult } from './scenarios/storm.js';
-import { median } from './stats.js';
+import type { RedisUse } from './redis-stats.js';
+import { linearFit, median } from './stats.js';
 
 /**
  * The table of `npm run bench`: per scenario and metric, Khabar's value, each baseline's,
@@ -19,6 +21,7 @@ export interface RoundResults {
   ingest?: IngestResult;
   storm?: StormResult;
   idle?: IdleResult;
+  scaleout?: ScaleoutMeasure[];
 }
 
 export interface Row {
@@ -36,6 +39,23 @@ export interface Row {
 }
 
 type Pick = (m: FanoutMeasure) => number;
+
+/** A row that says which measures of `scenario` the generator's core made invalid, if any. */
+function generatorBusyRows(
+  scenario: string,
+  measures: readonly { valid: boolean; generatorBusy: number | undefined }[],
+): Row[] {
+  const invalid = measures.filter((m) => !m.valid);
+  if (invalid.length === 0) return [];
+  return [
+    {
+      scenario,
+      metric: 'generator core busy',
+      khabar: Math.max(...invalid.map((m) => m.generatorBusy ?? 0)),
+      note: `${invalid.length} measure(s) invalid: the generator's core was over 80% busy`,
+    },
+  ];
+}
 
 function fanoutRows(rounds: RoundResults[]): Row[] {
   const rows: Row[] = [];
@@ -118,15 +138,7 @@ function fanoutRows(rounds: RoundResults[]): Row[] {
     rows.push(row('p99 scheduled send → receipt (ms)', (m) => m.latency.p99));
     const delivered = row('deliveries / expected', (m) => m.received / m.expected);
     rows.push({ ...delivered, target: '= 1.0', met: delivered.khabar === 1 });
-    const invalid = measures.filter((m) => !m.valid);
-    if (invalid.length > 0) {
-      rows.push({
-        scenario: label,
-        metric: 'generator core busy',
-        khabar: Math.max(...invalid.map((m) => m.generatorBusy ?? 0)),
-        note: `${invalid.length} measure(s) invalid: the generator's core was over 80% busy`,
-      });
-    }
+    rows.push(...generatorBusyRows(label, measures));
   }
   return rows;
 }
@@ -284,6 +296,146 @@ function idleRows(rounds: RoundResults[]): Row[] {
   ];
 }
 
+/**
+ * What one scale-out step cost Redis. Per post and per delivery, the Redis figures are what
+ * Redis did above its idle rate with the same nodes and subscribers (its serverCron, presence
+ * reports and BullMQ's polling go on whether or not anything is published).
+ */
+export interface ScaleoutFigures {
+  commandsPerSecond: number;
+  idleCommandsPerSecond: number;
+  commandsPerPost: number;
+  redisCpuPercent: number;
+  idleRedisCpuPercent: number;
+  redisCpuMsPerPost: number;
+  /** µs per delivery, which is ms per 1,000 deliveries. */
+  redisCpuMsPer1000Deliveries: number;
+  outKBPerPost: number;
+  /** The tail's XREADs per post and node, and µs Redis spent in them (setting up and serving). */
+  xreadsPerPostPerNode: number;
+  xreadUsPerPostPerNode: number;
+}
+
+export function scaleoutFigures(m: ScaleoutMeasure): ScaleoutFigures {
+  const { publishing, idle } = m;
+  const aboveIdle = (pick: (use: RedisUse) => number): number =>
+    pick(publishing) - (pick(idle) / idle.seconds) * publishing.seconds;
+  const cpuAboveIdle = aboveIdle((use) => use.cpuMicros);
+  return {
+    commandsPerSecond: publishing.commands / publishing.seconds,
+    idleCommandsPerSecond: idle.commands / idle.seconds,
+    commandsPerPost: aboveIdle((use) => use.commands) / m.posts,
+    redisCpuPercent: publishing.cpuMicros / publishing.seconds / 1e4,
+    idleRedisCpuPercent: idle.cpuMicros / idle.seconds / 1e4,
+    redisCpuMsPerPost: cpuAboveIdle / m.posts / 1000,
+    redisCpuMsPer1000Deliveries: cpuAboveIdle / m.received,
+    outKBPerPost: aboveIdle((use) => use.netOutBytes) / m.posts / 1024,
+    xreadsPerPostPerNode: (publishing.byCommand.xread ?? 0) / m.posts / m.nodes,
+    xreadUsPerPostPerNode: (publishing.usecByCommand.xread ?? 0) / m.posts / m.nodes,
+  };
+}
+
+type ScaleoutPick = (f: ScaleoutFigures, m: ScaleoutMeasure) => number;
+
+/**
+ * Per step, each figure's median over rounds, with its ratio to the plan's first step taken
+ * within each round; then a line fitted through the steps against the number of nodes, which
+ * splits each per-post figure into what a post costs whatever the nodes and what each node adds.
+ */
+function scaleoutRows(rounds: RoundResults[]): Row[] {
+  const measured = rounds.flatMap((r) => (r.scaleout?.length ? [r.scaleout] : []));
+  const first = measured[0];
+  if (!first) return [];
+  const stepKey = (m: ScaleoutMeasure): string => `${m.nodes}x${m.clientsPerNode}`;
+  const baseKey = first[0] ? stepKey(first[0]) : '';
+  const rows: Row[] = [];
+  const medians = first.map((step) => {
+    const key = stepKey(step);
+    const label = `scaleout ${step.nodes} node${step.nodes === 1 ? '' : 's'} × ${step.clientsPerNode} subscribers`;
+    const ofRound = measured.flatMap((round) => {
+      const m = round.find((x) => stepKey(x) === key);
+      const base = round[0];
+      return m && base ? [{ m, f: scaleoutFigures(m), base, baseF: scaleoutFigures(base) }] : [];
+    });
+    const value = (pick: ScaleoutPick): number => median(ofRound.map(({ m, f }) => pick(f, m)));
+    const row = (metric: string, pick: ScaleoutPick, vsFirst = true): Row => ({
+      scenario: label,
+      metric,
+      khabar: value(pick),
+      ...(vsFirst
+        ? {
+            ratio: {
+              of: `÷ ${baseKey}`,
+              value: median(ofRound.map(({ m, f, base, baseF }) => pick(f, m) / pick(baseF, base))),
+            },
+          }
+        : {}),
+    });
+    const delivered = row('deliveries / expected', (_, m) => m.received / m.expected, false);
+    rows.push(
+      { ...delivered, target: '= 1.0', met: delivered.khabar === 1 },
+      row('Redis commands/s while publishing', (f) => f.commandsPerSecond),
+      row('Redis commands/s idle (same nodes and subscribers)', (f) => f.idleCommandsPerSecond),
+      row('Redis commands per post, above idle', (f) => f.commandsPerPost),
+      {
+        ...row('Redis CPU while publishing (% of a core)', (f) => f.redisCpuPercent),
+        note: `idle ${value((f) => f.idleRedisCpuPercent).toFixed(2)}%`,
+      },
+      row('Redis CPU per post, above idle (ms)', (f) => f.redisCpuMsPerPost),
+      row('Redis CPU per 1000 deliveries, above idle (ms)', (f) => f.redisCpuMsPer1000Deliveries),
+      row('Redis output per post, above idle (KB)', (f) => f.outKBPerPost),
+      {
+        ...row('XREADs per post and node', (f) => f.xreadsPerPostPerNode, false),
+        note: `${value((f) => f.xreadUsPerPostPerNode).toFixed(1)} µs in XREAD per post and node`,
+      },
+      row('server nodes CPU per delivery (µs)', (_, m) => m.nodeCpuPerDeliveryUs),
+      row('p99 accept → receipt (ms)', (_, m) => m.fromAccept.p99, false),
+      row(
+        'systems core busy while publishing (%)',
+        (_, m) => (m.serverCoreBusy ?? Number.NaN) * 100,
+        false,
+      ),
+    );
+    const calls = ofRound.at(-1)?.m;
+    if (calls) {
+      rows.push({
+        scenario: label,
+        metric: 'Redis calls per post by command (last round, idle not subtracted)',
+        khabar: calls.publishing.commands / calls.posts,
+        note: Object.entries(calls.publishing.byCommand)
+          .sort((a, b) => b[1] - a[1])
+          .map(([command, n]) => `${command} ${(n / calls.posts).toFixed(2)}`)
+          .join(', '),
+      });
+    }
+    rows.push(
+      ...generatorBusyRows(
+        label,
+        ofRound.map(({ m }) => m),
+      ),
+    );
+    return { nodes: step.nodes, value };
+  });
+  if (new Set(medians.map((s) => s.nodes)).size < 2) return rows;
+  const fit = (metric: string, pick: ScaleoutPick, digits: number): Row => {
+    const { intercept, slope } = linearFit(medians.map((s) => ({ x: s.nodes, y: s.value(pick) })));
+    return {
+      scenario: 'scaleout, fitted: a + b × nodes',
+      metric: `${metric}: b, per node`,
+      khabar: slope,
+      note: `a = ${intercept.toFixed(digits)}, b = ${slope.toFixed(digits)}`,
+    };
+  };
+  rows.push(
+    fit('Redis CPU per post (ms)', (f) => f.redisCpuMsPerPost, 3),
+    fit('Redis commands per post', (f) => f.commandsPerPost, 2),
+    fit('Redis output per post (KB)', (f) => f.outKBPerPost, 2),
+    fit('Redis commands/s idle', (f) => f.idleCommandsPerSecond, 2),
+    fit('Redis CPU idle (% of a core)', (f) => f.idleRedisCpuPercent, 3),
+  );
+  return rows;
+}
+
 export function buildReport(rounds: RoundResults[]): Row[] {
   const measured = rounds.filter((r) => !r.warmup);
   return [
@@ -292,6 +444,7 @@ export function buildReport(rounds: RoundResults[]): Row[] {
     ...ingestRows(measured),
     ...stormRows(measured),
     ...idleRows(measured),
+    ...scaleoutRows(measured),
   ];
 }
 

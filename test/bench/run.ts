@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, loadavg, totalmem, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { HEARTBEAT_ENV, pin, PINNING, startChild } from './proc.js';
 import { buildReport, printReport, type RoundResults } from './report.js';
 import { runFanout, type FanoutPlan } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
+import { parseScaleoutPlan, runScaleout } from './scenarios/scaleout.js';
 import { runStorm } from './scenarios/storm.js';
 import { startBaseline, startBenchRedis, startKhabar, type System } from './systems.js';
 
@@ -15,9 +16,11 @@ import { startBaseline, startBenchRedis, startKhabar, type System } from './syst
  * Khabar, B0, …), on the same payload and the same load generator; a warm-up round first,
  * then `--rounds` measured ones. Prints the table and writes bench-results.json.
  *
- *   npm run bench                      the quick run (about ten minutes on 2 cores)
+ *   npm run bench                      the quick run (about ten minutes on 2 cores, plus 6.5 for scaleout)
  *   npm run bench -- --full            the whole grid: every N at 0.2 … 10 posts/s
- *   npm run bench -- --only fanout     one scenario (fanout, memory, ingest, storm, idle)
+ *   npm run bench -- --only fanout     one scenario (fanout, memory, ingest, storm, idle, scaleout)
+ *   npm run bench -- --only scaleout --scaleout-steps 1x500,2x500 --scaleout-rate 5
+ *                                      nodes × subscribers per node, posts/s, --scaleout-seconds
  */
 
 const { values: args } = parseArgs({
@@ -27,6 +30,9 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     steps: { type: 'string' },
     out: { type: 'string', default: 'bench-results.json' },
+    'scaleout-steps': { type: 'string', default: '1x1000,2x1000,3x1000,1x3000' },
+    'scaleout-rate': { type: 'string', default: '10' },
+    'scaleout-seconds': { type: 'string', default: '15' },
   },
 });
 
@@ -61,14 +67,30 @@ function plan(): FanoutPlan {
   };
 }
 const fanoutPlan = plan();
-/** Heartbeats every 10 min: none falls in a fan-out window (see HEARTBEAT_ENV). */
+/**
+ * Scale-out: 1, 2, 3 nodes with the same subscribers each, then one node with as many as the
+ * three had, to tell what follows the nodes from what follows the readers (about 35 s a step).
+ */
+const scaleoutPlan = parseScaleoutPlan({
+  steps: args['scaleout-steps'],
+  rate: args['scaleout-rate'],
+  seconds: args['scaleout-seconds'],
+});
+/**
+ * Heartbeats every 10 min: none falls in a fan-out or scale-out window (see HEARTBEAT_ENV),
+ * where the server nodes' CPU is read per delivery.
+ */
 const FANOUT_ENV = { [HEARTBEAT_ENV]: String(10 * 60_000) };
 const warmupPlan: FanoutPlan = {
   steps: [{ clients: 1000, singles: [{ rate: 4, posts: 4 }], bursts: 1 }],
 };
 
 function checkLimits(): void {
-  const needed = Math.max(...fanoutPlan.steps.map((s) => s.clients)) + 1000;
+  const needed =
+    Math.max(
+      ...fanoutPlan.steps.map((s) => s.clients),
+      ...scaleoutPlan.steps.map((s) => s.nodes * s.clientsPerNode),
+    ) + 1000;
   let limit = Number.NaN;
   try {
     limit = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
@@ -115,6 +137,8 @@ async function main(): Promise<void> {
     model: cpus()[0]?.model ?? '?',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     kernel: release(),
+    // Other work on the machine moves absolute figures: the 1-minute load before and after.
+    load: { start: loadavg()[0] ?? Number.NaN, end: Number.NaN },
     pinned: PINNING.available
       ? `systems on core ${PINNING.serverCore}, generator on core ${PINNING.generatorCore}`
       : 'not pinned (taskset missing or one core)',
@@ -159,12 +183,26 @@ async function main(): Promise<void> {
         result.ingest = await runIngest(redis.url, `r${round}`, generator);
       if (!warmup && wanted('storm')) result.storm = await runStorm(redis, generator, `r${round}`);
       if (!warmup && wanted('idle') && round === 1) result.idle = await runIdle(redis, `r${round}`);
+      if (!warmup && wanted('scaleout'))
+        result.scaleout = await runScaleout(
+          redis,
+          generator,
+          `r${round}`,
+          scaleoutPlan,
+          FANOUT_ENV,
+          (m) => {
+            console.log(
+              `  round ${round} scaleout ${m.nodes}×${m.clientsPerNode}: ${m.received}/${m.expected} delivered, ${m.publishing.commands} Redis commands, ${(m.publishing.cpuMicros / 1000).toFixed(0)} ms Redis CPU in ${m.publishing.seconds.toFixed(1)} s`,
+            );
+          },
+        );
       results.push(result);
     }
   } finally {
     await generator.stop();
     await redis.stop();
   }
+  machine.load.end = loadavg()[0] ?? Number.NaN;
   const report = buildReport(results);
   printReport(report);
   const out = {
@@ -175,6 +213,7 @@ async function main(): Promise<void> {
     machine,
     versions: versions(),
     plan: fanoutPlan,
+    scaleoutPlan,
     report,
     rounds_raw: results,
   };

@@ -37,3 +37,21 @@ export function median(values: number[]): number {
     ? (kept[mid] as number)
     : ((kept[mid - 1] as number) + (kept[mid] as number)) / 2;
 }
+
+/** Least-squares line through the points: y ≈ intercept + slope · x (NaN with one x only). */
+export function linearFit(points: readonly { x: number; y: number }[]): {
+  intercept: number;
+  slope: number;
+} {
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of points) {
+    sxy += (p.x - mx) * (p.y - my);
+    sxx += (p.x - mx) ** 2;
+  }
+  const slope = sxx > 0 ? sxy / sxx : Number.NaN;
+  return { intercept: my - slope * mx, slope };
+}

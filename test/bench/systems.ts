@@ -115,6 +115,8 @@ export async function postArticles(pool: Pool, body: unknown, token?: string): P
 }
 
 export interface KhabarSystem extends System {
+  /** Where clients connect: one URL per server node (`url` is the first). */
+  readonly urls: readonly string[];
   /** The worker process's CPU time (µs). */
   workerCpuMicros(): Promise<number>;
   /** How long each POST took to be answered 202 (ms), in order. */
@@ -122,10 +124,17 @@ export interface KhabarSystem extends System {
   readonly keyPrefix: string;
 }
 
+/**
+ * Khabar as production runs it: `servers` server nodes (one process each) and one worker
+ * process on one Redis. `cpuMicros` is every server node's together (they all fan out);
+ * `memory` is the first node's, which is the only one unless the scenario asks for more.
+ * POSTs go to the nodes in turn, as a load balancer would send them.
+ */
 export async function startKhabar(
   redisUrl: string,
   run: string,
   env: Record<string, string> = {},
+  servers = 1,
 ): Promise<KhabarSystem> {
   const keyPrefix = `bench${run.replace(/[^a-z0-9]/gi, '')}`;
   const config = {
@@ -138,44 +147,49 @@ export async function startKhabar(
     LOG_LEVEL: 'warn',
     ...env,
   };
-  const [server, workers] = await Promise.all([
+  const start = (role: 'server' | 'workers'): ReturnType<typeof startChild> =>
     startChild(
       script('servers/khabar-node.js'),
-      ['server'],
+      [role],
       PINNING.serverCore,
       config,
       KHABAR_EXEC_ARGV,
-    ),
-    startChild(
-      script('servers/khabar-node.js'),
-      ['workers'],
-      PINNING.serverCore,
-      config,
-      KHABAR_EXEC_ARGV,
-    ),
+    );
+  const [workers, ...nodes] = await Promise.all([
+    start('workers'),
+    ...Array.from({ length: servers }, () => start('server')),
   ]);
-  const url = `http://127.0.0.1:${server.hello.port as number}`;
-  const pool = new Pool(url, { connections: 64 });
+  const [first] = nodes;
+  if (!first) throw new Error('startKhabar: no server node');
+  const ports = nodes.map((node) => node.hello.port as number);
+  const pools = ports.map((port) => new Pool(`http://127.0.0.1:${port}`, { connections: 64 }));
+  const urls = ports.map((port) => `ws://127.0.0.1:${port}/`);
   const acceptMs: number[] = [];
+  let posts = 0;
   return {
     name: 'Khabar',
     mode: 'sio',
     subscribe: { channel: BENCH_CHANNEL, limit: 1 },
-    url: `ws://127.0.0.1:${server.hello.port as number}/`,
+    url: urls[0] as string,
+    urls,
     keyPrefix,
     acceptMs,
     async publish(n, count) {
       const articles = Array.from({ length: count }, (_, i) => benchArticle(n + i, run));
+      const pool = pools[posts++ % pools.length] as Pool;
       const started = performance.now();
       await postArticles(pool, count === 1 ? articles[0] : { articles }, BENCH_TOKEN);
       acceptMs.push(performance.now() - started);
     },
-    cpuMicros: () => cpuMicrosOf(server.child),
+    async cpuMicros() {
+      const each = await Promise.all(nodes.map((node) => cpuMicrosOf(node.child)));
+      return each.reduce((a, b) => a + b, 0);
+    },
     workerCpuMicros: () => cpuMicrosOf(workers.child),
-    memory: () => memoryOf(server.child),
+    memory: () => memoryOf(first.child),
     async stop() {
-      await pool.close();
-      await Promise.all([server.child.stop(), workers.child.stop()]);
+      await Promise.all(pools.map((pool) => pool.close()));
+      await Promise.all([...nodes, workers].map(({ child }) => child.stop()));
     },
   };
 }

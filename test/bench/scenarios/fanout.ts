@@ -63,8 +63,11 @@ interface Window {
   core: { busy: number; total: number } | undefined;
 }
 
-/** Publishes `count` batches of `size` on the schedule and collects what the clients got. */
-async function measure(
+/**
+ * Publishes `batches` batches of `size` on the schedule and collects what the clients got;
+ * the scale-out scenario measures its windows with it too.
+ */
+export async function measureWindow(
   system: System,
   generator: Child,
   next: { n: number },
@@ -130,7 +133,7 @@ async function measure(
  * count as the idle rate. Subtracted from a long window, an inflated idle rate would wipe out
  * the deliveries' CPU.
  */
-async function idleCpu(system: System, slices = 12, sliceMs = 100): Promise<number> {
+export async function idleCpu(system: System, slices = 12, sliceMs = 100): Promise<number> {
   const rates: number[] = [];
   let before = await system.cpuMicros();
   let started = performance.now();
@@ -177,12 +180,12 @@ export async function runFanout(
     }
     const idle = await idleCpu(system);
     for (const { rate, posts } of step.singles) {
-      const single = await measure(system, generator, next, posts, 1, 1000 / rate, idle);
+      const single = await measureWindow(system, generator, next, posts, 1, 1000 / rate, idle);
       measures.push({ system: system.name, kind: 'single', rate, ...single });
     }
     if (step.bursts > 0) {
       // A burst every 2 s: ten posts to 10k sockets are 100k copies, most of a second of CPU.
-      const burst = await measure(
+      const burst = await measureWindow(
         system,
         generator,
         next,
