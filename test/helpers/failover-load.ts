@@ -5,7 +5,7 @@ import { createKeys } from '../../shared/domain/keys.js';
 import { createLogger } from '../../shared/infra/logger.js';
 import { createRedis } from '../../shared/infra/redis.js';
 import { createRedisHealth } from '../../shared/infra/redis-health.js';
-import { postArticles, startCluster, type Cluster } from './cluster.js';
+import { getJson, postArticles, startCluster, type Cluster } from './cluster.js';
 import { eventually } from './khabar.js';
 
 /** Every reader watches this channel with the largest limit a subscribe allows. */
@@ -32,6 +32,8 @@ export interface FailoverReport {
   readerDisconnects: number;
   /** Readers whose list differs from the service's at the end (must be 0). */
   divergentReaders: number;
+  /** Server nodes whose `/readyz` is not 200 once the new master serves (must be 0). */
+  unreadyNodes: number;
   /** What the server nodes logged: `redis.failover` lines and jobs queued again. */
   failoverLogs: number;
   requeued: number;
@@ -171,6 +173,11 @@ export async function failoverUnderLoad(options: FailoverLoadOptions): Promise<F
       lost: [...accepted].filter((id) => !listed.has(id)).length,
       lostIds: [...accepted].filter((id) => !listed.has(id)).slice(0, 5),
       readerDisconnects,
+      unreadyNodes: (
+        await Promise.all(
+          servers.map(async (server) => (await getJson(server.url, '/readyz')).status),
+        )
+      ).filter((status) => status !== 200).length,
       divergentReaders: readers.filter((r) => !sameAsService(r)).length,
       failoverLogs: logged('redis.failover').length,
       requeued: logged('ingest.requeued').reduce((sum, line) => sum + Number(line.jobs), 0),
@@ -188,4 +195,5 @@ export function assertNothingLost(name: string, report: FailoverReport): void {
   assert.equal(report.lost, 0, 'accepted articles that are not posts');
   assert.equal(report.divergentReaders, 0, 'readers whose list is not the service list');
   assert.equal(report.readerDisconnects, 0, 'readers disconnected by a Redis failover');
+  assert.equal(report.unreadyNodes, 0, 'nodes not ready once the new master serves');
 }
