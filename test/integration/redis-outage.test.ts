@@ -109,7 +109,10 @@ describe('a Redis outage in the logs', function () {
       const [lost] = outageLines;
       assert.ok(lost);
       assert.equal(lost.level, 40, role);
-      assert.ok(Array.isArray(lost.connections) && lost.connections.length > 0, role);
+      assert.ok(
+        Array.isArray(lost.connections) && lost.connections.length > 0,
+        `${role}: ${JSON.stringify(lost)}`,
+      );
       assert.equal(back.level, 30, role);
       assert.ok(Number(back.failedAttempts) > 0, `${role}: ${JSON.stringify(back)}`);
       assert.ok(Number(back.durationMs) > 0, `${role}: ${JSON.stringify(back)}`);
