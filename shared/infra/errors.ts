@@ -88,6 +88,15 @@ function invalidBody(p: InvalidBody): string {
   }
 }
 
+/** A batch none of whose articles is valid (`invalid_articles`). */
+function invalidArticles({ rejected }: { rejected: number }): string {
+  const which =
+    rejected === 1
+      ? 'The article in the batch is not valid'
+      : `None of the ${rejected} articles is valid`;
+  return `${which}: fix the fields listed in details.`;
+}
+
 function rateLimited(p: RateLimit): string {
   switch (p.limit) {
     case 'token':
@@ -173,11 +182,7 @@ export const ERRORS = {
     status: 400,
     message: () => 'The article is not valid: fix the fields listed in details.',
   },
-  invalid_articles: {
-    status: 400,
-    message: ({ rejected }: { rejected: number }) =>
-      `${rejected === 1 ? 'The article in the batch is not valid' : `None of the ${rejected} articles is valid`}: fix the fields listed in details.`,
-  },
+  invalid_articles: { status: 400, message: invalidArticles },
   too_many_articles: {
     status: 400,
     message: ({ max, got }: { max: number; got: number }) =>
