@@ -73,7 +73,11 @@ export function watchForFailovers(deps: FailoverRepairsDeps): FailoverWatch {
       // Info, not a warning: a master restarted from its files is a new master too, and
       // `redis.failover` (or the outage's own lines) is what an operator acts on.
       logger.info(
-        { event: 'ingest.requeued', jobs: jobs.length },
+        {
+          event: 'ingest.requeued',
+          jobs: jobs.length,
+          postIds: jobs.slice(-50).map((j) => j.article.id),
+        },
         'queued the articles accepted lately again: the failover may have lost them (storing is idempotent)',
       );
     },

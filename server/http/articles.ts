@@ -90,6 +90,7 @@ export function articlesRouter(deps: ArticlesRouteDeps): Router {
       );
       if (articles.length === 0) throw rejectedAnswer(rejected, batch);
 
+      const written = replicas.mark();
       // addBulk is one MULTI: every job of the request is queued, or none is. A lone article
       // is one script call, without the MULTI (most producers send one at a time).
       const jobs = await orUnavailable(
@@ -110,7 +111,7 @@ export function articlesRouter(deps: ArticlesRouteDeps): Router {
       );
       // Only what a replica holds survives a failover: until then the jobs are not accepted. A
       // retry is safe: the post id and content hash make a second job of the same article a no-op.
-      if (!(await orUnavailable(replicas.reached()))) {
+      if (!(await orUnavailable(replicas.reached(written)))) {
         req.log.warn(
           { event: 'ingest.unreplicated', jobs: jobs.length, replicas: replicas.replicas },
           'jobs did not reach enough replicas in time; answered 503',

@@ -16,8 +16,14 @@ import type { RedisClient } from './redis.js';
 export interface ReplicaBarrier {
   /** The replicas asked for; 0 means the barrier always passes at once. */
   readonly replicas: number;
-  /** Whether every write made so far on the connection reached `replicas` replicas in time. */
-  reached(): Promise<boolean>;
+  /** Call before writing: what {@link reached} compares with to see the connection unchanged. */
+  mark(): number;
+  /**
+   * Whether every write made on the connection since `mark` reached `replicas` replicas in
+   * time. False as well when the connection closed meanwhile: ioredis would send the WAIT again
+   * on the new connection, where it counts nothing of what the old one wrote.
+   */
+  reached(mark: number): Promise<boolean>;
 }
 
 export interface ReplicaBarrierOptions {
@@ -52,6 +58,15 @@ export function createReplicaBarrier(
 ): ReplicaBarrier {
   const slots = new Map<string, number>();
   let inFlight: Promise<number> | undefined;
+  // Bumped whenever a connection closes: a write and its WAIT must go through the same one.
+  let generation = 0;
+  const follow = (node: Redis): void => {
+    node.on('close', () => {
+      generation++;
+    });
+  };
+  if (connection instanceof Cluster) connection.on('+node', follow);
+  else follow(connection);
 
   async function wait(): Promise<number> {
     const node =
@@ -61,12 +76,14 @@ export function createReplicaBarrier(
 
   return {
     replicas,
-    async reached() {
+    mark: () => generation,
+    async reached(mark) {
       if (replicas === 0) return true;
       inFlight ??= wait().finally(() => {
         inFlight = undefined;
       });
-      return (await inFlight) >= replicas;
+      const acknowledged = await inFlight;
+      return acknowledged >= replicas && generation === mark;
     },
   };
 }

@@ -157,6 +157,16 @@ export async function failoverUnderLoad(options: FailoverLoadOptions): Promise<F
       lastOk = at;
     }
     const after = answers.filter((a) => a.at >= faultStart);
+    const lostIds = [...accepted].filter((id) => !listed.has(id));
+    if (lostIds.length > 0 && process.env.KHABAR_FAILOVER_TRACE) {
+      for (const run of [...servers, ...cluster.workers])
+        for (const line of run.logs)
+          if (
+            lostIds.some((id) => JSON.stringify(line).includes(id)) ||
+            /failover|requeued|stalled/.test(String(line.event))
+          )
+            console.log('TRACE', JSON.stringify(line));
+    }
     const logged = (event: string): Record<string, unknown>[] =>
       servers.flatMap((server) => server.logs.filter((line) => line.event === event));
     return {
@@ -171,7 +181,7 @@ export async function failoverUnderLoad(options: FailoverLoadOptions): Promise<F
       ),
       writesRefusedMs,
       lost: [...accepted].filter((id) => !listed.has(id)).length,
-      lostIds: [...accepted].filter((id) => !listed.has(id)).slice(0, 5),
+      lostIds: lostIds.slice(0, 5),
       readerDisconnects,
       unreadyNodes: (
         await Promise.all(
