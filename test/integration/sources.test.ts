@@ -242,12 +242,20 @@ describe('feed sources', function () {
     }
   });
 
-  it('reports a page that is not a feed as an error on the source, and backs off', async () => {
-    const server = createServer((_req, res) =>
-      res
-        .writeHead(200, { 'content-type': 'text/html' })
-        .end('<html><body>Document Moved</body></html>'),
-    );
+  it('reports a feed that turned into a page as an error on the source, and backs off', async () => {
+    // A feed when added (a page naming no feed is refused then: feed-discovery.test.ts), a page
+    // on every poll.
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests += 1;
+      if (requests === 1) {
+        res.writeHead(200, { 'content-type': 'application/rss+xml' }).end('<rss><channel/></rss>');
+      } else {
+        res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end('<html><body>Document Moved</body></html>');
+      }
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed`;
