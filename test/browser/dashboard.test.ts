@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import type { Job } from 'bullmq';
 import type { Browser, Page } from 'playwright-core';
@@ -22,7 +20,7 @@ import { createLogger } from '../../shared/infra/logger.js';
 import { createServerNode } from '../../server/node.js';
 import { eventually, startKhabar, subscribe, type TestKhabar } from '../helpers/khabar.js';
 import { launchBrowser, serveHostPage } from '../helpers/browser.js';
-import { startFeedServer } from '../helpers/feed-server.js';
+import { startFeedServer, startFeedThen } from '../helpers/feed-server.js';
 
 const NEWSROOM_TOKEN = 'test-newsroom-token-0123456789';
 const TOKEN_KEY = 'khabar:newsroom-token';
@@ -527,17 +525,7 @@ describe('the newsroom dashboard in Chromium', function () {
 
   it('shows a feed source and the error of its last poll, updated live', async () => {
     // A feed when added (a URL that cannot be read is refused then), an HTTP 500 on every poll.
-    let requests = 0;
-    const publisher = createServer((_req, res) => {
-      requests += 1;
-      if (requests === 1) {
-        res.writeHead(200, { 'content-type': 'application/rss+xml' }).end('<rss><channel/></rss>');
-      } else {
-        res.writeHead(500).end();
-      }
-    });
-    await new Promise<void>((resolve) => publisher.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(publisher.address() as AddressInfo).port}/feed.xml`;
+    const { url, close } = await startFeedThen((res) => res.writeHead(500).end());
     try {
       await withDashboard(async (page) => {
         const created = await khabar.request('POST', '/api/sources', {
@@ -552,8 +540,7 @@ describe('the newsroom dashboard in Chromium', function () {
         assert.deepEqual(await row.locator('.chip').allTextContents(), ['bihar']);
       });
     } finally {
-      publisher.closeAllConnections();
-      await new Promise((resolve) => publisher.close(resolve));
+      await close();
     }
   });
   it('reloads its snapshot after a server restart: a post published while it was down appears', async () => {

@@ -6,6 +6,10 @@ const PAGE = 'https://news.example.com/bihar/today.html';
 const page = (head: string, body = '<p>Hello</p>'): string =>
   `<!DOCTYPE html><html><head><title>News</title>${head}</head><body>${body}</body></html>`;
 
+/** The feed URL found in a page with this head. */
+const feedIn = (...head: string[]): string | undefined =>
+  findFeedLink(page(head.join('')), PAGE).feedUrl;
+
 describe('findFeedLink: the feed a page names in its head', () => {
   it('resolves a relative href against the page URL', () => {
     const found = findFeedLink(
@@ -20,11 +24,9 @@ describe('findFeedLink: the feed a page names in its head', () => {
   });
 
   it('resolves against the first <base href>, itself relative to the page, even for links before it', () => {
-    const html = page(
-      '<link rel="alternate" type="application/atom+xml" href="atom">' +
-        '<base href="/en/"><base href="https://other.example/">',
-    );
-    assert.equal(findFeedLink(html, PAGE).feedUrl, 'https://news.example.com/en/atom');
+    const head = '<link rel="alternate" type="application/atom+xml" href="atom">';
+    const bases = '<base href="/en/"><base href="https://other.example/">';
+    assert.equal(feedIn(head, bases), 'https://news.example.com/en/atom');
   });
 
   it('takes rel as a set of tokens in any case, and type in any case with parameters', () => {
@@ -61,11 +63,10 @@ describe('findFeedLink: the feed a page names in its head', () => {
   });
 
   it('takes the first feed link in document order, whatever its format', () => {
-    const html = page(
-      '<link rel="alternate" type="application/atom+xml" href="/atom">' +
-        '<link rel="alternate" type="application/rss+xml" href="/rss">',
-    );
-    assert.equal(findFeedLink(html, PAGE).feedUrl, 'https://news.example.com/atom');
+    const atom = '<link rel="alternate" type="application/atom+xml" href="/atom">';
+    const rss = '<link rel="alternate" type="application/rss+xml" href="/rss">';
+    assert.equal(feedIn(atom, rss), 'https://news.example.com/atom');
+    assert.equal(feedIn(rss, atom), 'https://news.example.com/rss');
   });
 
   it('ignores links in the body, and after an element that ends the head implicitly', () => {
