@@ -20,7 +20,7 @@ import { createJobMetricsRecorder } from '../shared/domain/job-metrics.js';
 import { createNewsroomPublisher } from '../shared/domain/newsroom-events.js';
 import { logQueueStats } from './monitor/queue-stats.js';
 import { recordQueueStats } from '../shared/domain/queue-history.js';
-import { createHostLimiter } from './poll/host-limit.js';
+import { createHostLimiter } from '../shared/domain/feed/fetch/host-limit.js';
 import { createPollWorker } from './poll/worker.js';
 import { createPollQueue, createSourceStore } from '../shared/domain/sources.js';
 

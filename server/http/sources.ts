@@ -4,11 +4,14 @@ import { canonicalUrl } from '../../shared/domain/article/post-id.js';
 import { DEFAULT_CHANNEL } from '../../shared/contract/channel.js';
 import type {
   PollQueued,
+  SourceConfig,
   SourceRequest,
   SourcesAnswer,
   SourceView,
 } from '../../shared/contract/http.js';
 import { appError, type BlockedAddress } from '../../shared/infra/errors.js';
+import { policyFromConfig, type AddressPolicy } from '../../shared/domain/address-guard.js';
+import { discoverFeed } from '../../shared/domain/feed/discover-feed.js';
 import {
   pollNow,
   scheduleSource,
@@ -32,6 +35,11 @@ export interface SourcesRouteDeps {
   allowPrivateFeeds: boolean;
   /** Resolves with a reason when the URL's host is not allowed (private network), else null. */
   refuseHost: (url: URL) => Promise<BlockedAddress | null>;
+  /**
+   * Which addresses the fetch that tells a page from a feed may connect to; by default the
+   * poller's (`allowPrivateFeeds`).
+   */
+  fetchPolicy?: AddressPolicy;
   now?: () => number;
 }
 
@@ -85,6 +93,12 @@ const notFound = (id: string) => appError('not_found', { source: id });
 
 export function sourcesRouter(deps: SourcesRouteDeps): Router {
   const { store, queue, guard, readGuard, allowPrivateFeeds, refuseHost, now = Date.now } = deps;
+  const fetchPolicy = deps.fetchPolicy ?? policyFromConfig({ allowPrivateFeeds });
+  const refuse = async (url: string): Promise<void> => {
+    if (allowPrivateFeeds) return;
+    const reason = await refuseHost(new URL(url));
+    if (reason) throw appError('blocked_address', reason);
+  };
   const router = Router();
   const body = sourceBody(allowPrivateFeeds ? 1 : 30);
   const idParam = (value: unknown): string => {
@@ -103,14 +117,17 @@ export function sourcesRouter(deps: SourcesRouteDeps): Router {
       }
       const parsed = parseOr400(body, req.body, 'invalid_source');
       const { channels, intervalSeconds } = parsed;
-      const url = canonicalUrl(parsed.url);
-      if (!allowPrivateFeeds) {
-        const reason = await refuseHost(new URL(url));
-        if (reason) throw appError('blocked_address', reason);
-      }
-      const config = {
+      const given = canonicalUrl(parsed.url);
+      // Refused before anything is sent to it; the fetch re-vets every address it connects to.
+      await refuse(given);
+      const { feedUrl, page } = await discoverFeed(given, { policy: fetchPolicy });
+      const url = canonicalUrl(feedUrl);
+      // A public page may name a feed on a private address: the feed is vetted like any other.
+      if (page !== undefined) await refuse(url);
+      const config: SourceConfig = {
         id: sourceIdFor(url),
         url,
+        ...(page === undefined ? {} : { page }),
         channels: [...new Set(channels)],
         intervalSeconds,
         createdAt: new Date(now()).toISOString(),

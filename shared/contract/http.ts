@@ -94,6 +94,7 @@ export type ChannelsAnswer = ChannelSummary[];
 
 /** `POST /api/sources` */
 export interface SourceRequest {
+  /** The feed's URL, or a web page's that names its feed (`<link rel="alternate">`). */
   url: string;
   /** Default `["top"]`. */
   channels?: string[];
@@ -104,7 +105,10 @@ export interface SourceRequest {
 /** What the sources API sets (SPEC §5). */
 export interface SourceConfig {
   id: string;
+  /** The feed polled: the URL given, or the feed that the page given names. */
   url: string;
+  /** The web page the feed was found on, when `POST /api/sources` was given a page's URL. */
+  page?: string;
   channels: string[];
   intervalSeconds: number;
   createdAt: string;

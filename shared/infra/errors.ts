@@ -195,6 +195,18 @@ export const ERRORS = {
         ? `${p.privateHost} is, or resolves to, a private or reserved address; Khabar only polls public feeds (set ALLOW_PRIVATE_FEEDS=true for local tests).`
         : sentence(p.invalidUrl),
   },
+  page_unreachable: {
+    status: 422,
+    message: ({ page, reason }: { page: string; reason: string }) =>
+      `Could not read ${page} to see whether it is a feed or a page naming one: ${sentence(reason)} Check the address, or give the feed's URL.`,
+  },
+  no_feed_found: {
+    status: 422,
+    message: ({ page, notHtml }: { page: string; notHtml?: string }) =>
+      notHtml === undefined
+        ? `The page at ${page} names no RSS, Atom or JSON feed (no <link rel="alternate" type="application/rss+xml"> or similar in its <head>): give the feed's URL instead.`
+        : `The document at ${page} is neither a feed nor an HTML page (${notHtml}): give the feed's URL instead.`,
+  },
   not_found: { status: 404, message: notFound },
   source_exists: {
     status: 409,

@@ -20,6 +20,7 @@ import { createLogger } from '../../shared/infra/logger.js';
 import { createServerNode } from '../../server/node.js';
 import { eventually, startKhabar, subscribe, type TestKhabar } from '../helpers/khabar.js';
 import { launchBrowser, serveHostPage } from '../helpers/browser.js';
+import { startFeedServer, startFeedThen } from '../helpers/feed-server.js';
 
 const NEWSROOM_TOKEN = 'test-newsroom-token-0123456789';
 const TOKEN_KEY = 'khabar:newsroom-token';
@@ -382,12 +383,15 @@ describe('the newsroom dashboard in Chromium', function () {
       channels: ['bihar', 'a-long-channel-name-for-a-narrow-screen'],
     });
     await addJob(invalidArticle('https://example.com/' + 'a-very-long-path-'.repeat(8)));
+    // A feed when added (a URL that cannot be read is refused then), gone for every poll after.
+    const feed = await startFeedServer([]);
     const created = await khabar.request('POST', '/api/sources', {
       body: JSON.stringify({
-        url: 'http://127.0.0.1:9/a/feed/that/refuses/every/connection.xml',
+        url: new URL('/a/feed/that/refuses/every/connection/later.xml', feed.url).href,
         intervalSeconds: 30,
       }),
     });
+    await feed.close();
     assert.equal(created.status, 201, JSON.stringify(created.body));
 
     async function seriousViolations(page: Page): Promise<string[]> {
@@ -520,22 +524,24 @@ describe('the newsroom dashboard in Chromium', function () {
   });
 
   it('shows a feed source and the error of its last poll, updated live', async () => {
-    await withDashboard(async (page) => {
-      const created = await khabar.request('POST', '/api/sources', {
-        body: JSON.stringify({
-          url: 'http://127.0.0.1:9/feed.xml',
-          channels: ['bihar'],
-          intervalSeconds: 30,
-        }),
+    // A feed when added (a URL that cannot be read is refused then), an HTTP 500 on every poll.
+    const { url, close } = await startFeedThen((res) => res.writeHead(500).end());
+    try {
+      await withDashboard(async (page) => {
+        const created = await khabar.request('POST', '/api/sources', {
+          body: JSON.stringify({ url, channels: ['bihar'], intervalSeconds: 30 }),
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        const { id } = created.body as SourceView;
+        const row = page.locator(`#sources li[data-source-id="${id}"]`);
+        await row.locator('.badge[data-status="error"]').waitFor({ timeout: 15_000 });
+        assert.notEqual(((await row.locator('.source-error').textContent()) ?? '').trim(), '');
+        assert.equal(await row.locator('a').getAttribute('href'), url);
+        assert.deepEqual(await row.locator('.chip').allTextContents(), ['bihar']);
       });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      const { id } = created.body as SourceView;
-      const row = page.locator(`#sources li[data-source-id="${id}"]`);
-      await row.locator('.badge[data-status="error"]').waitFor({ timeout: 15_000 });
-      assert.notEqual(((await row.locator('.source-error').textContent()) ?? '').trim(), '');
-      assert.equal(await row.locator('a').getAttribute('href'), 'http://127.0.0.1:9/feed.xml');
-      assert.deepEqual(await row.locator('.chip').allTextContents(), ['bihar']);
-    });
+    } finally {
+      await close();
+    }
   });
   it('reloads its snapshot after a server restart: a post published while it was down appears', async () => {
     await withDashboard(async (page) => {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FeedItem {
@@ -38,6 +38,33 @@ export async function startFeedServer(
     requests: () => requests,
     close: () =>
       new Promise((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+/**
+ * A publisher whose first answer is a small RSS feed (the fetch that tells a feed from a page
+ * when the source is added) and every later one `then`: how a source comes to fail its polls,
+ * now that a URL failing when added is refused.
+ */
+export async function startFeedThen(
+  then: (res: ServerResponse) => void,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  let requests = 0;
+  const server: Server = createServer((_req, res) => {
+    requests += 1;
+    if (requests > 1) then(res);
+    else res.writeHead(200, { 'content-type': 'application/rss+xml' }).end('<rss><channel/></rss>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed.xml`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
         server.close(() => {
           resolve();
         });

@@ -10,11 +10,11 @@ import {
   publicOnlyPolicy,
   type AddressPolicy,
 } from '../../shared/domain/address-guard.js';
-import { FetchError, type FetchErrorCode } from '../../workers/poll/fetch/fetch-error.js';
-import { DEFAULT_MAX_BYTES, fetchFeed } from '../../workers/poll/fetch/fetch-feed.js';
-import { closeFetchAgents } from '../../workers/poll/fetch/guarded-agent.js';
-import { parseMaxAge, parseRetryAfter } from '../../workers/poll/fetch/response.js';
-import { createHostLimiter } from '../../workers/poll/host-limit.js';
+import { FetchError, type FetchErrorCode } from '../../shared/domain/feed/fetch/fetch-error.js';
+import { DEFAULT_MAX_BYTES, fetchFeed } from '../../shared/domain/feed/fetch/fetch-feed.js';
+import { closeFetchAgents } from '../../shared/domain/feed/fetch/guarded-agent.js';
+import { parseMaxAge, parseRetryAfter } from '../../shared/domain/feed/fetch/response.js';
+import { createHostLimiter } from '../../shared/domain/feed/fetch/host-limit.js';
 import {
   closeAfterTest,
   closeOpenServers,

@@ -208,8 +208,16 @@ describe('hostile input', function () {
     let answer: (res: ServerResponse) => void;
     before(async () => {
       feeds = await startKhabar({ env: { ALLOW_PRIVATE_FEEDS: 'true' } });
-      publisher = createServer((_req, res) => {
-        answer(res);
+      // Each source's URL is new: its first request, when the source is added, is answered
+      // with a plain feed (a URL that fails then is refused); its polls get `answer`.
+      const added = new Set<string>();
+      publisher = createServer((req, res) => {
+        if (added.has(req.url ?? '')) {
+          answer(res);
+          return;
+        }
+        added.add(req.url ?? '');
+        res.writeHead(200, { 'content-type': 'application/rss+xml' }).end('<rss><channel/></rss>');
       });
       await new Promise<void>((resolve) => publisher.listen(0, '127.0.0.1', resolve));
     });

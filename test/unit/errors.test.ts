@@ -56,6 +56,10 @@ const SAMPLES: { [C in ErrorCode]: AppErrorArgs<C> } = {
   invalid_articles: [{ rejected: 2, details: [] }],
   too_many_articles: [{ max: 100, got: 101, path: 'articles' }],
   blocked_address: [{ privateHost: 'localhost' }],
+  page_unreachable: [
+    { page: 'https://example.com/news', reason: 'https://example.com/news answered HTTP 404' },
+  ],
+  no_feed_found: [{ page: 'https://example.com/news' }],
   not_found: [{ job: '42' }],
   source_exists: [{ id: 'sabc' }],
   not_failed: [{ job: '42', state: 'waiting' }],
@@ -137,6 +141,23 @@ describe('the registry of errors', () => {
     ]);
     assert.equal(build('bad_request').status, 403, "the HTTP layer's own 4xx is kept");
     assert.equal(errorMessage('no_token'), 'Give a token from NEWSROOM_TOKENS.');
+  });
+
+  it('tells a person what to give instead when a page names no feed, or is not a page', () => {
+    const page = 'https://example.com/news';
+    const none = appError('no_feed_found', { page });
+    assert.equal(none.status, 422);
+    assert.match(
+      none.message,
+      /^The page at https:\/\/example\.com\/news names no RSS, Atom or JSON feed/,
+    );
+    assert.match(none.message, /<link rel="alternate"/);
+    assert.match(none.message, /give the feed's URL instead\.$/);
+    const image = appError('no_feed_found', { page, notHtml: 'image/png' });
+    assert.match(image.message, /neither a feed nor an HTML page \(image\/png\)/);
+    const unreachable = appError('page_unreachable', { page, reason: 'It timed out' });
+    assert.equal(unreachable.status, 422);
+    assert.match(unreachable.message, /It timed out\. Check the address/);
   });
 
   it('describes every code a feed poll can fail with, by the stage that raises it', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import { decodeFeed } from '../../workers/poll/decode.js';
 import { itemKey, itemToArticle, mapFeedItem, type SkipReason } from '../../workers/poll/map.js';
-import { FeedError } from '../../workers/poll/parse/feed-error.js';
+import { FeedError } from '../../shared/domain/feed/feed-error.js';
 import { parseFeedText } from '../../workers/poll/parse/parse-feed.js';
 import type { ParsedFeed } from '../../workers/poll/parse/parsed-feed.js';
 import { context, fixtureBytes, MANIFEST, NOW, parseFixture } from '../helpers/feed-fixtures.js';

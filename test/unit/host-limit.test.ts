@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHostLimiter } from '../../workers/poll/host-limit.js';
+import { createHostLimiter } from '../../shared/domain/feed/fetch/host-limit.js';
 
 describe('createHostLimiter', () => {
   function deferred(): { promise: Promise<void>; resolve: () => void } {

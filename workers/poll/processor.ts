@@ -14,11 +14,11 @@ import type { PollErrorCode } from '../../shared/infra/errors.js';
 import type { StoreArticle } from '../ingest/store-article.js';
 import { policyFromConfig } from '../../shared/domain/address-guard.js';
 import { decodeFeed } from './decode.js';
-import { FetchError } from './fetch/fetch-error.js';
-import { fetchFeed } from './fetch/fetch-feed.js';
-import type { HostLimiter } from './host-limit.js';
+import { FetchError } from '../../shared/domain/feed/fetch/fetch-error.js';
+import { fetchFeed } from '../../shared/domain/feed/fetch/fetch-feed.js';
+import type { HostLimiter } from '../../shared/domain/feed/fetch/host-limit.js';
 import { itemKey, itemToArticle, newestItems } from './map.js';
-import { FeedError } from './parse/feed-error.js';
+import { FeedError } from '../../shared/domain/feed/feed-error.js';
 import { parseFeedText } from './parse/parse-feed.js';
 
 /** Consecutive errors back off exponentially from the interval, up to this. */

@@ -3,7 +3,7 @@ import { htmlToText } from '../../../shared/domain/html-text.js';
 import { normalizeArticle } from '../../../shared/domain/article/normalize.js';
 import { parseFeedDate } from '../../../workers/poll/feed-date.js';
 import { itemKey, itemToArticle } from '../../../workers/poll/map.js';
-import { FeedError } from '../../../workers/poll/parse/feed-error.js';
+import { FeedError } from '../../../shared/domain/feed/feed-error.js';
 import { parseFeedText } from '../../../workers/poll/parse/parse-feed.js';
 import type { FeedItem, ParsedFeed } from '../../../workers/poll/parse/parsed-feed.js';
 import { context, fixtureJson, MANIFEST, NOW, parseFixture } from '../../helpers/feed-fixtures.js';

@@ -1,7 +1,7 @@
 /** JSON Feed 1.0 and 1.1 to a feed: JSON has a parser of its own, and no salvage. */
 import { parseJsonFeed, type JsonFeed } from 'feedsmith';
 import { withoutUndefined } from '../../../shared/infra/without-undefined.js';
-import { FeedError } from './feed-error.js';
+import { FeedError } from '../../../shared/domain/feed/feed-error.js';
 import { firstImage } from './images.js';
 import { resolveHttp } from './links.js';
 import type { FeedItem, ParsedFeed } from './parsed-feed.js';

@@ -9,11 +9,17 @@
  * runs fast-xml-parser with `processEntities: false` and decodes only the predefined XML and HTML
  * entities.
  */
-import { FeedError, notAFeed } from './feed-error.js';
+import { FeedError, notAFeed } from '../../../shared/domain/feed/feed-error.js';
 import { parseJson } from './json-feed.js';
 import type { ParsedFeed } from './parsed-feed.js';
 import { parseLeniently } from './salvage.js';
-import { hasRootEnd, isBinary, MAX_TAG_SCAN_RATIO, sniffXml, tagScanCost } from './sniff.js';
+import {
+  hasRootEnd,
+  isBinary,
+  MAX_TAG_SCAN_RATIO,
+  sniffXml,
+  tagScanCost,
+} from '../../../shared/domain/feed/sniff.js';
 
 /** An XML document's feed: found, checked for the quadratic and the cut-off cases, parsed leniently. */
 function parseXml(original: string, feedUrl: string): ParsedFeed {

@@ -3,11 +3,13 @@
  * wrote them.
  */
 
-/** The syntax a feed was written in. */
-export type FeedFormat = 'rss' | 'atom' | 'rdf' | 'json';
+import type { XmlFormat } from '../../../shared/domain/feed/sniff.js';
 
-/** The formats written in XML, each mapped by its own module (rss.ts, atom.ts, rdf.ts). */
-export type XmlFormat = Exclude<FeedFormat, 'json'>;
+/** The formats written in XML (sniffed in shared/, where the sources API reads them too). */
+export type { XmlFormat };
+
+/** The syntax a feed was written in. */
+export type FeedFormat = XmlFormat | 'json';
 
 /**
  * One item of a feed, as the feed gave it, before any of Khabar's rules: text fields hold HTML

@@ -3,7 +3,7 @@
  * that is not enough the items are parsed one group at a time and the good ones kept.
  */
 import { MalformedError } from 'feedsmith';
-import { FeedError } from './feed-error.js';
+import { FeedError } from '../../../shared/domain/feed/feed-error.js';
 import type { FeedItem, ParsedFeed, XmlFormat } from './parsed-feed.js';
 import { parseXmlFeed } from './xml-feed.js';
 

@@ -1,4 +1,4 @@
-import type { PollErrorCode } from '../../../shared/infra/errors.js';
+import type { PollErrorCode } from '../../infra/errors.js';
 /**
  * Why a document could not be read as a feed: `not_a_feed` when it is something else (an HTML
  * page, binary data, another XML vocabulary), `malformed` when it is a feed too broken to recover

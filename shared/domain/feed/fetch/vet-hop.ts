@@ -8,7 +8,7 @@ import {
   literalAddress,
   parseFeedUrl,
   type AddressPolicy,
-} from '../../../shared/domain/address-guard.js';
+} from '../../address-guard.js';
 import { FetchError } from './fetch-error.js';
 
 /**

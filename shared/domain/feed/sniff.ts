@@ -5,7 +5,9 @@
  * tokenizer take quadratic time.
  */
 import { notAFeed } from './feed-error.js';
-import type { XmlFormat } from './parsed-feed.js';
+
+/** The feed formats written in XML, each mapped by its own module in workers/poll/parse/. */
+export type XmlFormat = 'rss' | 'atom' | 'rdf';
 
 /**
  * Whether text holds C0 control characters other than tab, newline and carriage return: they are

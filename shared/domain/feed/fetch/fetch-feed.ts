@@ -3,8 +3,8 @@
  * requests per publisher host at once, a size cap on the decompressed body, a total deadline,
  * manual redirects with every hop re-vetted, and no connection to an address the policy refuses.
  */
-import { publicOnlyPolicy, type AddressPolicy } from '../../../shared/domain/address-guard.js';
-import { createHostLimiter, type HostLimiter } from '../host-limit.js';
+import { publicOnlyPolicy, type AddressPolicy } from '../../address-guard.js';
+import { createHostLimiter, type HostLimiter } from './host-limit.js';
 import { FetchError, toFetchError } from './fetch-error.js';
 import { agentFor } from './guarded-agent.js';
 import { fetchHop, type FetchResult, type HopContext } from './response.js';

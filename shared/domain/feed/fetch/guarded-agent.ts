@@ -8,7 +8,7 @@ import {
   createGuardedLookup,
   literalAddress,
   type AddressPolicy,
-} from '../../../shared/domain/address-guard.js';
+} from '../../address-guard.js';
 
 /**
  * One undici Agent per (policy, connect timeout), reused across fetches. Its connector resolves

@@ -1,4 +1,4 @@
-import type { PollErrorCode } from '../../../shared/infra/errors.js';
+import type { PollErrorCode } from '../../../infra/errors.js';
 /**
  * Why a fetch failed, as one {@link FetchError} with a stable code whatever undici, the resolver or
  * the guard threw, and a message that says what happened and what can be done.

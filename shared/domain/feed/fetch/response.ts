@@ -3,7 +3,7 @@
  * redirect to follow, or an error with the publisher's hints (Retry-After, Cache-Control).
  */
 import { fetch, type Agent, type Response } from 'undici';
-import { withoutUndefined } from '../../../shared/infra/without-undefined.js';
+import { withoutUndefined } from '../../../infra/without-undefined.js';
 import { FetchError } from './fetch-error.js';
 import { discard, readCapped } from './read-body.js';
 
