@@ -72,18 +72,17 @@ export type WebSubJob =
 
 export type WebSubQueue = Queue<WebSubJob>;
 
+/** A hub that is briefly away, or Redis during a push: a few tries, then the next poll asks again. */
+const WEBSUB_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 1000 },
+};
+
 export function createWebSubQueue(connection: ConnectionOptions, keys: Keys): WebSubQueue {
-  return new Queue<WebSubJob>(WEBSUB_QUEUE, {
-    connection,
-    prefix: keys.queuePrefix,
-    defaultJobOptions: {
-      // A hub that is briefly away, or Redis during a push: a few tries, then the next poll.
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: { count: 1000 },
-      removeOnFail: { count: 1000 },
-    },
-  });
+  const options = { connection, prefix: keys.queuePrefix, defaultJobOptions: WEBSUB_JOB_OPTIONS };
+  return new Queue<WebSubJob>(WEBSUB_QUEUE, options);
 }
 
 /** The callback URL hubs call for `subscriptionId`. */

@@ -287,7 +287,11 @@ describe('WebSub', function () {
     const chunk = Buffer.alloc(1024 * 1024, 'a');
     const before = process.memoryUsage();
     for (const declared of [true, false]) {
-      const outcome = await new Promise<{ status: number | undefined; sent: number }>((resolve) => {
+      const outcome = await new Promise<{
+        status: number | undefined;
+        sent: number;
+        reset: boolean;
+      }>((resolve) => {
         let sent = 0;
         let status: number | undefined;
         const req = httpRequest({
@@ -300,8 +304,9 @@ describe('WebSub', function () {
             ...(declared ? { 'content-length': String(total) } : {}),
           },
         });
+        let reset = false;
         const done = (): void => {
-          resolve({ status, sent });
+          resolve({ status, sent, reset });
         };
         req.on('response', (res) => {
           status = res.statusCode;
@@ -309,7 +314,10 @@ describe('WebSub', function () {
           req.destroy();
           done();
         });
-        req.on('error', done);
+        req.on('error', () => {
+          reset = true;
+          done();
+        });
         const write = (): void => {
           while (sent < total && !req.destroyed) {
             sent += chunk.length;
@@ -322,7 +330,12 @@ describe('WebSub', function () {
         };
         write();
       });
-      assert.equal(outcome.status, 413, `declared ${String(declared)}`);
+      // The 413 is written, then the connection dropped: a client still sending may see the reset
+      // before the answer. Either way the server stopped reading (the log below says why).
+      assert.ok(
+        outcome.status === 413 || outcome.reset,
+        `declared ${String(declared)}: ${String(outcome.status)}`,
+      );
       assert.ok(outcome.sent < total, `the server read all ${outcome.sent} bytes`);
     }
     const after = process.memoryUsage();

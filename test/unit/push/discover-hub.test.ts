@@ -6,31 +6,22 @@ import { parseFeedText } from '../../../workers/poll/parse/parse-feed.js';
 const FEED_URL = 'https://news.example.com/feed.xml';
 
 describe('discoverHub', () => {
-  it('reads hub and self from atom:link in an RSS feed', () => {
-    const feed = parseFeedText(
-      `<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>T</title>
-        <atom:link rel="hub" href="https://hub.example.com/"/>
-        <atom:link rel="self" href="https://news.example.com/rss"/>
+  const XML_FEEDS = {
+    'atom:link in an RSS feed': `<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>T</title>
+        <atom:link rel="hub" href="https://news.example.com/hub"/>
+        <atom:link rel="self" href="https://news.example.com/atom"/>
         <item><title>a</title><link>https://news.example.com/a</link></item></channel></rss>`,
-      FEED_URL,
-    );
-    assert.deepEqual(discoverHub(feed, undefined, FEED_URL), {
-      hub: 'https://hub.example.com/',
-      topic: 'https://news.example.com/rss',
-    });
-  });
-
-  it('reads hub and self from the links of an Atom feed, relative ones resolved', () => {
-    const feed = parseFeedText(
-      `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>x</id><updated>2024-01-01T00:00:00Z</updated>
+    'the links of an Atom feed, relative ones resolved': `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>x</id><updated>2024-01-01T00:00:00Z</updated>
         <link rel="hub" href="/hub"/><link rel="self" href="/atom"/></feed>`,
-      FEED_URL,
-    );
-    assert.deepEqual(discoverHub(feed, undefined, FEED_URL), {
-      hub: 'https://news.example.com/hub',
-      topic: 'https://news.example.com/atom',
+  };
+  for (const [where, document] of Object.entries(XML_FEEDS)) {
+    it(`reads hub and self from ${where}`, () => {
+      assert.deepEqual(discoverHub(parseFeedText(document, FEED_URL), undefined, FEED_URL), {
+        hub: 'https://news.example.com/hub',
+        topic: 'https://news.example.com/atom',
+      });
     });
-  });
+  }
 
   it('reads the WebSub hub of a JSON Feed, with feed_url as the topic', () => {
     const feed = parseFeedText(
