@@ -44,6 +44,8 @@ import { createNewsroomPublisher } from '../shared/domain/newsroom-events.js';
 import { attachNewsroomNamespace, type NewsroomNamespace } from './realtime/newsroom-namespace.js';
 import { createNewsroomPulse } from './realtime/newsroom-pulse.js';
 import { createTokenSet } from './tokens.js';
+import { createWebSubStore, MAX_FEED_BYTES, type WebSubQueue } from '../shared/domain/websub.js';
+import { webSubRouter } from './http/websub.js';
 
 export interface AppDeps {
   config: Config;
@@ -57,6 +59,8 @@ export interface AppDeps {
   tailRedis: RedisClient;
   queue: IngestQueue;
   pollQueue: PollQueue;
+  /** WebSub work for the workers: pushed content, renewals, unsubscriptions. */
+  webSubQueue: WebSubQueue;
   /** The connection `queue` and `pollQueue` write through. */
   queueRedis: RedisClient;
   /** What a 202 waits for: the queue connection's writes on REDIS_MIN_REPLICAS replicas. */
@@ -89,6 +93,7 @@ export interface App {
 export function createApp(deps: AppDeps): App {
   const { config, logger, health, keys, redis, tailRedis, queue, queueRedis, pollQueue, replicas } =
     deps;
+  const { webSubQueue } = deps;
   const timings = deps.timings ?? {};
   const channelLog = createChannelLog(redis, keys, config);
   const httpApp = express();
@@ -221,6 +226,15 @@ export function createApp(deps: AppDeps): App {
   // First: every later handler, the error handler included, logs through `req.log` (its reqId).
   httpApp.use(requestLogger(logger));
   httpApp.use(['/api/posts', '/api/channels'], corsPolicy.publicReads);
+  const webSubStore = createWebSubStore(redis, keys);
+  httpApp.use(
+    webSubRouter({
+      subscriptions: webSubStore,
+      queue: webSubQueue,
+      logger,
+      maxBytes: MAX_FEED_BYTES,
+    }),
+  );
   httpApp.use(['/api/articles', '/api/sources', '/api/jobs', '/api/queues'], corsPolicy.guarded);
   httpApp.use(
     articlesRouter({
@@ -250,6 +264,13 @@ export function createApp(deps: AppDeps): App {
       readGuard: editorGuard,
       allowPrivateFeeds: config.allowPrivateFeeds,
       refuseHost: refuseFeedHost,
+      onDeleted: async ({ push }) => {
+        if (push?.subscriptionId === undefined) return;
+        await webSubQueue.add('unsubscribe', {
+          kind: 'unsubscribe',
+          subscriptionId: push.subscriptionId,
+        });
+      },
     }),
   );
   httpApp.use(jobsRouter({ queue, guard: editorGuard }));

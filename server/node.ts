@@ -6,6 +6,7 @@ import { createKeys } from '../shared/domain/keys.js';
 import { reportQueueErrors } from '../shared/infra/queue-errors.js';
 import { createRedisHealth } from '../shared/infra/redis-health.js';
 import { createPollQueue } from '../shared/domain/sources.js';
+import { createWebSubQueue } from '../shared/domain/websub.js';
 import { createRedis, waitUntilReady } from '../shared/infra/redis.js';
 import { createApp, type App, type ServerTimings } from './app.js';
 
@@ -34,7 +35,8 @@ export function createServerNode(
   const queueRedis = createRedis({ url, role: 'command', name: 'khabar:server:queue', health });
   const queue = createIngestQueue(queueRedis, keys);
   const pollQueue = createPollQueue(queueRedis, keys);
-  reportQueueErrors([queue, pollQueue], 'queue', health, logger);
+  const webSubQueue = createWebSubQueue(queueRedis, keys);
+  reportQueueErrors([queue, pollQueue, webSubQueue], 'queue', health, logger);
   const replicas = createReplicaBarrier(queueRedis, {
     replicas: minReplicas(config),
     timeoutMs: config.redisReplicaWaitMs,
@@ -50,6 +52,7 @@ export function createServerNode(
     queue,
     queueRedis,
     pollQueue,
+    webSubQueue,
     replicas,
     timings,
   });
@@ -73,7 +76,7 @@ export function createServerNode(
     async close() {
       health.close();
       await app.close();
-      await Promise.all([queue.close(), pollQueue.close()]);
+      await Promise.all([queue.close(), pollQueue.close(), webSubQueue.close()]);
       await Promise.all(
         [redis, queueRedis].map((connection) =>
           connection.quit().catch(() => {

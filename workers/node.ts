@@ -23,6 +23,11 @@ import { recordQueueStats } from '../shared/domain/queue-history.js';
 import { createHostLimiter } from '../shared/domain/feed/fetch/host-limit.js';
 import { createPollWorker } from './poll/worker.js';
 import { createPollQueue, createSourceStore } from '../shared/domain/sources.js';
+import { createWebSubQueue, createWebSubStore } from '../shared/domain/websub.js';
+import { policyFromConfig } from '../shared/domain/address-guard.js';
+import { createSubscriptions } from './push/subscriptions.js';
+import { createDistribution } from './push/distribution.js';
+import { createWebSubWorker } from './push/worker.js';
 
 type IngestWorker = Worker<IngestQueueData, IngestQueueResult>;
 
@@ -48,7 +53,8 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
   const channelLog = createChannelLog(data, keys, config);
   const monitorQueue = createIngestQueue(data, keys);
   const pollMonitorQueue = createPollQueue(data, keys);
-  reportQueueErrors([monitorQueue, pollMonitorQueue], 'queue', health, logger);
+  const webSubQueue = createWebSubQueue(data, keys);
+  reportQueueErrors([monitorQueue, pollMonitorQueue, webSubQueue], 'queue', health, logger);
   const jobMetrics = createJobMetricsRecorder(
     data,
     keys,
@@ -88,12 +94,41 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
 
   let worker: IngestWorker | undefined;
   let stopCanary: (() => void) | undefined;
+  const sourceStore = createSourceStore(data, keys);
+  const storeArticle = createStoreArticle(channelLog);
+  const webSubStore = createWebSubStore(data, keys);
+  const subscriptions = createSubscriptions({
+    sources: sourceStore,
+    subscriptions: webSubStore,
+    queue: webSubQueue,
+    publicUrl: config.publicUrl,
+    policy: policyFromConfig(config),
+    logger,
+  });
+  const webSubWorker = createWebSubWorker(
+    connection,
+    keys,
+    {
+      subscriptions,
+      storePush: createDistribution({
+        store: sourceStore,
+        storeArticle,
+        recentLimit: config.recentLimit,
+        subscriptions: webSubStore,
+        logger,
+      }),
+    },
+    logger,
+    health,
+  );
+  reportJobs(webSubWorker, { metrics: jobMetrics });
   const pollWorker = createPollWorker(
     connection,
     keys,
     {
-      store: createSourceStore(data, keys),
-      storeArticle: createStoreArticle(channelLog),
+      store: sourceStore,
+      storeArticle,
+      onFetched: (source, found) => subscriptions.reconcile(source, found),
       redis: data,
       keys,
       logger,
@@ -137,6 +172,12 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
             'poll worker stopped running',
           );
         });
+        webSubWorker.run().catch((err: unknown) => {
+          logger.error(
+            { event: 'worker.error', queue: webSubWorker.name, err },
+            'websub worker stopped running',
+          );
+        });
       }
       stopCanary ??= startCanary({
         queue: monitorQueue,
@@ -168,7 +209,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
         }, graceMs);
       });
       const result = await Promise.race([
-        Promise.all([worker?.close(), pollWorker.close()]),
+        Promise.all([worker?.close(), pollWorker.close(), webSubWorker.close()]),
         grace,
       ]);
       clearTimeout(timer);
@@ -177,8 +218,10 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
       if (result === 'timeout') {
         void worker?.close(true);
         void pollWorker.close(true);
+        void webSubWorker.close(true);
       }
-      for (const q of [monitorQueue, pollMonitorQueue]) void q.close().catch(() => undefined);
+      for (const q of [monitorQueue, pollMonitorQueue, webSubQueue])
+        void q.close().catch(() => undefined);
       // The last counts, if Redis takes them at once; with Redis away they are lost, not waited for.
       await Promise.race([jobMetrics.stop(), new Promise((resolve) => setTimeout(resolve, 500))]);
       data.disconnect();

@@ -21,6 +21,7 @@ import {
   unscheduleSource,
   type PollQueue,
   type SourceStore,
+  type StoredSource,
 } from '../../shared/domain/sources.js';
 import { channelField, parseOr400 } from '../validation.js';
 import { orUnavailable } from './unavailable.js';
@@ -40,6 +41,8 @@ export interface SourcesRouteDeps {
    * poller's (`allowPrivateFeeds`).
    */
   fetchPolicy?: AddressPolicy;
+  /** After a source is deleted, with what it was: unsubscribes from its WebSub hub. */
+  onDeleted?: (source: StoredSource) => Promise<void>;
   now?: () => number;
 }
 
@@ -92,7 +95,8 @@ function sourceBody(minInterval: number) {
 const notFound = (id: string) => appError('not_found', { source: id });
 
 export function sourcesRouter(deps: SourcesRouteDeps): Router {
-  const { store, queue, guard, readGuard, allowPrivateFeeds, refuseHost, now = Date.now } = deps;
+  const { store, queue, guard, readGuard, allowPrivateFeeds, refuseHost, onDeleted } = deps;
+  const now = deps.now ?? Date.now;
   const fetchPolicy = deps.fetchPolicy ?? policyFromConfig({ allowPrivateFeeds });
   const refuse = async (url: string): Promise<void> => {
     if (allowPrivateFeeds) return;
@@ -150,20 +154,24 @@ export function sourcesRouter(deps: SourcesRouteDeps): Router {
 
   router.get('/api/sources', ...readGuard, async (_req, res) => {
     const sources = await orUnavailable(store.list());
-    res.json({ sources: sources.map(sourceView) } satisfies SourcesAnswer);
+    res.json({
+      sources: sources.map((source) => sourceView(source, now())),
+    } satisfies SourcesAnswer);
   });
 
   router.get('/api/sources/:id', ...readGuard, async (req, res) => {
     const id = idParam(req.params.id);
     const source = await orUnavailable(store.get(id));
     if (!source) throw notFound(id);
-    res.json(sourceView(source) satisfies SourceView);
+    res.json(sourceView(source, now()) satisfies SourceView);
   });
 
   router.delete('/api/sources/:id', ...guard, async (req, res) => {
     const id = idParam(req.params.id);
+    const before = onDeleted ? await orUnavailable(store.get(id)) : null;
     await orUnavailable(unscheduleSource(queue, id));
     if (!(await orUnavailable(store.remove(id)))) throw notFound(id);
+    if (before && onDeleted) await orUnavailable(onDeleted(before));
     res.status(204).end();
   });
 

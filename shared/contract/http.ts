@@ -120,6 +120,25 @@ export interface LastPoll extends PollOutcome {
 }
 
 /**
+ * Where a source stands with WebSub (SPEC §11): `subscribing` (asked the hub, waiting for it to
+ * verify), `active` (the hub pushes; polling goes on as a safety net), `denied` (the hub said no;
+ * `error` has its reason), `expired` (the lease ended without a renewal; the next poll asks
+ * again), `off` (no push: `error` says why, e.g. PUBLIC_URL unset or the hub unreachable).
+ */
+export interface SourcePush {
+  /** The hub the feed names. */
+  hub: string;
+  /** The topic subscribed to: the feed's `rel="self"` URL, else the feed URL. */
+  topic: string;
+  state: 'subscribing' | 'active' | 'denied' | 'expired' | 'off';
+  /** ISO time the hub's lease ends; renewed before that. */
+  leaseExpiresAt?: string;
+  /** ISO time of the last content the hub pushed that was accepted. */
+  lastPushAt?: string;
+  error?: string;
+}
+
+/**
  * A source as the API shows it: `GET /api/sources/:id`, each of `GET /api/sources`, and the
  * `201` of `POST /api/sources`.
  */
@@ -128,6 +147,8 @@ export interface SourceView extends SourceConfig {
   consecutiveErrors: number;
   /** ISO time of the next poll the source is due for (backoff, Retry-After and TTL included). */
   nextPollAt: string;
+  /** Only once a poll found a hub in the feed (WebSub). */
+  push?: SourcePush;
 }
 
 /** `GET /api/sources` */

@@ -35,6 +35,11 @@ export interface Keys {
   source(id: string): string;
   /** Hash: item key → when the poller first saw the item (ms); dates for undated items. */
   sourceSeen(id: string): string;
+  /**
+   * Hash: one WebSub subscription (source, hub, topic, secret, mode, state, lease), by the random
+   * id in its callback URL; expires some time after its lease, or unverified.
+   */
+  webSub(subscriptionId: string): string;
   /** String with a TTL: held by the one poll of this source that is running. */
   pollLock(id: string): string;
   /** Stream: newsroom-only events (source polls, ingest outcomes) for the dashboard. */
@@ -79,6 +84,7 @@ export function createKeys(prefix: string): Keys {
     sources: `${data}:sources`,
     source: (id: string) => `${data}:source:${id}`,
     sourceSeen: (id: string) => `${data}:source:${id}:seen`,
+    webSub: (subscriptionId: string) => `${data}:websub:${subscriptionId}`,
     pollLock: (id: string) => `${data}:source:${id}:polling`,
     newsroomEvents: `${data}:newsroom`,
     jobMetrics: `${data}:metrics:jobs`,
@@ -97,3 +103,6 @@ export const INGEST_QUEUE = 'ingest';
 
 /** The BullMQ queue of feed polls, one job scheduler per source. */
 export const POLL_QUEUE = 'poll';
+
+/** The BullMQ queue of WebSub work: subscribe, renew, unsubscribe, and pushed content. */
+export const WEBSUB_QUEUE = 'websub';

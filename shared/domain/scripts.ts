@@ -66,6 +66,10 @@ export interface ScriptSignatures {
     keys: [source: string];
     args: [stateJson: string];
   };
+  saveSourcePush: {
+    keys: [source: string];
+    args: [changeJson: string, expectedSubscription: string];
+  };
   reconcileChannel: {
     keys: [
       recent: string,
@@ -117,6 +121,11 @@ export const SCRIPT_FILES: Readonly<Record<ScriptName, ScriptFile>> = {
     command: 'khabarSaveSourceState',
     numberOfKeys: 1,
   },
+  saveSourcePush: {
+    file: 'save-source-push.lua',
+    command: 'khabarSaveSourcePush',
+    numberOfKeys: 1,
+  },
   reconcileChannel: { file: 'reconcile-channel.lua', command: 'khabarReconcileChannel' },
   masterLineage: { file: 'master-lineage.lua', command: 'khabarMasterLineage', numberOfKeys: 1 },
 };
@@ -155,6 +164,7 @@ export function scriptsOn(redis: RedisClient): Scripts {
       prunePost: define('prunePost'),
       snapshot: define('snapshot'),
       saveSourceState: define('saveSourceState'),
+      saveSourcePush: define('saveSourcePush'),
       reconcileChannel: define('reconcileChannel'),
       masterLineage: define('masterLineage'),
     };

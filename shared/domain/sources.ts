@@ -4,6 +4,7 @@ import type { RedisClient } from '../infra/redis.js';
 import { canonicalUrl } from './article/post-id.js';
 import { POLL_QUEUE, type Keys } from './keys.js';
 import { scriptsOn } from './scripts.js';
+import { pushView, type StoredPush } from './websub.js';
 import type { LastPoll, SourceConfig, SourceView } from '../contract/http.js';
 
 export type { LastPoll, SourceConfig, SourceView };
@@ -32,11 +33,19 @@ export const SOURCE_ID_PATTERN = /^s[A-Za-z0-9_-]{16}$/;
  */
 export const SEEN_MEMORY_MS = 30 * 24 * 3600 * 1000;
 
+/** A source as stored: what the API set, what the poller learned, and its WebSub status if any. */
+export interface StoredSource {
+  config: SourceConfig;
+  state: SourceState;
+  /** Written by the WebSub code only (shared/domain/websub.ts), beside the poller's state. */
+  push?: StoredPush;
+}
+
 export interface SourceStore {
   /** False when a source with this id exists already. */
   create(config: SourceConfig, state: SourceState): Promise<boolean>;
-  get(id: string): Promise<{ config: SourceConfig; state: SourceState } | null>;
-  list(): Promise<{ config: SourceConfig; state: SourceState }[]>;
+  get(id: string): Promise<StoredSource | null>;
+  list(): Promise<StoredSource[]>;
   /** False when there was no such source. */
   remove(id: string): Promise<boolean>;
   /** Writes the poller's state, unless the source was deleted meanwhile. */
@@ -56,7 +65,9 @@ export function createSourceStore(redis: RedisClient, keys: Keys): SourceStore {
     const config = JSON.parse(fields.config) as SourceConfig;
     const saved = JSON.parse(fields.state ?? '{}') as Partial<SourceState>;
     const state: SourceState = { consecutiveErrors: 0, nextPollAt: config.createdAt, ...saved };
-    return { config, state };
+    const source: StoredSource = { config, state };
+    if (fields.push) source.push = JSON.parse(fields.push) as StoredPush;
+    return source;
   };
   return {
     async create(config, state) {
@@ -115,19 +126,17 @@ export function createSourceStore(redis: RedisClient, keys: Keys): SourceStore {
   };
 }
 
-export function sourceView({
-  config,
-  state,
-}: {
-  config: SourceConfig;
-  state: SourceState;
-}): SourceView {
+export function sourceView(
+  { config, state, push }: StoredSource,
+  now: number = Date.now(),
+): SourceView {
   const view: SourceView = {
     ...config,
     consecutiveErrors: state.consecutiveErrors,
     nextPollAt: state.nextPollAt,
   };
   if (state.lastPoll) view.lastPoll = state.lastPoll;
+  if (push) view.push = pushView(push, now);
   return view;
 }
 

@@ -56,6 +56,11 @@ export interface Config {
   readonly workerConcurrency: number;
   /** `ALLOW_PRIVATE_FEEDS`: whether feeds may be fetched from private addresses. */
   readonly allowPrivateFeeds: boolean;
+  /**
+   * `PUBLIC_URL`: the base URL at which WebSub hubs reach this service, without a trailing slash;
+   * unset, feeds are polled only.
+   */
+  readonly publicUrl?: string;
   /** `LOG_LEVEL`. */
   readonly logLevel: LogLevel;
   /** `METRICS_TOKEN`: the bearer token of the metrics endpoint; unset leaves it open. */
@@ -244,6 +249,27 @@ const locale: Parser<string> = (raw) => {
       );
 };
 
+/**
+ * An absolute http(s) base URL that hubs can call back under: no credentials (they would be sent
+ * to every hub), no query or fragment (callback paths are appended). A trailing slash is dropped.
+ */
+const publicUrl: Parser<string> = (raw) => {
+  const use = 'use the http(s) address at which others reach this service';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return new Invalid(`${quote(raw)} is not a URL; ${use}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return new Invalid(`${quote(raw)} is not http or https; ${use}`);
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    return new Invalid(`${quote(raw)} has credentials, a query or a fragment; ${use}`);
+  }
+  return url.href.replace(/\/+$/, '');
+};
+
 const logLevel: Parser<LogLevel> = (raw) =>
   LOG_LEVELS.find((level) => level === raw.toLowerCase()) ??
   new Invalid(`${quote(raw)} is not a log level; use one of ${LOG_LEVELS.join(', ')}`);
@@ -394,6 +420,14 @@ const OPTIONS: { readonly [K in keyof Settings]-?: Option<Settings[K]> } = {
     default: false,
     example: 'false',
     doc: 'Whether feeds may be fetched from private, loopback and link-local addresses: true, false, 1 or 0. Leave off in production (server-side request forgery).',
+    secret: false,
+  },
+  publicUrl: {
+    name: 'PUBLIC_URL',
+    parse: publicUrl,
+    default: undefined,
+    example: 'https://khabar.example.com',
+    doc: 'The base URL at which others reach this service (http or https, no query). WebSub hubs call back under <PUBLIC_URL>/websub/, so feeds that name a hub are pushed at once (and still polled). Unset: feeds are polled only.',
     secret: false,
   },
   logLevel: {

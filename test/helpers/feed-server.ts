@@ -8,13 +8,27 @@ export interface FeedItem {
   pubDate: string;
 }
 
-/** A publisher's RSS feed on loopback that the test edits, with ETag support. */
+/** Where the feed names its WebSub hub: in the feed (`atom:link`) or in a `Link` header. */
+export interface FeedServerOptions {
+  hub?: { url: string; in: 'feed' | 'header' };
+}
+
+/**
+ * A publisher's RSS feed on loopback that the test edits, with ETag support; with `hub`, it
+ * names that hub, and itself as `rel="self"`.
+ */
 export async function startFeedServer(
   items: FeedItem[],
+  options: FeedServerOptions = {},
 ): Promise<{ url: string; items: FeedItem[]; requests: () => number; close: () => Promise<void> }> {
   let requests = 0;
+  let self = '';
+  const hubInFeed = (): string =>
+    options.hub?.in === 'feed'
+      ? `<atom:link rel="hub" href="${options.hub.url}"/><atom:link rel="self" href="${self}"/>`
+      : '';
   const render = (): string =>
-    `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>India News Bihar</title><link>https://www.indianews.in/bihar</link>${items
+    `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>India News Bihar</title><link>https://www.indianews.in/bihar</link>${hubInFeed()}${items
       .map(
         (i) =>
           `<item><guid>${i.guid}</guid><title><![CDATA[${i.title}]]></title><link>${i.link}</link>${i.pubDate ? `<pubDate>${i.pubDate}</pubDate>` : ''}</item>`,
@@ -28,12 +42,20 @@ export async function startFeedServer(
       res.writeHead(304, { etag }).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8', etag }).end(body);
+    const headers: Record<string, string> = {
+      'content-type': 'application/rss+xml; charset=utf-8',
+      etag,
+    };
+    if (options.hub?.in === 'header') {
+      headers.link = `<${options.hub.url}>; rel="hub", <${self}>; rel="self"`;
+    }
+    res.writeHead(200, headers).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  self = `http://127.0.0.1:${port}/feed`;
   return {
-    url: `http://127.0.0.1:${port}/feed`,
+    url: self,
     items,
     requests: () => requests,
     close: () =>

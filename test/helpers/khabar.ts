@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
@@ -55,6 +56,8 @@ export interface TestKhabar {
 export interface StartOptions {
   env?: Record<string, string>;
   redisUrl?: string;
+  /** The port to listen on (default: any free one); see {@link freePort}. */
+  port?: number;
   /** Run an in-process BullMQ worker (default true). */
   workers?: boolean;
   /** Shorter periods than production's, for tests that wait on presence or dashboards. */
@@ -109,7 +112,7 @@ export async function startKhabar(options: StartOptions = {}): Promise<TestKhaba
     destination: captureLogs(logs),
   });
   const node = createServerNode(config, logger, options.timings);
-  const port = await node.listen(0, '127.0.0.1');
+  const port = await node.listen(options.port ?? 0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const workers = options.workers === false ? undefined : createWorkerNode(config, logger);
   workers?.run();
@@ -163,6 +166,18 @@ export async function startKhabar(options: StartOptions = {}): Promise<TestKhaba
       redis.disconnect();
     },
   };
+}
+
+/**
+ * A port free on loopback now, for a server whose own URL must be in its configuration before it
+ * listens (PUBLIC_URL).
+ */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 export function subscribe(socket: FeedSocket, request: SubscribeRequest): Promise<SubscribeAnswer> {

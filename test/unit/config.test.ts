@@ -49,6 +49,7 @@ const BAD_VALUES: Record<string, string> = {
   DEFAULT_LOCALE: 'xx-!!',
   WORKER_CONCURRENCY: '0',
   ALLOW_PRIVATE_FEEDS: 'yes',
+  PUBLIC_URL: 'ftp://khabar.example.com',
   LOG_LEVEL: 'verbose',
   METRICS_TOKEN: 'tiny',
   INGEST_RATE_LIMIT: '-1',
@@ -74,6 +75,7 @@ describe('loadConfig', () => {
         defaultLocale: 'en',
         workerConcurrency: 16,
         allowPrivateFeeds: false,
+        publicUrl: undefined,
         logLevel: 'info',
         metricsToken: undefined,
         ingestRateLimit: 600,
@@ -151,6 +153,28 @@ describe('loadConfig', () => {
         ['0', false],
       ] as const) {
         assert.equal(loadConfig({ ALLOW_PRIVATE_FEEDS: raw }).allowPrivateFeeds, expected, raw);
+      }
+    });
+
+    it('takes PUBLIC_URL as an http(s) base URL without its trailing slash, and refuses a query or credentials', () => {
+      assert.equal(
+        loadConfig({ PUBLIC_URL: 'https://khabar.example.com/news/' }).publicUrl,
+        'https://khabar.example.com/news',
+      );
+      assert.equal(
+        loadConfig({ PUBLIC_URL: 'http://127.0.0.1:3000' }).publicUrl,
+        'http://127.0.0.1:3000',
+      );
+      for (const raw of [
+        'https://khabar.example.com/?a=1',
+        'https://u:p@khabar.example.com',
+        'khabar',
+      ]) {
+        const [problem] = problemsOf({ PUBLIC_URL: raw });
+        assert.match(
+          problem ?? '',
+          /^PUBLIC_URL: .*, such as PUBLIC_URL=https:\/\/khabar\.example\.com$/,
+        );
       }
     });
 

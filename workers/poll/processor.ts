@@ -1,7 +1,6 @@
 import type { Job } from 'bullmq';
 import type { RedisClient } from '../../shared/infra/redis.js';
 import type { Logger } from 'pino';
-import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import type { Keys } from '../../shared/domain/keys.js';
 import { publishNewsroomEvents } from '../../shared/domain/newsroom-events.js';
 import type {
@@ -13,13 +12,12 @@ import type {
 import type { PollErrorCode } from '../../shared/infra/errors.js';
 import type { StoreArticle } from '../ingest/store-article.js';
 import { policyFromConfig } from '../../shared/domain/address-guard.js';
-import { decodeFeed } from './decode.js';
 import { FetchError } from '../../shared/domain/feed/fetch/fetch-error.js';
 import { fetchFeed } from '../../shared/domain/feed/fetch/fetch-feed.js';
 import type { HostLimiter } from '../../shared/domain/feed/fetch/host-limit.js';
-import { itemKey, itemToArticle, newestItems } from './map.js';
 import { FeedError } from '../../shared/domain/feed/feed-error.js';
-import { parseFeedText } from './parse/parse-feed.js';
+import { storeFeedDocument } from './store-feed.js';
+import { discoverHub, type HubDiscovery } from '../push/discover-hub.js';
 
 /** Consecutive errors back off exponentially from the interval, up to this. */
 const MAX_BACKOFF_MS = 6 * 3600 * 1000;
@@ -51,8 +49,16 @@ export interface PollDeps {
   hostLimiter: HostLimiter;
   /** RECENT_LIMIT: the most items one poll takes (the newest), as no list shows more. */
   recentLimit: number;
+  /**
+   * After each poll that read the feed: the hub it names, if any (WebSub). Its failures are
+   * logged, never the poll's: pushing is an extra, polling the service.
+   */
+  onFetched?: (source: PolledSource, hub: HubDiscovery | undefined) => Promise<void>;
   now?: () => number;
 }
+
+/** A source as a poll read it from the store. */
+export type PolledSource = NonNullable<Awaited<ReturnType<SourceStore['get']>>>;
 
 /** `busy`: another poll of the same source is running (a scheduled one and an asked-for one). */
 export type PollOutcome = LastPoll | { skipped: 'deleted' | 'not-due' | 'busy' };
@@ -98,6 +104,7 @@ export function createPollProcessor({
   allowPrivateFeeds,
   hostLimiter,
   recentLimit,
+  onFetched,
   now = Date.now,
 }: PollDeps) {
   const policy = policyFromConfig({ allowPrivateFeeds });
@@ -146,34 +153,25 @@ export function createPollProcessor({
       if (fetched.status === 'not-modified') {
         lastPoll = { ...nothing, status: 'not-modified', httpStatus: 304 };
       } else {
-        const { text } = decodeFeed(fetched.body, fetched.contentType);
-        const feed = parseFeedText(text, fetched.finalUrl);
-        if (feed.items.length === 0 && before.hadItems) {
-          throw new FeedError(
-            'malformed',
-            'The feed had items before and now has none; it is probably broken, so nothing was removed.',
-          );
-        }
-        const taken = newestItems(feed.items, recentLimit, at);
-        const itemKeys = taken.map(itemKey);
-        const seen = await store.firstSeen(config.id, itemKeys, at);
-        let added = 0;
-        let updated = 0;
-        for (const [i, item] of taken.entries()) {
-          const firstSeenAt = seen.get(itemKeys[i] ?? '') ?? at;
-          const input = itemToArticle(item, {
-            feedUrl: fetched.finalUrl,
-            channels: config.channels,
-            now: at,
-            firstSeenAt,
-            ...(feed.lang ? { lang: feed.lang } : {}),
-          });
-          const checked = input ? normalizeArticle(input, at) : null;
-          if (!checked?.ok) continue;
-          const result = await storeArticle(checked.article, at, { fromFeed: true });
-          if (result.status === 'created') added++;
-          if (result.status === 'updated') updated++;
-        }
+        const { feed, added, updated } = await storeFeedDocument(
+          { store, storeArticle, recentLimit },
+          config,
+          { body: fetched.body, contentType: fetched.contentType, feedUrl: fetched.finalUrl },
+          at,
+          (parsed) => {
+            if (parsed.items.length === 0 && before.hadItems) {
+              throw new FeedError(
+                'malformed',
+                'The feed had items before and now has none; it is probably broken, so nothing was removed.',
+              );
+            }
+          },
+        );
+        await onFetched?.(source, discoverHub(feed, fetched.link, fetched.finalUrl)).catch(
+          (err: unknown) => {
+            log.warn({ event: 'websub.failed', err }, 'could not act on the hub the feed names');
+          },
+        );
         state.hadItems = before.hadItems === true || feed.items.length > 0;
         const maxAgeMs = (fetched.minIntervalSeconds ?? 0) * 1000;
         const ttlMs = (feed.ttlMinutes ?? 0) * 60_000;

@@ -2,7 +2,7 @@
 import type { AtomFeed } from 'feedsmith';
 import { withoutUndefined } from '../../../shared/infra/without-undefined.js';
 import { firstImage, mediaImage } from './images.js';
-import { alternateLink, resolveBase } from './links.js';
+import { alternateLink, resolveBase, webSubLinks } from './links.js';
 import type { FeedItem, ParsedFeed } from './parsed-feed.js';
 import { nonBlank, plainToHtml } from './text.js';
 
@@ -55,6 +55,7 @@ export function fromAtom(feed: AtomFeed.Feed<string>, base: string | undefined):
     format: 'atom' as const,
     title: nonBlank(feed.title?.value),
     lang: nonBlank(feed.xml?.lang),
+    ...webSubLinks(feed.links, feedBase),
     items: (feed.entries ?? []).map((entry) => atomItem(entry, feedBase, feedAuthor)),
   });
 }

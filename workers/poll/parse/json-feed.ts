@@ -58,10 +58,16 @@ export function parseJson(text: string, feedUrl: string): ParsedFeed {
     );
   }
   const feedAuthor = nonBlank(feed.authors?.[0]?.name);
+  // JSON Feed names hubs by type; WebSub is the one Khabar speaks (older feeds say "WebSub" or "websub").
+  const hubs = (feed.hubs ?? []).flatMap((hub) =>
+    hub.type?.toLowerCase() === 'websub' ? (resolveHttp(hub.url, feedUrl) ?? []) : [],
+  );
   return withoutUndefined({
     format: 'json' as const,
     title: nonBlank(feed.title),
     lang: nonBlank(feed.language),
+    hubs: hubs.length > 0 ? hubs : undefined,
+    self: resolveHttp(feed.feed_url, feedUrl),
     items: (feed.items ?? []).map((item) => jsonItem(item, feedUrl, feedAuthor)),
   });
 }

@@ -33,6 +33,23 @@ export function resolveBase(
   return resolve(xmlBase, base)?.href ?? base;
 }
 
+/**
+ * The WebSub links of a feed-level Atom link list (RFC 4287 links, in Atom feeds and as
+ * `atom:link` in RSS): every `rel="hub"` and the first `rel="self"`, absolute http(s).
+ */
+export function webSubLinks(
+  links: readonly AtomFeed.Link<string>[] | undefined,
+  base: string | undefined,
+): { hubs?: string[]; self?: string } {
+  const withRel = (rel: string): string[] =>
+    (links ?? []).flatMap((link) =>
+      (link.rel ?? '').split(/\s+/).includes(rel) ? (resolveHttp(link.href, base) ?? []) : [],
+    );
+  const hubs = withRel('hub');
+  const [self] = withRel('self');
+  return { ...(hubs.length > 0 ? { hubs } : {}), ...(self === undefined ? {} : { self }) };
+}
+
 /** The `alternate` link of an Atom link list (a link without `rel` is one), HTML preferred. */
 export function alternateLink(
   links: readonly AtomFeed.Link<string>[] | undefined,

@@ -47,5 +47,12 @@ export interface ParsedFeed {
   lang?: string;
   /** How long the publisher asks readers to cache the feed (RSS `ttl`), in minutes. */
   ttlMinutes?: number;
+  /**
+   * The WebSub hubs the feed names (`atom:link rel="hub"` in RSS and Atom, `hubs` in JSON Feed),
+   * absolute http(s), in document order.
+   */
+  hubs?: string[];
+  /** The feed's own URL as it names it (`rel="self"`): the WebSub topic. */
+  self?: string;
   items: FeedItem[];
 }

@@ -2,7 +2,7 @@
 import type { RssFeed } from 'feedsmith';
 import { withoutUndefined } from '../../../shared/infra/without-undefined.js';
 import { firstImage, mediaImage } from './images.js';
-import { alternateLink, resolveBase, resolveHttp } from './links.js';
+import { alternateLink, resolveBase, resolveHttp, webSubLinks } from './links.js';
 import type { FeedItem, ParsedFeed } from './parsed-feed.js';
 import { nonBlank } from './text.js';
 
@@ -62,6 +62,7 @@ export function fromRss(feed: RssFeed.Feed<string>, base: string | undefined): P
     title: nonBlank(feed.title),
     lang: nonBlank(feed.language) ?? nonBlank(feed.dc?.languages?.[0]) ?? nonBlank(feed.xml?.lang),
     ttlMinutes: positiveMinutes(feed.ttl),
+    ...webSubLinks(feed.atom?.links, channelBase),
     items: (feed.items ?? []).map((item) => rssItem(item, channelBase)),
   });
 }

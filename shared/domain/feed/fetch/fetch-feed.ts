@@ -4,6 +4,7 @@
  * manual redirects with every hop re-vetted, and no connection to an address the policy refuses.
  */
 import { publicOnlyPolicy, type AddressPolicy } from '../../address-guard.js';
+import { MAX_FEED_BYTES } from '../../websub.js';
 import { createHostLimiter, type HostLimiter } from './host-limit.js';
 import { FetchError, toFetchError } from './fetch-error.js';
 import { agentFor } from './guarded-agent.js';
@@ -13,7 +14,7 @@ import { vetHop } from './vet-hop.js';
 export const DEFAULT_USER_AGENT = 'Khabar/0.1 (+https://github.com/khabar; feed poller)';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_TOTAL_TIMEOUT_MS = 20_000;
-export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
+export const DEFAULT_MAX_BYTES = MAX_FEED_BYTES;
 export const DEFAULT_MAX_REDIRECTS = 5;
 
 const ACCEPT =

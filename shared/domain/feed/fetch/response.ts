@@ -16,6 +16,8 @@ interface ResultBase {
   finalUrl: string;
   /** `Cache-Control: max-age` of the answer: the publisher asks not to poll more often than this. */
   minIntervalSeconds?: number;
+  /** The answer's `Link` header (several joined by commas), where WebSub hubs may be named. */
+  link?: string;
 }
 
 export interface FetchOk extends ResultBase {
@@ -119,6 +121,7 @@ export async function fetchHop(url: URL, context: HopContext): Promise<Hop> {
   const common = {
     finalUrl: url.href,
     minIntervalSeconds: parseMaxAge(response.headers.get('cache-control')),
+    link: headerOrUndefined(response, 'link'),
   };
   if (status === 304) {
     await discard(response);
