@@ -543,6 +543,34 @@ describe('the newsroom dashboard in Chromium', function () {
       await close();
     }
   });
+  it("shows whether a source's WebSub hub pushes, and why not", async () => {
+    // The test server has no PUBLIC_URL: a feed that names a hub gets push "off", with the reason.
+    const feed = await startFeedServer([], {
+      hub: { url: 'https://hub.example.com/', in: 'feed' },
+    });
+    try {
+      const created = await khabar.request('POST', '/api/sources', {
+        body: JSON.stringify({ url: feed.url, channels: ['bihar'], intervalSeconds: 30 }),
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const { id } = created.body as SourceView;
+      await eventually(async () => {
+        const source = (await khabar.request('GET', `/api/sources/${id}`)).body as SourceView;
+        return source.push ? true : undefined;
+      }, 15_000);
+      await withDashboard(async (page) => {
+        const push = page.locator(`#sources li[data-source-id="${id}"] .push`);
+        await push.waitFor({ timeout: 10_000 });
+        assert.equal(await push.locator('.badge').getAttribute('data-push'), 'off');
+        assert.match(
+          (await push.textContent()) ?? '',
+          /hub https:\/\/hub\.example\.com\/.*PUBLIC_URL/,
+        );
+      });
+    } finally {
+      await feed.close();
+    }
+  });
   it('reloads its snapshot after a server restart: a post published while it was down appears', async () => {
     await withDashboard(async (page) => {
       await publish({ url: 'https://example.com/before', title: 'Before the restart' });

@@ -22,6 +22,15 @@ export interface SourcesViewDeps {
 
 const STATUS_TEXT = { ok: 'OK', 'not-modified': 'not modified', error: 'error' } as const;
 
+/** What each WebSub state means to an editor. */
+const PUSH_TEXT = {
+  subscribing: 'push: subscribing',
+  active: 'push: active',
+  denied: 'push: denied by the hub',
+  expired: 'push: lease expired',
+  off: 'push: off',
+} as const;
+
 let rowIds = 0;
 
 export function createSourcesView({ list, empty, labels, locale }: SourcesViewDeps): SourcesView {
@@ -73,8 +82,31 @@ export function createSourcesView({ list, empty, labels, locale }: SourcesViewDe
 
     const children: Node[] = [title, setup, poll];
     if (last?.error) children.push(el('p', 'source-error', last.error));
+    if (source.push) children.push(pushLine(source.push));
     item.replaceChildren(...children);
     item.setAttribute('aria-labelledby', titleId);
+  }
+
+  /** The feed's WebSub hub: its state, the lease, the last push, and why it is off. */
+  function pushLine(push: NonNullable<SourceView['push']>): HTMLElement {
+    const line = el('p', 'meta push');
+    const badge = el('span', 'badge', PUSH_TEXT[push.state]);
+    badge.dataset.push = push.state;
+    line.append(badge, ` · hub ${push.hub}`);
+    const lease = push.leaseExpiresAt === undefined ? NaN : Date.parse(push.leaseExpiresAt);
+    if (Number.isFinite(lease)) {
+      const until = timeElement(lease);
+      until.textContent = absoluteTime(lease, locale);
+      line.append(' · lease until ', until);
+    }
+    const pushed = push.lastPushAt === undefined ? NaN : Date.parse(push.lastPushAt);
+    if (Number.isFinite(pushed)) {
+      const at = timeElement(pushed);
+      line.append(' · last push ', at);
+      labels.track(at, pushed);
+    }
+    if (push.error) line.append(` · ${push.error}`);
+    return line;
   }
 
   function render(): void {
