@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -37,7 +38,8 @@ export async function startFeedServer(
   const server: Server = createServer((req, res) => {
     requests++;
     const body = render();
-    const etag = `"${Buffer.from(body).toString('base64').length}-${body.length}-${items.map((i) => i.title).join('|').length}"`;
+    // A hash of the body, so any change (an item, the hub it names) is a new version.
+    const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
     if (req.headers['if-none-match'] === etag) {
       res.writeHead(304, { etag }).end();
       return;

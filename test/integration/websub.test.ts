@@ -33,7 +33,14 @@ describe('WebSub', function () {
     hubOptions: HubOptions = {},
     where: 'feed' | 'header' = 'feed',
     env: Record<string, string> = {},
-  ): Promise<{ khabar: TestKhabar; hub: TestHub; feedUrl: string; id: string }> {
+  ): Promise<{
+    khabar: TestKhabar;
+    hub: TestHub;
+    feedUrl: string;
+    id: string;
+    /** Where the feed names its hub: change `url` and the next fetch names another hub. */
+    named: { url: string; in: 'feed' | 'header' };
+  }> {
     const hub = await startTestHub(hubOptions);
     opened.push(hub);
     const port = await freePort();
@@ -42,6 +49,7 @@ describe('WebSub', function () {
       env: { ALLOW_PRIVATE_FEEDS: 'true', PUBLIC_URL: `http://127.0.0.1:${port}`, ...env },
     });
     opened.push(khabar);
+    const named = { url: hub.url, in: where };
     const feed = await startFeedServer(
       [
         {
@@ -51,14 +59,14 @@ describe('WebSub', function () {
           pubDate: '',
         },
       ],
-      { hub: { url: hub.url, in: where } },
+      { hub: named },
     );
     opened.push(feed);
     const created = await khabar.request('POST', '/api/sources', {
       body: JSON.stringify({ url: feed.url, channels: ['bihar'], intervalSeconds: 300 }),
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    return { khabar, hub, feedUrl: feed.url, id: (created.body as SourceView).id };
+    return { khabar, hub, feedUrl: feed.url, id: (created.body as SourceView).id, named };
   }
 
   async function pushOf(khabar: TestKhabar, id: string): Promise<SourceView['push']> {
@@ -208,6 +216,26 @@ describe('WebSub', function () {
     assert.equal(subscribes[1]?.callback, subscribes[0]?.callback);
     const renewed = await activeOf(khabar, id);
     assert.ok(Date.parse(renewed.leaseExpiresAt ?? '') > Date.parse(first.leaseExpiresAt ?? ''));
+  });
+
+  it('moves to the hub the feed names now, and unsubscribes from the old one', async () => {
+    const { khabar, hub, id, named } = await pushedSource();
+    await activeOf(khabar, id);
+    const next = await startTestHub();
+    opened.push(next);
+    named.url = next.url;
+    assert.equal((await khabar.request('POST', `/api/sources/${id}/poll`)).status, 202);
+    const moved = await eventually(async () => {
+      const push = await pushOf(khabar, id);
+      return push?.state === 'active' && push.hub === next.url ? push : undefined;
+    }, 10_000);
+    assert.equal(moved.hub, next.url);
+    await eventually(() => (hub.active.size === 0 ? true : undefined), 10_000);
+    assert.deepEqual(
+      hub.requests.map((r) => r.mode),
+      ['subscribe', 'unsubscribe'],
+    );
+    assert.equal(next.active.size, 1);
   });
 
   it('unsubscribes when the source is deleted, and ignores a push that comes after', async () => {
