@@ -61,7 +61,7 @@ export function watchForFailovers(deps: FailoverRepairsDeps): FailoverWatch {
     // routes the call there.
     read: async () => {
       const [replid, promoted] = (await scriptsOn(queueRedis).masterLineage(
-        [`${keys.queuePrefix}:lineage`],
+        [keys.queueSlot],
         [],
       )) as [string, number];
       return { replid, promoted: promoted === 1 };

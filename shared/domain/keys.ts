@@ -63,6 +63,11 @@ export interface Keys {
   readonly trimmedPosts: string;
   /** The `prefix` option for BullMQ queues and workers. */
   readonly queuePrefix: string;
+  /**
+   * A key of the queues' slot that is never written: it routes a script (the failover watch's
+   * `master-lineage.lua`) to the master that holds the queues, on a Cluster.
+   */
+  readonly queueSlot: string;
   /** The prefix of every Khabar data key (posts, lists, logs), without the queue's. */
   readonly data: string;
   /** The prefix under which every key lives (for cleanup and inspection). */
@@ -93,6 +98,7 @@ export function createKeys(prefix: string): Keys {
     rateLimit: `${prefix}:ratelimit`,
     trimmedPosts: `${data}:trimmed`,
     queuePrefix: `${prefix}:{queue}`,
+    queueSlot: `${prefix}:{queue}:slot`,
     data: `${data}:`,
     all: `${prefix}:`,
   });
