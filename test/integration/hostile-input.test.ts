@@ -271,5 +271,21 @@ describe('hostile input', function () {
       assert.equal(view.lastPoll?.status, 'error');
       withinADay(view);
     });
+
+    it('says when an item date names a zone Khabar does not know (read as UTC)', async () => {
+      answer = (res) => {
+        res
+          .writeHead(200, { 'content-type': 'application/rss+xml' })
+          .end(
+            '<rss version="2.0"><channel><title>t</title><item><title>x</title><link>https://example.com/zone</link><pubDate>Tue, 10 Jun 2025 09:00:00 XYZ</pubDate></item></channel></rss>',
+          );
+      };
+      const view = await pollOnce();
+      assert.equal(view.lastPoll?.status, 'ok');
+      assert.equal(
+        view.lastPoll.notice,
+        'The date of 1 item may be off: unknown time zone "XYZ", read as UTC.',
+      );
+    });
   });
 });

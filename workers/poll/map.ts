@@ -12,7 +12,7 @@ import { canonicalUrl } from '../../shared/domain/article/post-id.js';
 import { cutAtWordBoundary } from '../../shared/domain/article/truncate.js';
 import { htmlToText } from '../../shared/domain/html-text.js';
 import { withoutUndefined } from '../../shared/infra/without-undefined.js';
-import { parseFeedDate } from './feed-date.js';
+import { readFeedDate, type FeedDate } from './feed-date.js';
 import type { FeedItem } from './parse/parsed-feed.js';
 
 /** What {@link itemToArticle} needs to know besides the item. */
@@ -32,9 +32,13 @@ export interface MapContext {
 /** Why an item gave no article. */
 export type SkipReason = 'no_url' | 'no_title';
 
-/** The outcome of {@link mapFeedItem}. */
+/**
+ * The outcome of {@link mapFeedItem}. `notice`: the item's date was read with a guess (an unknown
+ * zone taken as UTC), for the poll's status to say.
+ */
 export type MapResult =
-  { ok: true; article: Record<string, unknown> } | { ok: false; reason: SkipReason };
+  | { ok: true; article: Record<string, unknown>; notice?: string }
+  | { ok: false; reason: SkipReason };
 
 /** How long a title made from the summary may be, in characters: a headline, not a paragraph. */
 const DERIVED_TITLE_MAX = 100;
@@ -96,20 +100,20 @@ function titleOf(item: FeedItem, bodyText: () => string): string | undefined {
   return body === '' ? undefined : escapeHtml(cutAtWordBoundary(body, DERIVED_TITLE_MAX));
 }
 
-/** The item's own time, `published` else `updated`; undefined when missing, unreadable or ahead of `now`. */
-function itemTime(item: FeedItem, now: number): number | undefined {
+/** The item's own date, `published` else `updated`; undefined when missing, unreadable or ahead of `now`. */
+function itemDate(item: FeedItem, now: number): FeedDate | undefined {
   for (const text of [item.published, item.updated]) {
-    const time = text === undefined ? undefined : parseFeedDate(text);
-    if (time === undefined) continue;
+    const date = text === undefined ? undefined : readFeedDate(text);
+    if (date === undefined) continue;
     // A date ahead of the clock would pin the item to the top of the feed: it is not believed.
-    return time > now ? undefined : time;
+    return date.time > now ? undefined : date;
   }
   return undefined;
 }
 
-/** The publication time: the item's own, else the first-seen time. */
-function publishedAtOf(item: FeedItem, ctx: MapContext): string {
-  return new Date(itemTime(item, ctx.now) ?? ctx.firstSeenAt).toISOString();
+/** {@link itemDate}'s instant alone: what ordering items needs. */
+function itemTime(item: FeedItem, now: number): number | undefined {
+  return itemDate(item, now)?.time;
 }
 
 /**
@@ -144,6 +148,7 @@ export function mapFeedItem(item: FeedItem, ctx: MapContext): MapResult {
   if (title === undefined) return { ok: false, reason: 'no_title' };
 
   const author = item.author === undefined ? '' : htmlToText(item.author);
+  const date = itemDate(item, ctx.now);
   const article: Record<string, unknown> = {
     url,
     title,
@@ -152,11 +157,12 @@ export function mapFeedItem(item: FeedItem, ctx: MapContext): MapResult {
     // Bylines longer than the limit are lists of names or boilerplate; the article is worth more
     // than a rejected byline.
     author: author !== '' && charCount(author) <= ARTICLE_LIMITS.author ? item.author : undefined,
-    publishedAt: publishedAtOf(item, ctx),
+    publishedAt: new Date(date?.time ?? ctx.firstSeenAt).toISOString(),
     imageUrl: usableUrl(item.imageUrl, ctx.feedUrl),
     lang: usableLang(item.lang) ?? usableLang(ctx.lang),
   };
-  return { ok: true, article: withoutUndefined(article) };
+  const mapped = { ok: true, article: withoutUndefined(article) } as const;
+  return date?.notice === undefined ? mapped : { ...mapped, notice: date.notice };
 }
 
 /**
@@ -170,7 +176,8 @@ export function mapFeedItem(item: FeedItem, ctx: MapContext): MapResult {
  *   its summary or content.
  * - `summary`: the summary, else the content, as HTML (normalizeArticle strips and cuts it).
  * - `publishedAt`: `published`, else `updated`, read by `parseFeedDate`; `ctx.firstSeenAt` when
- *   neither is readable or the date is ahead of `ctx.now`. ISO-8601 UTC.
+ *   neither is readable or the date is ahead of `ctx.now`. ISO-8601 UTC. (An unknown zone is read
+ *   as UTC; {@link mapFeedItem} says so in its `notice`.)
  * - `author`, `imageUrl`, `lang` (the item's, else `ctx.lang`) when usable; dropped otherwise.
  * - `channels`: `ctx.channels`.
  */

@@ -153,7 +153,7 @@ export function createPollProcessor({
       if (fetched.status === 'not-modified') {
         lastPoll = { ...nothing, status: 'not-modified', httpStatus: 304 };
       } else {
-        const { feed, added, updated } = await storeFeedDocument(
+        const { feed, added, updated, notice } = await storeFeedDocument(
           { store, storeArticle, recentLimit },
           config,
           { body: fetched.body, contentType: fetched.contentType, feedUrl: fetched.finalUrl },
@@ -180,6 +180,8 @@ export function createPollProcessor({
           maxAgeMs >= ttlMs ? 'Cache-Control max-age' : 'RSS ttl',
         );
         waitMs = Math.max(intervalMs, asked.ms);
+        // Both may apply: the feed asked for a long wait and some of its dates had to be guessed.
+        const notices = [asked.notice, notice].filter((text) => text !== undefined);
         lastPoll = {
           ...nothing,
           status: 'ok',
@@ -187,7 +189,7 @@ export function createPollProcessor({
           items: feed.items.length,
           added,
           updated,
-          ...(asked.notice ? { notice: asked.notice } : {}),
+          ...(notices.length > 0 ? { notice: notices.join(' ') } : {}),
         };
       }
       state.consecutiveErrors = 0;

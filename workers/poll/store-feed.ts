@@ -8,7 +8,7 @@ import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import type { SourceConfig, SourceStore } from '../../shared/domain/sources.js';
 import type { StoreArticle } from '../ingest/store-article.js';
 import { decodeFeed } from './decode.js';
-import { itemKey, itemToArticle, newestItems } from './map.js';
+import { itemKey, mapFeedItem, newestItems } from './map.js';
 import type { ParsedFeed } from './parse/parsed-feed.js';
 import { parseFeedText } from './parse/parse-feed.js';
 
@@ -30,6 +30,16 @@ export interface StoredFeed {
   feed: ParsedFeed;
   added: number;
   updated: number;
+  /** What the source's status should say about the items (dates read with a guess), if anything. */
+  notice?: string;
+}
+
+/** One line for the dates read with a guess: how many, and the first reason. */
+function datesNotice(notices: readonly string[]): string | undefined {
+  const [first] = notices;
+  if (first === undefined) return undefined;
+  const items = notices.length === 1 ? '1 item' : `${String(notices.length)} items`;
+  return `The date of ${items} may be off: ${first}.`;
 }
 
 /**
@@ -53,20 +63,24 @@ export async function storeFeedDocument(
   const seen = await deps.store.firstSeen(source.id, itemKeys, at);
   let added = 0;
   let updated = 0;
+  const dateNotices: string[] = [];
   for (const [i, item] of taken.entries()) {
     const firstSeenAt = seen.get(itemKeys[i] ?? '') ?? at;
-    const input = itemToArticle(item, {
+    const mapped = mapFeedItem(item, {
       feedUrl: document.feedUrl,
       channels: source.channels,
       now: at,
       firstSeenAt,
       ...(feed.lang ? { lang: feed.lang } : {}),
     });
-    const checked = input ? normalizeArticle(input, at) : null;
-    if (!checked?.ok) continue;
+    if (!mapped.ok) continue;
+    const checked = normalizeArticle(mapped.article, at);
+    if (!checked.ok) continue;
+    if (mapped.notice !== undefined) dateNotices.push(mapped.notice);
     const result = await deps.storeArticle(checked.article, at, { fromFeed: true });
     if (result.status === 'created') added++;
     if (result.status === 'updated') updated++;
   }
-  return { feed, added, updated };
+  const notice = datesNotice(dateNotices);
+  return notice === undefined ? { feed, added, updated } : { feed, added, updated, notice };
 }

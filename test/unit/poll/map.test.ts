@@ -125,6 +125,18 @@ describe('itemToArticle', () => {
     assert.equal(publishedAt({ published: new Date(NOW + 3_600_000).toUTCString() }), firstSeen);
   });
 
+  it('passes on the notice of a date read with a guess, and only then', () => {
+    const base = { link: 'https://example.com/a', title: 'T' };
+    const guessed = mapFeedItem({ ...base, published: 'Tue, 10 Jun 2025 09:00:00 XYZ' }, context());
+    assert.ok(guessed.ok);
+    assert.equal(guessed.article.publishedAt, '2025-06-10T09:00:00.000Z');
+    assert.equal(guessed.notice, 'unknown time zone "XYZ", read as UTC');
+    const known = mapFeedItem({ ...base, published: 'Tue, 10 Jun 2025 09:00:00 PT' }, context());
+    assert.ok(known.ok);
+    assert.equal(known.article.publishedAt, '2025-06-10T16:00:00.000Z');
+    assert.equal(known.notice, undefined);
+  });
+
   it('drops an unusable author, image or language rather than the article', () => {
     const article = itemToArticle(
       {
