@@ -6,6 +6,7 @@
  * is believed. Runs in Node only (`Buffer`).
  */
 import { analyse } from 'chardet';
+import iconv from 'iconv-lite';
 
 /** The outcome of {@link decodeFeed}. */
 export interface DecodedFeed {
@@ -41,12 +42,43 @@ function decoderFor(label: string, fatal: boolean): TextDecoder | undefined {
   }
 }
 
+/** The encodings TextDecoder both validates and decodes: V8's own UTF decoders, not ICU tables. */
+const UNICODE_ENCODINGS: ReadonlySet<string> = new Set(['utf-8', 'utf-16le', 'utf-16be']);
+
+/**
+ * `bytes` as text in `encoding` (a WHATWG name, as `TextDecoder.encoding` gives it).
+ *
+ * Legacy charsets are decoded by iconv-lite, not TextDecoder: since Node 20.18.3 TextDecoder's
+ * windows-1252 (and so ISO-8859-1, which WHATWG decodes as windows-1252) maps 0x80–0x9F to C1
+ * controls instead of € “ ” ’ — ™, and those controls are later stripped as junk. iconv-lite's
+ * tables are plain JavaScript, independent of the ICU Node was built with. It maps the five bytes
+ * windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) to U+FFFD, a visible sign of a lost
+ * character, where WHATWG gives invisible C1 controls.
+ *
+ * TextDecoder still runs first when `fatal`, because iconv-lite has no fatal mode: it substitutes
+ * malformed multi-byte sequences (Shift_JIS, Big5) silently, and the caller relies on an error to
+ * reject a wrong label. With `stream`, a character cut at the end is left out, not an error.
+ *
+ * @throws TypeError when `fatal` and the bytes are invalid in `encoding`.
+ */
+function decodeAs(
+  bytes: Uint8Array,
+  encoding: string,
+  { fatal = false, stream = false }: { fatal?: boolean; stream?: boolean } = {},
+): string {
+  const native = new TextDecoder(encoding, { fatal }).decode(bytes, { stream });
+  if (UNICODE_ENCODINGS.has(encoding) || !iconv.encodingExists(encoding)) return native;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // A fresh decoder's write() keeps an incomplete trailing character back, as stream: true does.
+  return stream ? iconv.getDecoder(encoding).write(buffer) : iconv.decode(buffer, encoding);
+}
+
 /** The text of `bytes` in `label`, or undefined if the label is unknown or the bytes invalid in it. */
 function decodeStrict(bytes: Uint8Array, label: string): DecodedFeed | undefined {
-  const decoder = decoderFor(label, true);
-  if (decoder === undefined) return undefined;
+  const encoding = decoderFor(label, true)?.encoding;
+  if (encoding === undefined) return undefined;
   try {
-    return { text: decoder.decode(bytes), encoding: decoder.encoding };
+    return { text: decodeAs(bytes, encoding, { fatal: true }), encoding };
   } catch {
     return undefined;
   }
@@ -198,8 +230,7 @@ function textBytes(bytes: Uint8Array): Uint8Array {
  */
 function probe(sample: Uint8Array, encoding: string): number | undefined {
   try {
-    const text = new TextDecoder(encoding, { fatal: true }).decode(sample, { stream: true });
-    return plausibility(text);
+    return plausibility(decodeAs(sample, encoding, { fatal: true, stream: true }));
   } catch {
     return undefined;
   }
@@ -307,5 +338,5 @@ function chooseDecoding(body: Uint8Array, contentType: string | undefined): Deco
     const detected = detectLegacy(body);
     if (detected !== undefined) return detected;
   }
-  return { text: new TextDecoder('windows-1252').decode(body), encoding: 'windows-1252' };
+  return { text: decodeAs(body, 'windows-1252'), encoding: 'windows-1252' };
 }
