@@ -19,6 +19,7 @@ import {
   MAX_TAG_SCAN_RATIO,
   sniffXml,
   tagScanCost,
+  withoutForbiddenChars,
 } from '../../../shared/domain/feed/sniff.js';
 
 /** An XML document's feed: found, checked for the quadratic and the cut-off cases, parsed leniently. */
@@ -70,11 +71,14 @@ export function parseFeedText(text: string, feedUrl: string): ParsedFeed {
       'The document is empty; check that the feed URL serves the feed.',
     );
   }
-  if (document.startsWith('{') || document.startsWith('[')) return parseJson(document, feedUrl);
-  if (isBinary(document.slice(0, 1024))) {
+  const json = document.startsWith('{') || document.startsWith('[');
+  if (!json && isBinary(document.slice(0, 1024))) {
     throw notAFeed(
       'binary data (a compressed body, such as gzip served without Content-Encoding, or a file)',
     );
   }
-  return parseXml(document, feedUrl);
+  // A stray control character (a vertical tab pasted into a description) is not allowed in XML
+  // nor raw in JSON; dropping it reads the feed instead of rejecting all of it.
+  const clean = withoutForbiddenChars(document);
+  return json ? parseJson(clean, feedUrl) : parseXml(clean, feedUrl);
 }
