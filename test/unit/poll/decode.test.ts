@@ -38,6 +38,10 @@ const KNOWN_WORDS: Readonly<Record<string, readonly [string, string]>> = {
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 
+/** A body of ASCII text runs and single bytes, in order. */
+const bytesOf = (...parts: readonly (string | number)[]): Uint8Array =>
+  new Uint8Array(parts.flatMap((part) => (typeof part === 'string' ? [...encode(part)] : [part])));
+
 describe('decodeFeed', () => {
   const legacyRows = MANIFEST.filter((row) => LEGACY.test(row.quirk));
 
@@ -172,12 +176,8 @@ describe('decodeFeed', () => {
       0x9f: '\u0178',
     };
     const UNDEFINED = [0x81, 0x8d, 0x8f, 0x90, 0x9d];
-    const declared = (byte: number, label = 'windows-1252'): Uint8Array =>
-      new Uint8Array([
-        ...encode(`<?xml version="1.0" encoding="${label}"?><t>a`),
-        byte,
-        ...encode('b</t>'),
-      ]);
+    const declared = (byte: number): Uint8Array =>
+      bytesOf('<?xml version="1.0" encoding="windows-1252"?><t>a', byte, 'b</t>');
 
     it('defines 27 and leaves 5 undefined', () => {
       assert.equal(Object.keys(DEFINED).length, 27);
@@ -206,23 +206,23 @@ describe('decodeFeed', () => {
 
     it('decodes a document labelled ISO-8859-1 as windows-1252, € and curly quotes kept', () => {
       // "Price €5 — “It’s here”… Café™" in windows-1252.
-      const body = new Uint8Array([
-        ...encode('<?xml version="1.0" encoding="ISO-8859-1"?><t>Price '),
+      const body = bytesOf(
+        '<?xml version="1.0" encoding="ISO-8859-1"?><t>Price ',
         0x80,
-        ...encode('5 '),
+        '5 ',
         0x97,
-        ...encode(' '),
+        ' ',
         0x93,
-        ...encode('It'),
+        'It',
         0x92,
-        ...encode('s here'),
+        's here',
         0x94,
         0x85,
-        ...encode(' Caf'),
+        ' Caf',
         0xe9,
         0x99,
-        ...encode('</t>'),
-      ]);
+        '</t>',
+      );
       for (const decoded of [decodeFeed(body), decodeFeed(body, 'text/xml; charset=iso-8859-1')]) {
         assert.equal(decoded.encoding, 'windows-1252');
         assert.ok(decoded.text.includes('<t>Price €5 — “It’s here”… Café™</t>'), decoded.text);
@@ -231,29 +231,29 @@ describe('decodeFeed', () => {
 
     it('detects undeclared windows-1252 with curly quotes and keeps them', () => {
       // No label: detection must not be put off by the quotes (as C1 controls they scored as junk).
-      const body = new Uint8Array([
-        ...encode('<rss><channel><item><title>'),
+      const body = bytesOf(
+        '<rss><channel><item><title>',
         0x93,
-        ...encode('Cr'),
+        'Cr',
         0xe8,
-        ...encode('me br'),
+        'me br',
         0xfb,
-        ...encode('l'),
+        'l',
         0xe9,
-        ...encode('e'),
+        'e',
         0x94,
-        ...encode(' au caf'),
+        ' au caf',
         0xe9,
-        ...encode(' de la r'),
+        ' de la r',
         0xe9,
-        ...encode('publique '),
+        'publique ',
         0x96,
-        ...encode(' d'),
+        ' d',
         0xe9,
-        ...encode('j'),
+        'j',
         0xe0,
-        ...encode(' vu</title></item></channel></rss>'),
-      ]);
+        ' vu</title></item></channel></rss>',
+      );
       const decoded = decodeFeed(body);
       assert.ok(
         decoded.text.includes('“Crème brûlée” au café de la république – déjà vu'),

