@@ -125,28 +125,9 @@ function sniffUtf32(bytes: Uint8Array): string | undefined {
   if (bytes.length < 8) return undefined;
   const [b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0] = bytes;
   const ascii = (byte: number): boolean => byte > 0 && byte < 0x80;
-  if (
-    ascii(b0) &&
-    b1 === 0 &&
-    b2 === 0 &&
-    b3 === 0 &&
-    ascii(b4) &&
-    b5 === 0 &&
-    b6 === 0 &&
-    b7 === 0
-  )
-    return 'utf-32le';
-  if (
-    b0 === 0 &&
-    b1 === 0 &&
-    b2 === 0 &&
-    ascii(b3) &&
-    b4 === 0 &&
-    b5 === 0 &&
-    b6 === 0 &&
-    ascii(b7)
-  )
-    return 'utf-32be';
+  const zero = (...bytes: number[]): boolean => bytes.every((byte) => byte === 0);
+  if (ascii(b0) && ascii(b4) && zero(b1, b2, b3, b5, b6, b7)) return 'utf-32le';
+  if (ascii(b3) && ascii(b7) && zero(b0, b1, b2, b4, b5, b6)) return 'utf-32be';
   return undefined;
 }
 

@@ -133,4 +133,13 @@ ${b64('<p>Hello <b>world</b></p>').replace(/(.{8})/g, '$1\n')}
     const escaped = '<content type="text/html" mode="escaped">&lt;b&gt;</content>';
     assert.equal(decodeBase64Text(escaped), escaped);
   });
+
+  it('takes linear time on long text that does not end its element', () => {
+    // A title of 200,000 spaces followed by another tag: a pattern that tried every split of the
+    // spaces would take minutes.
+    const doc = `<content mode="base64">${' '.repeat(200_000)}<b></content><![CDATA[ open`;
+    const started = performance.now();
+    assert.equal(decodeBase64Text(doc), doc);
+    assert.ok(performance.now() - started < 1000, 'well under a second');
+  });
 });

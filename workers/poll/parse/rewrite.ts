@@ -3,8 +3,11 @@
  * know: RSS whose elements carry a namespace prefix, and Atom 0.3 text encoded in base64.
  */
 
-/** CDATA sections and comments, whose text is content and must not be rewritten. */
-const OPAQUE = String.raw`<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->`;
+/**
+ * CDATA sections and comments, whose text is content and must not be rewritten. One left open
+ * runs to the end, so that it is scanned once rather than once per later start.
+ */
+const OPAQUE = String.raw`<!\[CDATA\[[\s\S]*?(?:\]\]>|$)|<!--[\s\S]*?(?:-->|$)`;
 
 /**
  * RSS written with its elements in a prefixed namespace (`<r:rss xmlns:r="…"><r:channel>`), with
@@ -43,8 +46,10 @@ export function decodeBase64Text(document: string): string {
   if (!/mode\s*=\s*["']base64/i.test(document)) return document;
   const elements = new RegExp(
     // Scanning left to right, a CDATA section inside a matching element is part of the element's
-    // match; one met first (text in an RSS description, say) is skipped whole.
-    `${OPAQUE}|<((?:[\\w.-]+:)?(?:${TEXT_CONSTRUCTS}))(\\s[^<>]*)>\\s*(?:<!\\[CDATA\\[([^\\]]*)\\]\\]>|([^<]*))\\s*</\\1\\s*>`,
+    // match; one met first (text in an RSS description, say) is skipped whole. Whitespace is
+    // matched by one part only (the text, or around the CDATA), so a long run of it that is not
+    // followed by the end tag is given up in linear time, not tried at every split.
+    `${OPAQUE}|<((?:[\\w.-]+:)?(?:${TEXT_CONSTRUCTS}))(\\s[^<>]*)>(?:\\s*<!\\[CDATA\\[([^\\]]*)\\]\\]>\\s*|([^<]*))</\\1\\s*>`,
     'g',
   );
   return document.replace(
