@@ -106,9 +106,14 @@ describe('feed peers: small tricky documents through the poll pipeline', () => {
     }
   });
 
-  it('finds the expected files and at least 30 date fixtures', () => {
+  it('lists every fixture of the folder exactly once: at least 60, 30 of them dates', () => {
+    assert.ok(expectations.length >= 60, `${String(expectations.length)} fixtures`);
     assert.ok(expectations.filter((row) => row.file.startsWith('date-')).length >= 30);
-    for (const { file } of expectations) assert.ok(readFileSync(new URL(file, PEERS)).length > 0);
+    const listed = expectations.map((row) => row.file).sort();
+    const present = readdirSync(PEERS)
+      .filter((name) => !/^expected-.*\.json$/.test(name))
+      .sort();
+    assert.deepEqual(listed, present);
   });
 
   it('gives each fixture its expected first title, link and date', async () => {

@@ -6,12 +6,16 @@
  * is believed. Runs in Node only (`Buffer`).
  */
 import { analyse } from 'chardet';
+import iconv from 'iconv-lite';
 
 /** The outcome of {@link decodeFeed}. */
 export interface DecodedFeed {
   /** The document as text, without a byte order mark and without junk before the markup. */
   text: string;
-  /** The WHATWG name of the encoding used, such as `utf-8`, `windows-1251` or `utf-16le`. */
+  /**
+   * The WHATWG name of the encoding used, such as `utf-8`, `windows-1251` or `utf-16le`; `utf-32le`
+   * or `utf-32be` (not WHATWG encodings) for UTF-32.
+   */
   encoding: string;
 }
 
@@ -41,12 +45,43 @@ function decoderFor(label: string, fatal: boolean): TextDecoder | undefined {
   }
 }
 
+/** The encodings TextDecoder both validates and decodes: V8's own UTF decoders, not ICU tables. */
+const UNICODE_ENCODINGS: ReadonlySet<string> = new Set(['utf-8', 'utf-16le', 'utf-16be']);
+
+/**
+ * `bytes` as text in `encoding` (a WHATWG name, as `TextDecoder.encoding` gives it).
+ *
+ * Legacy charsets are decoded by iconv-lite, not TextDecoder: since Node 20.18.3 TextDecoder's
+ * windows-1252 (and so ISO-8859-1, which WHATWG decodes as windows-1252) maps 0x80–0x9F to C1
+ * controls instead of € “ ” ’ — ™, and those controls are later stripped as junk. iconv-lite's
+ * tables are plain JavaScript, independent of the ICU Node was built with. It maps the five bytes
+ * windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) to U+FFFD, a visible sign of a lost
+ * character, where WHATWG gives invisible C1 controls.
+ *
+ * TextDecoder still runs first when `fatal`, because iconv-lite has no fatal mode: it substitutes
+ * malformed multi-byte sequences (Shift_JIS, Big5) silently, and the caller relies on an error to
+ * reject a wrong label. With `stream`, a character cut at the end is left out, not an error.
+ *
+ * @throws TypeError when `fatal` and the bytes are invalid in `encoding`.
+ */
+function decodeAs(
+  bytes: Uint8Array,
+  encoding: string,
+  { fatal = false, stream = false }: { fatal?: boolean; stream?: boolean } = {},
+): string {
+  const native = new TextDecoder(encoding, { fatal }).decode(bytes, { stream });
+  if (UNICODE_ENCODINGS.has(encoding) || !iconv.encodingExists(encoding)) return native;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // A fresh decoder's write() keeps an incomplete trailing character back, as stream: true does.
+  return stream ? iconv.getDecoder(encoding).write(buffer) : iconv.decode(buffer, encoding);
+}
+
 /** The text of `bytes` in `label`, or undefined if the label is unknown or the bytes invalid in it. */
 function decodeStrict(bytes: Uint8Array, label: string): DecodedFeed | undefined {
-  const decoder = decoderFor(label, true);
-  if (decoder === undefined) return undefined;
+  const encoding = decoderFor(label, true)?.encoding;
+  if (encoding === undefined) return undefined;
   try {
-    return { text: decoder.decode(bytes), encoding: decoder.encoding };
+    return { text: decodeAs(bytes, encoding, { fatal: true }), encoding };
   } catch {
     return undefined;
   }
@@ -54,8 +89,13 @@ function decodeStrict(bytes: Uint8Array, label: string): DecodedFeed | undefined
 
 /** The encoding a byte order mark names, with the length of the mark. */
 function sniffBom(bytes: Uint8Array): { encoding: string; length: number } | undefined {
-  const [b0, b1, b2] = bytes;
+  const [b0, b1, b2, b3] = bytes;
   if (b0 === 0xef && b1 === 0xbb && b2 === 0xbf) return { encoding: 'utf-8', length: 3 };
+  // Before UTF-16LE, whose mark FF FE is the start of UTF-32LE's FF FE 00 00.
+  if (b0 === 0xff && b1 === 0xfe && b2 === 0 && b3 === 0)
+    return { encoding: 'utf-32le', length: 4 };
+  if (b0 === 0 && b1 === 0 && b2 === 0xfe && b3 === 0xff)
+    return { encoding: 'utf-32be', length: 4 };
   if (b0 === 0xff && b1 === 0xfe) return { encoding: 'utf-16le', length: 2 };
   if (b0 === 0xfe && b1 === 0xff) return { encoding: 'utf-16be', length: 2 };
   return undefined;
@@ -73,6 +113,31 @@ function sniffUtf16(bytes: Uint8Array): string | undefined {
   if (ascii(b0) && b1 === 0 && ascii(b2) && b3 === 0) return 'utf-16le';
   if (b0 === 0 && ascii(b1) && b2 === 0 && ascii(b3)) return 'utf-16be';
   return undefined;
+}
+
+/**
+ * UTF-32 without a byte order mark, recognised by the zero bytes around its first character, which
+ * for a feed is ASCII markup (`<`, `{`, whitespace): `3C 00 00 00` little-endian, `00 00 00 3C`
+ * big-endian. Checked before UTF-16, whose pattern the little-endian form would otherwise half
+ * match, and before UTF-8, in which NUL bytes are valid.
+ */
+function sniffUtf32(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 8) return undefined;
+  const [b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0] = bytes;
+  const ascii = (byte: number): boolean => byte > 0 && byte < 0x80;
+  const zero = (...bytes: number[]): boolean => bytes.every((byte) => byte === 0);
+  if (ascii(b0) && ascii(b4) && zero(b1, b2, b3, b5, b6, b7)) return 'utf-32le';
+  if (ascii(b3) && ascii(b7) && zero(b0, b1, b2, b4, b5, b6)) return 'utf-32be';
+  return undefined;
+}
+
+/**
+ * UTF-32 text, which TextDecoder does not support. iconv-lite decodes it; a code unit beyond
+ * U+10FFFF or a surrogate becomes U+FFFD, and a trailing partial unit is dropped.
+ */
+function decodeUtf32(bytes: Uint8Array, encoding: string): DecodedFeed {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { text: iconv.decode(buffer, encoding, { stripBOM: false }), encoding };
 }
 
 /** The `charset` parameter of a Content-Type header, if any. */
@@ -198,8 +263,7 @@ function textBytes(bytes: Uint8Array): Uint8Array {
  */
 function probe(sample: Uint8Array, encoding: string): number | undefined {
   try {
-    const text = new TextDecoder(encoding, { fatal: true }).decode(sample, { stream: true });
-    return plausibility(text);
+    return plausibility(decodeAs(sample, encoding, { fatal: true, stream: true }));
   } catch {
     return undefined;
   }
@@ -261,7 +325,8 @@ function trimLeadingJunk(text: string): string {
  * Decodes a fetched feed body to text. Never throws: any bytes give some text.
  *
  * The encoding is chosen in this order, each step checked against the bytes:
- * 1. a byte order mark (UTF-8, UTF-16LE, UTF-16BE), or UTF-16 recognised by its zero bytes;
+ * 1. a byte order mark (UTF-8, UTF-16LE/BE, UTF-32LE/BE), or UTF-32 or UTF-16 recognised by its
+ *    zero bytes;
  * 2. UTF-8, when the bytes are valid UTF-8, whatever a label says (a prolog saying windows-1252 over
  *    UTF-8 bytes is a common lie);
  * 3. the `charset` of `contentType` (the HTTP header), if TextDecoder knows it and the bytes are
@@ -283,9 +348,13 @@ export function decodeFeed(body: Uint8Array, contentType?: string): DecodedFeed 
 function chooseDecoding(body: Uint8Array, contentType: string | undefined): DecodedFeed {
   const bom = sniffBom(body);
   if (bom !== undefined) {
+    const rest = body.subarray(bom.length);
+    if (bom.encoding.startsWith('utf-32')) return decodeUtf32(rest, bom.encoding);
     const decoder = new TextDecoder(bom.encoding);
-    return { text: decoder.decode(body.subarray(bom.length)), encoding: decoder.encoding };
+    return { text: decoder.decode(rest), encoding: decoder.encoding };
   }
+  const utf32 = sniffUtf32(body);
+  if (utf32 !== undefined) return decodeUtf32(body, utf32);
   const utf16 = sniffUtf16(body);
   if (utf16 !== undefined) {
     return { text: new TextDecoder(utf16).decode(body), encoding: utf16 };
@@ -307,5 +376,5 @@ function chooseDecoding(body: Uint8Array, contentType: string | undefined): Deco
     const detected = detectLegacy(body);
     if (detected !== undefined) return detected;
   }
-  return { text: new TextDecoder('windows-1252').decode(body), encoding: 'windows-1252' };
+  return { text: decodeAs(body, 'windows-1252'), encoding: 'windows-1252' };
 }

@@ -10,15 +10,62 @@ import { notAFeed } from './feed-error.js';
 export type XmlFormat = 'rss' | 'atom' | 'rdf';
 
 /**
- * Whether text holds C0 control characters other than tab, newline and carriage return: they are
- * not allowed in XML, and are what binary data (a gzip body) decodes to.
+ * The start of a file format that is never a feed, as it reads once decoded: bytes 0x80–0xFF may
+ * have become windows-1252 characters (0x8B is "‹", 0x89 is "‰") or U+FFFD.
  */
-export function isBinary(text: string): boolean {
-  for (let i = 0; i < text.length; i += 1) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) return true;
+/* eslint-disable no-control-regex -- magic numbers are made of control bytes */
+const MAGIC_NUMBERS: readonly RegExp[] = [
+  /^\u001F[\u008B\u2039\uFFFD]/, // gzip
+  /^[\u0089\u2030\uFFFD]PNG\r\n/, // PNG
+  /^GIF8[79]a/, // GIF
+  /^[\u00FF\uFFFD][\u00D8\uFFFD][\u00FF\uFFFD]/, // JPEG
+  /^RIFF[\s\S]{4}WEBP/, // WebP
+  /^PK\u0003\u0004/, // ZIP (and docx, epub, jar)
+  /^%PDF-/, // PDF
+  /^BZh[1-9]/, // bzip2
+  /^[\u00FD\uFFFD]7zXZ\u0000/, // xz
+  /^7z[\u00BC\uFFFD]/, // 7-Zip
+  /^\((?:\u00B5|\uFFFD)\/(?:\u00FD|\uFFFD)/, // Zstandard
+];
+/* eslint-enable no-control-regex */
+
+/**
+ * Whether text is binary data (a gzip body served without Content-Encoding, an image, an archive)
+ * rather than a document: it starts with a known magic number, or its control characters are too
+ * many to be strays. A feed with a stray control character (a vertical tab pasted into a
+ * description) is a feed: {@link withoutForbiddenChars} removes it. Pass the first kilobyte or so.
+ */
+export function isBinary(sample: string): boolean {
+  if (MAGIC_NUMBERS.some((magic) => magic.test(sample))) return true;
+  let nuls = 0;
+  let controls = 0;
+  for (let i = 0; i < sample.length; i += 1) {
+    const code = sample.charCodeAt(i);
+    if (code === 0) nuls += 1;
+    if (code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) controls += 1;
   }
-  return false;
+  // Text has no NUL at all, and a few C0 controls in a kilobyte are strays; random bytes have about
+  // 11% C0 controls, and binary formats are full of NULs (UTF-16/32 text is decoded before this).
+  return nuls >= Math.max(4, sample.length / 100) || controls >= Math.max(8, sample.length / 20);
+}
+
+/**
+ * Characters XML 1.0 forbids (§2.2): C0 controls other than tab, line feed and carriage return,
+ * and the noncharacters U+FFFE and U+FFFF. JSON forbids the same controls unescaped in strings.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
+/**
+ * The text without the characters XML forbids, so that one stray control character does not
+ * make the parser reject the whole feed. Vertical tab and form feed become a space, as they
+ * separate words where they appear ("Breaking\vNews" should not read "BreakingNews"); the others
+ * are dropped.
+ */
+export function withoutForbiddenChars(text: string): string {
+  return text.replace(FORBIDDEN_CHARS, (char) =>
+    char === '\u000B' || char === '\u000C' ? ' ' : '',
+  );
 }
 
 /** Where a document type declaration ends, internal subset included, or -1. */

@@ -38,6 +38,10 @@ const KNOWN_WORDS: Readonly<Record<string, readonly [string, string]>> = {
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 
+/** A body of ASCII text runs and single bytes, in order. */
+const bytesOf = (...parts: readonly (string | number)[]): Uint8Array =>
+  new Uint8Array(parts.flatMap((part) => (typeof part === 'string' ? [...encode(part)] : [part])));
+
 describe('decodeFeed', () => {
   const legacyRows = MANIFEST.filter((row) => LEGACY.test(row.quirk));
 
@@ -134,6 +138,128 @@ describe('decodeFeed', () => {
     assert.equal(decodeFeed(encode('Notice: x\n<rss/>')).text, '<rss/>');
     assert.equal(decodeFeed(encode('\n  {"items": ["<b>"]}')).text, '{"items": ["<b>"]}');
     assert.ok(decodeFeed(fixtureBytes('feedjira__TechCrunch.xml')).text.startsWith('<?xml'));
+  });
+
+  describe('windows-1252 bytes 0x80–0x9F', () => {
+    /**
+     * The 27 characters windows-1252 defines at 0x80–0x9F, from the Unicode mapping table
+     * (CP1252.TXT), written out rather than computed so a decoder that falls back to Latin-1 (C1
+     * controls, as TextDecoder does since Node 20.18.3) fails here.
+     */
+    const DEFINED: Readonly<Record<number, string>> = {
+      0x80: '\u20AC',
+      0x82: '\u201A',
+      0x83: '\u0192',
+      0x84: '\u201E',
+      0x85: '\u2026',
+      0x86: '\u2020',
+      0x87: '\u2021',
+      0x88: '\u02C6',
+      0x89: '\u2030',
+      0x8a: '\u0160',
+      0x8b: '\u2039',
+      0x8c: '\u0152',
+      0x8e: '\u017D',
+      0x91: '\u2018',
+      0x92: '\u2019',
+      0x93: '\u201C',
+      0x94: '\u201D',
+      0x95: '\u2022',
+      0x96: '\u2013',
+      0x97: '\u2014',
+      0x98: '\u02DC',
+      0x99: '\u2122',
+      0x9a: '\u0161',
+      0x9b: '\u203A',
+      0x9c: '\u0153',
+      0x9e: '\u017E',
+      0x9f: '\u0178',
+    };
+    const UNDEFINED = [0x81, 0x8d, 0x8f, 0x90, 0x9d];
+    const declared = (byte: number): Uint8Array =>
+      bytesOf('<?xml version="1.0" encoding="windows-1252"?><t>a', byte, 'b</t>');
+
+    it('defines 27 and leaves 5 undefined', () => {
+      assert.equal(Object.keys(DEFINED).length, 27);
+      assert.equal(Object.keys(DEFINED).length + UNDEFINED.length, 0x20);
+    });
+
+    for (let byte = 0x80; byte <= 0x9f; byte += 1) {
+      const hex = `0x${byte.toString(16).toUpperCase()}`;
+      const char = DEFINED[byte];
+      if (char !== undefined) {
+        it(`decodes ${hex} as U+${char.codePointAt(0)?.toString(16).toUpperCase()}`, () => {
+          const decoded = decodeFeed(declared(byte));
+          assert.equal(decoded.encoding, 'windows-1252');
+          assert.equal(
+            decoded.text,
+            `<?xml version="1.0" encoding="windows-1252"?><t>a${char}b</t>`,
+          );
+        });
+      } else {
+        // Undefined bytes become U+FFFD, visibly lost, not a C1 control that is stripped unseen.
+        it(`decodes the undefined ${hex} as U+FFFD`, () => {
+          assert.ok(decodeFeed(declared(byte)).text.includes('a\uFFFDb'));
+        });
+      }
+    }
+
+    it('decodes a document labelled ISO-8859-1 as windows-1252, € and curly quotes kept', () => {
+      // "Price €5 — “It’s here”… Café™" in windows-1252.
+      const body = bytesOf(
+        '<?xml version="1.0" encoding="ISO-8859-1"?><t>Price ',
+        0x80,
+        '5 ',
+        0x97,
+        ' ',
+        0x93,
+        'It',
+        0x92,
+        's here',
+        0x94,
+        0x85,
+        ' Caf',
+        0xe9,
+        0x99,
+        '</t>',
+      );
+      for (const decoded of [decodeFeed(body), decodeFeed(body, 'text/xml; charset=iso-8859-1')]) {
+        assert.equal(decoded.encoding, 'windows-1252');
+        assert.ok(decoded.text.includes('<t>Price €5 — “It’s here”… Café™</t>'), decoded.text);
+      }
+    });
+
+    it('detects undeclared windows-1252 with curly quotes and keeps them', () => {
+      // No label: detection must not be put off by the quotes (as C1 controls they scored as junk).
+      const body = bytesOf(
+        '<rss><channel><item><title>',
+        0x93,
+        'Cr',
+        0xe8,
+        'me br',
+        0xfb,
+        'l',
+        0xe9,
+        'e',
+        0x94,
+        ' au caf',
+        0xe9,
+        ' de la r',
+        0xe9,
+        'publique ',
+        0x96,
+        ' d',
+        0xe9,
+        'j',
+        0xe0,
+        ' vu</title></item></channel></rss>',
+      );
+      const decoded = decodeFeed(body);
+      assert.ok(
+        decoded.text.includes('“Crème brûlée” au café de la république – déjà vu'),
+        decoded.text,
+      );
+    });
   });
 
   it('never throws, whatever the bytes', () => {

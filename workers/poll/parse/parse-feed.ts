@@ -12,6 +12,7 @@
 import { FeedError, notAFeed } from '../../../shared/domain/feed/feed-error.js';
 import { parseJson } from './json-feed.js';
 import type { ParsedFeed } from './parsed-feed.js';
+import { decodeBase64Text, unprefixRss } from './rewrite.js';
 import { parseLeniently } from './salvage.js';
 import {
   hasRootEnd,
@@ -19,11 +20,23 @@ import {
   MAX_TAG_SCAN_RATIO,
   sniffXml,
   tagScanCost,
+  withoutForbiddenChars,
 } from '../../../shared/domain/feed/sniff.js';
 
 /** An XML document's feed: found, checked for the quadratic and the cut-off cases, parsed leniently. */
 function parseXml(original: string, feedUrl: string): ParsedFeed {
-  const { document, format, root } = sniffXml(original);
+  const sniffed = sniffXml(original);
+  const { format } = sniffed;
+  // Variants feedsmith does not read, rewritten into the forms it does: prefixed RSS elements
+  // (`<r:rss>`), Atom 0.3 text in base64.
+  let document = sniffed.document;
+  let root = sniffed.root;
+  if (format === 'rss' && root.name.includes(':')) {
+    document = unprefixRss(document, root.name);
+    // Nothing before the root is a prefixed tag, so its start does not move.
+    root = { name: root.name.slice(root.name.indexOf(':') + 1), index: root.index };
+  }
+  if (format === 'atom') document = decodeBase64Text(document);
   if (tagScanCost(document) > MAX_TAG_SCAN_RATIO * document.length + 1_000_000) {
     throw new FeedError(
       'malformed',
@@ -70,11 +83,14 @@ export function parseFeedText(text: string, feedUrl: string): ParsedFeed {
       'The document is empty; check that the feed URL serves the feed.',
     );
   }
-  if (document.startsWith('{') || document.startsWith('[')) return parseJson(document, feedUrl);
-  if (isBinary(document.slice(0, 1024))) {
+  const json = document.startsWith('{') || document.startsWith('[');
+  if (!json && isBinary(document.slice(0, 1024))) {
     throw notAFeed(
       'binary data (a compressed body, such as gzip served without Content-Encoding, or a file)',
     );
   }
-  return parseXml(document, feedUrl);
+  // A stray control character (a vertical tab pasted into a description) is not allowed in XML
+  // nor raw in JSON; dropping it reads the feed instead of rejecting all of it.
+  const clean = withoutForbiddenChars(document);
+  return json ? parseJson(clean, feedUrl) : parseXml(clean, feedUrl);
 }
