@@ -14,6 +14,7 @@ import type { PublicClientEvents, PublicServerEvents } from '../shared/contract/
 import { articlesRouter } from './http/articles.js';
 import { corsFor } from './http/cors.js';
 import { demoRouter } from './http/demo.js';
+import { embedRouter } from './http/embed.js';
 import { requireBearerToken } from './http/auth.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { postsRouter } from './http/posts.js';
@@ -286,6 +287,7 @@ export function createApp(deps: AppDeps): App {
       viewers: presence.viewers,
     }),
   );
+  httpApp.use(embedRouter({ channelLog, defaultLocale: config.defaultLocale }));
   httpApp.use(staticRouter({ production: config.production }));
   httpApp.use(demoRouter({ queue, production: config.production, announce }));
   httpApp.use(notFound);

@@ -26,3 +26,22 @@ export function parseOr400<T>(
   }));
   throw appError(code, { details });
 }
+
+/**
+ * A `limit` query parameter from 1 to `max`, `fallback` when absent; every message shows
+ * `limit=<example>` so the caller sees a good value.
+ */
+export function limitField(max: number, fallback: number, example = fallback) {
+  const good = `such as limit=${example}`;
+  return z.coerce
+    .number({ error: `limit must be a number from 1 to ${max}, ${good}` })
+    .int(`limit must be a whole number from 1 to ${max}, ${good}`)
+    .min(1, `limit must be at least 1, ${good}`)
+    .max(max, `limit must be at most ${max}, ${good}`)
+    .default(fallback);
+}
+
+/** A `locale` query parameter; resolveLocale decides what an unsupported tag falls back to. */
+export const localeField = z
+  .string({ error: 'locale must be one language tag, such as locale=hi' })
+  .optional();

@@ -9,7 +9,7 @@ import type {
 } from '../../shared/contract/http.js';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
 import { DEFAULT_CHANNEL } from '../../shared/contract/channel.js';
-import { channelField, parseOr400 } from '../validation.js';
+import { channelField, limitField, localeField, parseOr400 } from '../validation.js';
 import { formatCursor } from '../../shared/contract/cursor.js';
 import { presentPost } from '../../shared/contract/present.js';
 import { resolveLocale } from '../../shared/contract/relative-time.js';
@@ -31,13 +31,8 @@ export interface PostsRouteDeps {
 
 const postsQuery = z.object({
   channel: channelField((name) => `channel=${name}`).default(DEFAULT_CHANNEL),
-  limit: z.coerce
-    .number({ error: 'limit must be a number from 1 to 100, such as limit=20' })
-    .int('limit must be a whole number from 1 to 100, such as limit=20')
-    .min(1, 'limit must be at least 1, such as limit=20')
-    .max(100, 'limit must be at most 100, such as limit=20')
-    .default(20),
-  locale: z.string({ error: 'locale must be one language tag, such as locale=hi' }).optional(),
+  limit: limitField(100, 20),
+  locale: localeField,
   before: z
     .string({ error: 'before must be one ISO date, such as before=2024-06-19T10:00:00Z' })
     .refine(
