@@ -8,6 +8,8 @@
  * http(s) URL (ingest already requires one; this is the last line should a stored value not be).
  */
 
+import { parseHttpUrl } from '../../shared/domain/article/fields.js';
+
 /** One post as the fragment shows it: `ago` is its relative label in the requested locale. */
 export interface FragmentPost {
   url: string;
@@ -45,13 +47,7 @@ export function escapeHtml(text: string): string {
 
 /** The URL as an href when it is absolute http(s), else undefined (`javascript:`, `data:`…). */
 export function safeHref(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return undefined;
-  }
-  return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : undefined;
+  return parseHttpUrl(url)?.href;
 }
 
 function item(post: FragmentPost): string {
