@@ -18,17 +18,9 @@ interface Seen {
 
 describe('GET /api/stream in Chromium (EventSource)', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  let khabar: TestKhabar;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    // Undefined when Chromium could not be launched: the before hook has said why.
-    await (browser as Browser | undefined)?.close();
-  });
+  let khabar: TestKhabar | undefined;
   afterEach(async () => {
-    await khabar.close();
+    await khabar?.close();
   });
 
   async function publish(...titles: string[]): Promise<void> {
@@ -37,7 +29,7 @@ describe('GET /api/stream in Chromium (EventSource)', function () {
       title,
       channel: 'top',
     }));
-    const answer = await khabar.postArticles({ articles });
+    const answer = await (khabar as TestKhabar).postArticles({ articles });
     assert.equal(answer.status, 202, JSON.stringify(answer.body));
   }
 
@@ -45,9 +37,23 @@ describe('GET /api/stream in Chromium (EventSource)', function () {
     const port = await freePort();
     const env = { KEY_PREFIX: uniquePrefix() };
     khabar = await startKhabar({ port, env });
+    // One test: the browser is launched for it alone (and a missing Chromium fails it, saying why).
+    const browser = await launchBrowser();
+    try {
+      await resumesAcrossRestart(browser, port, env);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  async function resumesAcrossRestart(
+    browser: Browser,
+    port: number,
+    env: Record<string, string>,
+  ): Promise<void> {
     const page = await browser.newPage();
     // A page of Khabar's own origin: the stream is then a same-origin request.
-    await page.goto(`${khabar.url}/healthz`);
+    await page.goto(`http://127.0.0.1:${port}/healthz`);
     await page.evaluate(() => {
       const seen: Seen[] = [];
       (window as unknown as { seen: Seen[] }).seen = seen;
@@ -71,9 +77,9 @@ describe('GET /api/stream in Chromium (EventSource)', function () {
     await eventually(() => titles(1));
 
     // Stop the node without clearing its keys: the next one serves the same history.
-    await khabar.workers?.close(1000);
-    await khabar.node.close();
-    const previous = khabar;
+    const previous = khabar as TestKhabar;
+    await previous.workers?.close(1000);
+    await previous.node.close();
     khabar = await startKhabar({ port, env });
     previous.redis.disconnect();
     await publish('After the restart, one', 'After the restart, two');
@@ -91,5 +97,5 @@ describe('GET /api/stream in Chromium (EventSource)', function () {
     for (const event of all.slice(1))
       assert.equal(event.lastEventId, (JSON.parse(event.data) as PostEvent).cursor);
     await page.close();
-  });
+  }
 });

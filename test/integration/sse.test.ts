@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { EventSource } from 'eventsource';
 import type { ArticlesAccepted } from '../../shared/contract/http.js';
 import type { PostEvent, SubscribeOk } from '../../shared/contract/protocol.js';
 import {
+  eventually,
   freePort,
   nextEvent,
   startKhabar,
@@ -171,6 +173,44 @@ describe('GET /api/stream (Server-Sent Events)', function () {
     assert.equal((await reader.next()).event, 'snapshot');
     const ping = await reader.next((frame) => frame.comment !== undefined);
     assert.equal(ping.comment, 'ping');
+  });
+
+  it('drops a stream that stops reading once its unsent data passes the limit', async function () {
+    this.timeout(60_000);
+    await khabar.close();
+    khabar = await startKhabar({ env: { SLOW_CLIENT_BUFFER_BYTES: '65536' } });
+    const { port } = new URL(khabar.url);
+    // A raw socket that reads the answer's first bytes, then nothing: the kernel's buffers
+    // fill, then the server's.
+    const stalled = connect(Number(port), '127.0.0.1');
+    stalled.write('GET /api/stream?channel=top HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await new Promise((resolve) => stalled.once('data', resolve));
+    stalled.pause();
+    const reading = await open('channel=top');
+    const closed = new Promise((resolve) => stalled.once('close', resolve));
+    const summary = 'समाचार '.repeat(70);
+    let batch = 0;
+    const dropped = (): boolean => khabar.logs.some((line) => line.event === 'stream.dropped_slow');
+    // Bounded: the buffers between are a few MiB at most.
+    while (!dropped() && batch < 60) {
+      batch += 1;
+      await publish(
+        ...Array.from({ length: 100 }, (_, i) => ({
+          ...article(batch * 1000 + i),
+          summary,
+        })),
+      );
+    }
+    await eventually(() => (dropped() ? true : undefined), 10_000);
+    stalled.resume();
+    await closed;
+    // A client that reads kept its stream through all of it.
+    const last = `Story ${batch * 1000 + 99}`;
+    await reading.next(
+      (frame) => frame.event === 'post:new' && eventOf(frame).post.title === last,
+      20_000,
+    );
+    assert.equal(khabar.logs.filter((line) => line.event === 'stream.dropped_slow').length, 1);
   });
 
   it('refuses a malformed channel or locale with the errors of /api/posts', async () => {
