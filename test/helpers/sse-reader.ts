@@ -15,8 +15,8 @@ export interface SseReader {
   frames: SseFrame[];
   /** The next frame not taken yet that satisfies `accept` (earlier ones are skipped). */
   next(accept?: (frame: SseFrame) => boolean, timeoutMs?: number): Promise<SseFrame>;
-  /** Resolves when the server ends the response. */
-  ended: Promise<void>;
+  /** Resolves when the response is over: true when the server ended it, false when cut off. */
+  ended: Promise<boolean>;
   close(): void;
 }
 
@@ -50,9 +50,13 @@ export function readSse(url: string, headers: Record<string, string> = {}): Prom
         }
         wake?.();
       });
-      const ended = new Promise<void>((done) => {
-        res.on('end', done);
-        res.on('close', done);
+      const ended = new Promise<boolean>((done) => {
+        res.on('end', () => {
+          done(true);
+        });
+        res.on('close', () => {
+          done(res.complete);
+        });
       });
       resolve({
         status: res.statusCode ?? 0,

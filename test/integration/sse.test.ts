@@ -226,7 +226,7 @@ describe('GET /api/stream (Server-Sent Events)', function () {
     const reader = await open('channel=top');
     await reader.next(isEvent);
     await khabar.close();
-    await reader.ended;
+    assert.equal(await reader.ended, true, 'the stream was cut off, not ended');
     khabar = await startKhabar();
   });
 
