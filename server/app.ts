@@ -34,6 +34,7 @@ import {
 } from './realtime/public-namespace.js';
 import { guardSlowConsumers } from './realtime/slow-consumers.js';
 import { slimConnections } from './realtime/slim-connections.js';
+import { createStreams } from './realtime/sse.js';
 import { createServerMetrics } from './metrics.js';
 import { metricsRouter } from './http/metrics.js';
 import { jobsRouter } from './http/jobs.js';
@@ -79,6 +80,8 @@ export interface ServerTimings {
   heartbeatIntervalMs?: number;
   /** How many subscribes a new connection may make at once (50). */
   subscribeBurst?: number;
+  /** How often each Server-Sent Events stream gets a `: ping` comment (30 s). */
+  streamPingIntervalMs?: number;
 }
 
 export interface App {
@@ -150,6 +153,17 @@ export function createApp(deps: AppDeps): App {
     for (const viewers of delivery.localViewers().values()) total += viewers;
     return total;
   };
+  const streams = createStreams({
+    delivery,
+    defaultLocale: config.defaultLocale,
+    snapshotLimit: config.recentLimit,
+    limitBytes: config.slowClientBufferBytes,
+    logger,
+    pingIntervalMs: timings.streamPingIntervalMs,
+    onDrop: () => {
+      metrics.slowConsumerDrops.inc();
+    },
+  });
   const journal = createAcceptedJournal();
   const failoverWatch = watchForFailovers({
     redis,
@@ -226,7 +240,7 @@ export function createApp(deps: AppDeps): App {
   const corsPolicy = corsFor(config.corsOrigins);
   // First: every later handler, the error handler included, logs through `req.log` (its reqId).
   httpApp.use(requestLogger(logger));
-  httpApp.use(['/api/posts', '/api/channels'], corsPolicy.publicReads);
+  httpApp.use(['/api/posts', '/api/channels', '/api/stream'], corsPolicy.publicReads);
   const webSubStore = createWebSubStore(redis, keys);
   httpApp.use(
     webSubRouter({
@@ -288,6 +302,7 @@ export function createApp(deps: AppDeps): App {
     }),
   );
   httpApp.use(embedRouter({ channelLog, defaultLocale: config.defaultLocale }));
+  httpApp.use(streams.router);
   httpApp.use(staticRouter({ production: config.production }));
   httpApp.use(demoRouter({ queue, production: config.production, announce }));
   httpApp.use(notFound);
@@ -301,6 +316,7 @@ export function createApp(deps: AppDeps): App {
       presence.start();
       pulse.start();
       failoverWatch.start();
+      streams.start();
       stopGuard = guardSlowConsumers({
         namespaces: [io.of('/'), io.of('/newsroom')],
         limitBytes: config.slowClientBufferBytes,
@@ -322,6 +338,7 @@ export function createApp(deps: AppDeps): App {
       pulse.stop();
       failoverWatch.stop();
       io.engine.close();
+      streams.close();
       httpServer.closeAllConnections();
       await Promise.all([closed, tail.stop(), presence.stop().catch(() => undefined)]);
     },

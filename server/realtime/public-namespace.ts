@@ -89,6 +89,25 @@ export interface PublicDelivery {
   localViewers: () => Map<string, number>;
   /** Each channel this node caches and the post ids its readers were shown (failover repair). */
   shown: ChannelCache['shown'];
+  /**
+   * Serves a subscriber that is not a socket (a Server-Sent Events stream): the same answer as
+   * a subscribe, with `attach` called in the step that reads it (see `open`).
+   */
+  open: (
+    request: { channel: string; locale: string; limit: number; since: Cursor | null },
+    gone: () => boolean,
+    attach: () => void,
+  ) => Promise<SubscribeOk | null>;
+  /** Adds a consumer of every applied event, in order, served like the rooms from the cache. */
+  listen: (listener: AppliedEventListener) => void;
+  /** A channel lost its last subscriber outside the rooms: drop it when idle, as for a room. */
+  released: (channel: string) => void;
+}
+
+export interface AppliedEventListener {
+  onEvent: (event: LogEvent) => void;
+  /** Whether it still has subscribers of `channel` (the cache keeps it while so). */
+  watches: (channel: string) => boolean;
 }
 
 const subscribeRequest = z.object(
@@ -126,6 +145,18 @@ function parseRoom(room: string): { channel: string; locale: string } | null {
     : null;
 }
 
+/** An event as a subscriber gets it: the live payload (its `type` aside), labels in `locale`. */
+export function toReplayed(event: LogEvent, at: number, locale: string): ReplayedEvent {
+  const head = {
+    channel: event.channel,
+    seq: event.seq,
+    cursor: formatCursor(event.epoch, event.seq),
+  };
+  if (event.type === 'post:removed' || !event.post)
+    return { type: 'post:removed', ...head, id: event.id };
+  return { type: event.type, ...head, post: presentPost(event.post, at, locale) };
+}
+
 /** A `{ok: false}` answer from the registry of errors (no Error built: nothing is thrown). */
 function failed<C extends ErrorCode>(error: C, ...params: MessageArgs<C>): RequestFailed {
   return { ok: false, error, message: errorMessage(error, ...params) };
@@ -148,6 +179,14 @@ export function attachPublicNamespace({
   /** channel → locale → room, for the rooms that exist on this node. */
   const roomsByChannel = new Map<string, Map<string, string>>();
   const writer = createRoomWriter(nsp);
+  const listeners: AppliedEventListener[] = [];
+  const watched = (channel: string): boolean =>
+    roomsByChannel.has(channel) || listeners.some((l) => l.watches(channel));
+  function dropWhenIdle(channel: string): void {
+    setTimeout(() => {
+      if (!watched(channel)) cache.drop(channel);
+    }, idleChannelMs).unref();
+  }
   const cache: ChannelCache = createChannelCache({
     channelLog,
     recentLimit,
@@ -165,9 +204,7 @@ export function attachPublicNamespace({
     rooms?.delete(parsed.locale);
     if (rooms?.size !== 0) return;
     roomsByChannel.delete(parsed.channel);
-    setTimeout(() => {
-      if (!roomsByChannel.has(parsed.channel)) cache.drop(parsed.channel);
-    }, idleChannelMs).unref();
+    dropWhenIdle(parsed.channel);
   });
 
   function join(socket: PublicSocket, channel: string, locale: string): void {
@@ -180,17 +217,6 @@ export function attachPublicNamespace({
     if (previous && previous !== room) void socket.leave(previous);
     void socket.join(room);
     socket.data.subscriptions.set(channel, room);
-  }
-
-  function toReplayed(event: LogEvent, at: number, locale: string): ReplayedEvent {
-    const head = {
-      channel: event.channel,
-      seq: event.seq,
-      cursor: formatCursor(event.epoch, event.seq),
-    };
-    if (event.type === 'post:removed' || !event.post)
-      return { type: 'post:removed', ...head, id: event.id };
-    return { type: event.type, ...head, post: presentPost(event.post, at, locale) };
   }
 
   /** The events a client resuming at `since` needs, or null when it must take a snapshot. */
@@ -210,24 +236,18 @@ export function attachPublicNamespace({
     return rest ? [...older, ...rest] : null;
   }
 
-  async function subscribe(
-    socket: PublicSocket,
-    raw: unknown,
-  ): Promise<SubscribeOk | RequestFailed> {
-    const parsed = subscribeRequest.safeParse(raw);
-    if (!parsed.success)
-      return failed('invalid_request', { problem: parsed.error.issues[0]?.message });
-    const { channel, limit } = parsed.data;
-    if (!takeSubscribeToken(socket.data, now(), subscribeBurst)) {
-      return failed('rate_limited', { limit: 'subscribe', perSecond: SUBSCRIBES_PER_SECOND });
-    }
-    const subscriptions = socket.data.subscriptions;
-    if (!subscriptions.has(channel) && subscriptions.size >= maxChannelsPerSocket) {
-      return failed('too_many_channels', { max: maxChannelsPerSocket });
-    }
-    const locale = resolveLocale(parsed.data.locale, defaultLocale);
-    const since = parseCursor(parsed.data.since);
-
+  /**
+   * Answers a subscriber (a socket, or a Server-Sent Events stream) from this node's cache:
+   * a replay after `since`, or a snapshot. `attach` joins it to the channel's delivery in the
+   * same synchronous step as the state is read, so it gets exactly the events after the answer.
+   * Null when the channel could not be read in time, or the subscriber left (`gone`).
+   */
+  async function open(
+    request: { channel: string; locale: string; limit: number; since: Cursor | null },
+    gone: () => boolean,
+    attach: () => void,
+  ): Promise<SubscribeOk | null> {
+    const { channel, locale, limit, since } = request;
     for (let attempt = 0; attempt < MAX_SUBSCRIBE_ATTEMPTS; attempt++) {
       await cache.acquire(channel);
       let current = cache.peek(channel);
@@ -248,11 +268,11 @@ export function attachPublicNamespace({
         older = await channelLog.readSince(channel, current.epoch, since.seq);
         current = cache.peek(channel);
       }
-      if (!current || socket.disconnected) continue;
+      if (!current || gone()) continue;
       // From here to the return nothing awaits: the answer reflects exactly the events
       // before the join, and the room delivers exactly the ones after it.
       const replay = since ? replayFor(current, since, older) : null;
-      join(socket, channel, locale);
+      attach();
       const at = now();
       const head = {
         ok: true as const,
@@ -268,7 +288,34 @@ export function attachPublicNamespace({
             posts: current.posts.slice(0, limit).map((p) => presentPost(p, at, locale)),
           };
     }
-    return failed('unavailable', { what: 'channel' });
+    return null;
+  }
+
+  async function subscribe(
+    socket: PublicSocket,
+    raw: unknown,
+  ): Promise<SubscribeOk | RequestFailed> {
+    const parsed = subscribeRequest.safeParse(raw);
+    if (!parsed.success)
+      return failed('invalid_request', { problem: parsed.error.issues[0]?.message });
+    const { channel, limit } = parsed.data;
+    if (!takeSubscribeToken(socket.data, now(), subscribeBurst)) {
+      return failed('rate_limited', { limit: 'subscribe', perSecond: SUBSCRIBES_PER_SECOND });
+    }
+    const subscriptions = socket.data.subscriptions;
+    if (!subscriptions.has(channel) && subscriptions.size >= maxChannelsPerSocket) {
+      return failed('too_many_channels', { max: maxChannelsPerSocket });
+    }
+    const locale = resolveLocale(parsed.data.locale, defaultLocale);
+    const since = parseCursor(parsed.data.since);
+    const answer = await open(
+      { channel, locale, limit, since },
+      () => socket.disconnected,
+      () => {
+        join(socket, channel, locale);
+      },
+    );
+    return answer ?? failed('unavailable', { what: 'channel' });
   }
 
   function socketLog(socket: PublicSocket): Logger {
@@ -321,6 +368,7 @@ export function attachPublicNamespace({
   });
 
   function emit(event: LogEvent): void {
+    for (const listener of listeners) listener.onEvent(event);
     const rooms = roomsByChannel.get(event.channel);
     if (!rooms || rooms.size === 0) return;
     if (onPushed) {
@@ -346,6 +394,11 @@ export function attachPublicNamespace({
 
   return {
     shown: () => cache.shown(),
+    open,
+    listen(listener) {
+      listeners.push(listener);
+    },
+    released: dropWhenIdle,
     deliver(events) {
       // A batch's events for one room leave together: one write per socket.
       writer.batch(() => {
