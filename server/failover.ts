@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
-import type { ChannelLog } from '../shared/domain/channel-log.js';
+import { readMasterLineage, type ChannelLog } from '../shared/domain/channel-log.js';
 import type { IngestQueue } from '../shared/domain/ingest-queue.js';
 import type { Keys } from '../shared/domain/keys.js';
-import { scriptsOn } from '../shared/domain/scripts.js';
 import { connectedTo, type RedisClient } from '../shared/infra/redis.js';
 import type { AcceptedJournal } from './http/accepted-journal.js';
 import type { PublicDelivery } from './realtime/public-namespace.js';
@@ -59,13 +58,7 @@ export function watchForFailovers(deps: FailoverRepairsDeps): FailoverWatch {
     logger,
     // The queue's own connection (on a Cluster, the master of the `{queue}` slot): the key only
     // routes the call there.
-    read: async () => {
-      const [replid, promoted] = (await scriptsOn(queueRedis).masterLineage(
-        [keys.queueSlot],
-        [],
-      )) as [string, number];
-      return { replid, promoted: promoted === 1 };
-    },
+    read: () => readMasterLineage(queueRedis, keys.queueSlot),
     async onChange() {
       const jobs = journal.recent();
       if (jobs.length === 0) return;

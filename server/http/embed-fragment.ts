@@ -9,6 +9,7 @@
  */
 
 import { parseHttpUrl } from '../../shared/domain/article/fields.js';
+import { escapeHtml } from '../../shared/domain/html-text.js';
 
 /** One post as the fragment shows it: `ago` is its relative label in the requested locale. */
 export interface FragmentPost {
@@ -30,19 +31,6 @@ export interface FragmentInput {
 /** The list's accessible name, the same words as the widget's (server/web/widget/i18n.ts). */
 function listName(locale: string): string {
   return locale.split('-', 1)[0]?.toLowerCase() === 'hi' ? 'हाल की पोस्ट' : 'Recent posts';
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Text made safe for both element content and a double- or single-quoted attribute value. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
 /** The URL as an href when it is absolute http(s), else undefined (`javascript:`, `data:`…). */

@@ -68,6 +68,21 @@ export interface MasterLineage {
   promoted: boolean;
 }
 
+/**
+ * The lineage of the master that serves `routeKey`'s slot (any key: the script reads none, the
+ * key only routes it on a Cluster), through `redis`, the connection whose writes matter.
+ */
+export async function readMasterLineage(
+  redis: RedisClient,
+  routeKey: string,
+): Promise<MasterLineage> {
+  const [replid, promoted] = (await scriptsOn(redis).masterLineage([routeKey], [])) as [
+    string,
+    number,
+  ];
+  return { replid, promoted: promoted === 1 };
+}
+
 export interface ChannelSnapshot {
   epoch: string;
   seq: number;
@@ -307,13 +322,7 @@ export function createChannelLog(
       return { status: 'removed', events: eventsFromScript(rows, post.id, () => undefined) };
     },
 
-    async masterLineage() {
-      const [replid, promoted] = (await scripts.masterLineage([keys.lineage], [])) as [
-        string,
-        number,
-      ];
-      return { replid, promoted: promoted === 1 };
-    },
+    masterLineage: () => readMasterLineage(redis, keys.lineage),
 
     async reconcile(channel, shown) {
       const newest = await redis.zrevrange(keys.recent(channel), 0, 0);

@@ -234,3 +234,20 @@ export function htmlToText(html: string): string {
   // Without a tag or an entity the parser would hand the text back as it is.
   return tidyText(MARKUP.test(html) ? collectText(html) : html);
 }
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/**
+ * The inverse of {@link htmlToText}: text made safe for HTML or XML element content and for a
+ * double- or single-quoted attribute value (the embed fragment, a feed item's plain-text fields
+ * on their way to normalizeArticle, decoded Atom 0.3 text put back into a document).
+ */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ErrorAnswer, PostsAnswer } from '../../shared/contract/http.js';
-import { escapeHtml } from '../../server/http/embed-fragment.js';
+import { escapeHtml } from '../../shared/domain/html-text.js';
 import { eventually, startKhabar, type TestKhabar } from '../helpers/khabar.js';
 
 const MINUTE = 60_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
+import { escapeHtml } from '../../shared/domain/html-text.js';
 import {
-  escapeHtml,
   renderEmbedFragment,
   safeHref,
   type FragmentPost,

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { ARTICLE_LIMITS, charCount } from '../../shared/domain/article/limits.js';
 import { canonicalUrl } from '../../shared/domain/article/post-id.js';
 import { cutAtWordBoundary } from '../../shared/domain/article/truncate.js';
-import { htmlToText } from '../../shared/domain/html-text.js';
+import { escapeHtml, htmlToText } from '../../shared/domain/html-text.js';
 import { withoutUndefined } from '../../shared/infra/without-undefined.js';
 import { readFeedDate, type FeedDate } from './feed-date.js';
 import type { FeedItem } from './parse/parsed-feed.js';
@@ -42,11 +42,6 @@ export type MapResult =
 
 /** How long a title made from the summary may be, in characters: a headline, not a paragraph. */
 const DERIVED_TITLE_MAX = 100;
-
-/** Plain text made safe to pass where HTML is expected: normalizeArticle strips HTML. */
-function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
 
 /**
  * An http(s) URL that normalizeArticle will accept as `url` or `imageUrl`, or undefined. A relative

@@ -1,3 +1,5 @@
+import { escapeHtml } from '../../../shared/domain/html-text.js';
+
 /**
  * Rewrites of a sniffed XML document into the shape feedsmith reads, for variants it does not
  * know: RSS whose elements carry a namespace prefix, and Atom 0.3 text encoded in base64.
@@ -31,10 +33,6 @@ export function unprefixRss(document: string, rootName: string): string {
 const TEXT_CONSTRUCTS = 'title|tagline|subtitle|summary|content|copyright|info';
 
 const BASE64_MODE = /\smode\s*=\s*(["'])base64\1/i;
-
-function escapeXml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
 
 /**
  * Atom 0.3 text constructs with `mode="base64"` replaced by their decoded text, escaped, so
@@ -73,7 +71,7 @@ export function decodeBase64Text(document: string): string {
       if (!textual) return match;
       const base64 = (cdata ?? plain ?? '').replace(/\s+/g, '');
       const text = new TextDecoder('utf-8').decode(Buffer.from(base64, 'base64'));
-      return `<${name}${attributes.replace(BASE64_MODE, '')}>${escapeXml(text)}</${name}>`;
+      return `<${name}${attributes.replace(BASE64_MODE, '')}>${escapeHtml(text)}</${name}>`;
     },
   );
 }
