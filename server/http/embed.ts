@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
+import { formatCursor } from '../../shared/contract/cursor.js';
 import { formatAgo, resolveLocale } from '../../shared/contract/relative-time.js';
 import { channelField, limitField, localeField, parseOr400 } from '../validation.js';
 import { renderEmbedFragment } from './embed-fragment.js';
@@ -57,6 +58,8 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
     const body = renderEmbedFragment({
       channel,
       locale: label,
+      cursor: formatCursor(snapshot.epoch, snapshot.seq),
+      limit,
       posts: snapshot.posts.map((post) => ({
         ...post,
         ago: formatAgo(post.publishedAt, at, label),

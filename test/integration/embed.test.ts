@@ -46,20 +46,24 @@ describe('GET /embed/:channel', function () {
     const html = await response.text();
     console.log(`      fragment for 10 posts (locale=hi): ${Buffer.byteLength(html)} bytes`);
 
-    assert.match(html, /^<ol class="khabar-embed" lang="hi" aria-label="हाल की पोस्ट: bihar">\n/);
-    assert.equal(html.match(/<li>/g)?.length, 10);
-    assert.doesNotMatch(html, /<script|\son\w+\s*=|\sstyle\s*=/i);
-
-    const { posts } = (await khabar.request('GET', `/api/posts?channel=${CHANNEL}&locale=hi`))
-      .body as PostsAnswer;
+    const { posts, cursor } = (
+      await khabar.request('GET', `/api/posts?channel=${CHANNEL}&locale=hi`)
+    ).body as PostsAnswer;
     assert.equal(posts.length, 10);
-    const items = html.split('\n').filter((line) => line.startsWith('<li>'));
+    assert.equal(
+      html.split('\n', 1)[0],
+      `<ol class="khabar-embed" lang="hi" aria-label="हाल की पोस्ट: bihar" data-channel="bihar"` +
+        ` data-cursor="${cursor}" data-limit="10">`,
+    );
+    assert.equal(html.match(/<li /g)?.length, 10);
+    assert.doesNotMatch(html, /<script|\son\w+\s*=|\sstyle\s*=/i);
+    const items = html.split('\n').filter((line) => line.startsWith('<li '));
     posts.forEach((post, i) => {
       assert.match(post.ago, /मिनट पहले$/);
       const summary = post.summary === undefined ? '' : `<p>${escapeHtml(post.summary)}</p>`;
       assert.equal(
         items[i],
-        `<li><a href="${post.url}">${escapeHtml(post.title)}</a>${summary}` +
+        `<li data-id="${post.id}"><a href="${post.url}">${escapeHtml(post.title)}</a>${summary}` +
           `<time datetime="${post.publishedAt}">${post.ago}</time></li>`,
       );
     });
@@ -67,7 +71,7 @@ describe('GET /embed/:channel', function () {
 
   it('takes limit 1–50, 10 by default, with /api/posts-style messages', async () => {
     const count = async (query: string): Promise<number | undefined> =>
-      (await (await get(`/embed/${CHANNEL}${query}`)).text()).match(/<li>/g)?.length;
+      (await (await get(`/embed/${CHANNEL}${query}`)).text()).match(/<li /g)?.length;
     assert.equal(await count('?limit=3'), 3);
     assert.equal(await count(''), 10);
     for (const [limit, message] of [
@@ -121,7 +125,8 @@ describe('GET /embed/:channel', function () {
     assert.equal(response.status, 200);
     assert.equal(
       await response.text(),
-      '<ol class="khabar-embed" lang="en" aria-label="Recent posts: nobody-posts-here">\n</ol>\n',
+      '<ol class="khabar-embed" lang="en" aria-label="Recent posts: nobody-posts-here"' +
+        ' data-channel="nobody-posts-here" data-cursor="0-0" data-limit="10">\n</ol>\n',
     );
   });
 });

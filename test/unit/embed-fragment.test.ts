@@ -3,6 +3,7 @@ import { escapeHtml } from '../../shared/domain/html-text.js';
 import {
   renderEmbedFragment,
   safeHref,
+  type FragmentInput,
   type FragmentPost,
 } from '../../server/http/embed-fragment.js';
 
@@ -10,6 +11,7 @@ const PUBLISHED = '2024-06-19T11:39:00.000Z';
 
 function post(fields: Partial<FragmentPost> = {}): FragmentPost {
   return {
+    id: 'p1',
     url: 'https://example.com/news/1',
     title: 'Flood alert',
     publishedAt: PUBLISHED,
@@ -20,7 +22,15 @@ function post(fields: Partial<FragmentPost> = {}): FragmentPost {
 
 /** The elements and attributes the renderer writes; anything else came from a post. */
 const ELEMENTS = new Set(['ol', 'li', 'a', 'p', 'time']);
-const ATTRIBUTES = new Set(['class', 'lang', 'aria-label', 'href', 'datetime']);
+const ATTRIBUTES = new Set([
+  ...['class', 'lang', 'aria-label', 'href', 'datetime'],
+  ...['data-id', 'data-channel', 'data-cursor', 'data-limit'],
+]);
+
+/** The fragment of `posts`, read at cursor `e1-7` with limit 10 unless the input says else. */
+function fragment(input: Partial<FragmentInput> & Pick<FragmentInput, 'posts'>): string {
+  return renderEmbedFragment({ channel: 'top', locale: 'en', cursor: 'e1-7', limit: 10, ...input });
+}
 
 /** Markup no fragment may hold, whatever the posts say: code, handlers, inline styles. */
 function assertInert(html: string): void {
@@ -39,38 +49,45 @@ function assertInert(html: string): void {
 
 describe('renderEmbedFragment', () => {
   it('renders an ordered list named after the channel, one linked item per post', () => {
-    const html = renderEmbedFragment({
+    const html = fragment({
       channel: 'bihar',
       locale: 'en',
-      posts: [post({ summary: 'Rivers rise in Patna' }), post({ url: 'http://example.com/2' })],
+      posts: [
+        post({ summary: 'Rivers rise in Patna' }),
+        post({ id: 'p2', url: 'http://example.com/2', lang: 'hi' }),
+      ],
     });
     assert.equal(
       html,
-      '<ol class="khabar-embed" lang="en" aria-label="Recent posts: bihar">\n' +
-        '<li><a href="https://example.com/news/1">Flood alert</a><p>Rivers rise in Patna</p>' +
-        `<time datetime="${PUBLISHED}">21 mins ago</time></li>\n` +
-        '<li><a href="http://example.com/2">Flood alert</a>' +
+      '<ol class="khabar-embed" lang="en" aria-label="Recent posts: bihar" data-channel="bihar"' +
+        ' data-cursor="e1-7" data-limit="10">\n' +
+        '<li data-id="p1"><a href="https://example.com/news/1">Flood alert</a>' +
+        `<p>Rivers rise in Patna</p><time datetime="${PUBLISHED}">21 mins ago</time></li>\n` +
+        '<li data-id="p2" lang="hi"><a href="http://example.com/2">Flood alert</a>' +
         `<time datetime="${PUBLISHED}">21 mins ago</time></li>\n` +
         '</ol>\n',
     );
   });
 
   it('names the list in Hindi for a Hindi locale', () => {
-    const html = renderEmbedFragment({ channel: 'top', locale: 'hi-IN', posts: [] });
+    const html = fragment({ channel: 'top', locale: 'hi-IN', cursor: '0-0', posts: [] });
     assert.equal(
       html,
-      '<ol class="khabar-embed" lang="hi-IN" aria-label="हाल की पोस्ट: top">\n</ol>\n',
+      '<ol class="khabar-embed" lang="hi-IN" aria-label="हाल की पोस्ट: top" data-channel="top"' +
+        ' data-cursor="0-0" data-limit="10">\n</ol>\n',
     );
   });
 
   it('escapes script, attribute breakouts and entities in titles, summaries and urls', () => {
-    const html = renderEmbedFragment({
+    const html = fragment({
       channel: 'top',
       locale: 'en',
       posts: [
         post({
+          id: '"><script>alert(1)</script>',
           title: '<script>alert(1)</script>',
           summary: '"><img src=x onerror=alert(1)>',
+          lang: '"><b>x</b>',
         }),
         post({
           url: 'https://example.com/?q="><img src=x onerror=alert(1)>&a=1',
@@ -114,14 +131,14 @@ describe('renderEmbedFragment', () => {
       'not a url',
     ];
     for (const url of vectors) {
-      const html = renderEmbedFragment({
+      const html = fragment({
         channel: 'top',
         locale: 'en',
         posts: [post({ url, title: 'Headline' })],
       });
       assertInert(html);
       assert.doesNotMatch(html, /<a\b/, url);
-      assert.match(html, /<li>Headline<time/, url);
+      assert.match(html, /<li data-id="p1">Headline<time/, url);
     }
   });
 });

@@ -4,7 +4,8 @@ import { connect, type Connection } from './connection.js';
 import { textsFor, type Texts } from './i18n.js';
 import { labelClock, type ClockClient } from '../common/label-clock.js';
 import { createPostView, fillPostView, samePost, type PostView } from './render.js';
-import { loadFeed } from './storage.js';
+import { loadFeed, seedFeed } from './storage.js';
+import { readFragment } from './adopt.js';
 import { adoptStyles } from './styles.js';
 
 export const TAG = 'khabar-feed';
@@ -161,7 +162,10 @@ export class KhabarFeed extends HTMLElement implements ClockClient {
     this.#live = false;
     this.#list.setAttribute('aria-busy', 'true');
 
-    // Render what this tab saw before a reload at once; the answer then brings it up to date.
+    // Render at once what the page holds (a server-rendered list) or what this tab saw before a
+    // reload, whichever is later; the answer then brings it up to date, keyed by post id.
+    const fragment = readFragment(this, channel);
+    if (fragment) seedFeed(server, channel, fragment);
     const stored = loadFeed(server, channel);
     this.#latest = stored ? stored.posts.slice(0, limit) : [];
     this.#render();

@@ -1,3 +1,4 @@
+import { parseCursor } from '../../../shared/contract/cursor.js';
 import type { Post } from '../../../shared/contract/protocol.js';
 
 /** What the widget keeps per server and channel in sessionStorage, so a reload resumes. */
@@ -20,7 +21,7 @@ function storage(): Storage | undefined {
   }
 }
 
-const isPost = (value: unknown): value is Post => {
+export const isPost = (value: unknown): value is Post => {
   if (typeof value !== 'object' || value === null) return false;
   const p = value as Record<string, unknown>;
   return (
@@ -34,8 +35,34 @@ const isPost = (value: unknown): value is Post => {
   );
 };
 
-/** The stored feed, or undefined when absent or not in the expected shape. */
+/** Feeds the page itself holds (a server-rendered list, adopt.ts), by storage key. */
+const seeds = new Map<string, StoredFeed>();
+
+/** Keeps a feed the page holds, for this page's life; `loadFeed` offers it when it is later. */
+export function seedFeed(server: string, channel: string, feed: StoredFeed): void {
+  seeds.set(keyOf(server, channel), feed);
+}
+
+/**
+ * Of two feeds kept for one channel, the one to start from: in one history, the later one; across
+ * histories (a failover, or a page built long ago), `preferred`, the one the reader sees.
+ */
+function laterFeed(preferred?: StoredFeed, other?: StoredFeed): StoredFeed | undefined {
+  if (!preferred || !other) return preferred ?? other;
+  const a = parseCursor(preferred.cursor);
+  const b = parseCursor(other.cursor);
+  return a && b && a.epoch === b.epoch && b.seq > a.seq ? other : preferred;
+}
+
+/**
+ * The feed to resume `channel` from: what this tab stored before a reload, or what the page
+ * holds, whichever is later; undefined when neither is there (or in the expected shape).
+ */
 export function loadFeed(server: string, channel: string): StoredFeed | undefined {
+  return laterFeed(seeds.get(keyOf(server, channel)), loadStoredFeed(server, channel));
+}
+
+function loadStoredFeed(server: string, channel: string): StoredFeed | undefined {
   try {
     const text = storage()?.getItem(keyOf(server, channel));
     if (!text) return undefined;
