@@ -51,7 +51,7 @@ function recordFrames(): void {
       );
       const shadow = visibleText(
         feed.shadowRoot?.querySelectorAll('article [part~="title"]') ?? ([] as Element[]),
-        (title) => String(title.textContent),
+        (title) => title.textContent,
       );
       frames.push({
         titles: [...light, ...shadow],
