@@ -105,7 +105,10 @@ export interface PublicDelivery {
 }
 
 export interface AppliedEventListener {
+  /** An applied event; it may be held until `flush`, which follows in the same step. */
   onEvent: (event: LogEvent) => void;
+  /** The end of a batch (a fan-out read), or of a lone event: write what was held. */
+  flush: () => void;
   /** Whether it still has subscribers of `channel` (the cache keeps it while so). */
   watches: (channel: string) => boolean;
 }
@@ -367,8 +370,13 @@ export function attachPublicNamespace({
     socket.on('unsubscribe', onUnsubscribe);
   });
 
+  /** Whether a fan-out read is being applied: listeners flush once, when it ends. */
+  let batching = false;
   function emit(event: LogEvent): void {
-    for (const listener of listeners) listener.onEvent(event);
+    for (const listener of listeners) {
+      listener.onEvent(event);
+      if (!batching) listener.flush();
+    }
     const rooms = roomsByChannel.get(event.channel);
     if (!rooms || rooms.size === 0) return;
     if (onPushed) {
@@ -401,9 +409,15 @@ export function attachPublicNamespace({
     released: dropWhenIdle,
     deliver(events) {
       // A batch's events for one room leave together: one write per socket.
-      writer.batch(() => {
-        for (const event of events) cache.apply(event);
-      });
+      batching = true;
+      try {
+        writer.batch(() => {
+          for (const event of events) cache.apply(event);
+        });
+      } finally {
+        batching = false;
+        for (const listener of listeners) listener.flush();
+      }
     },
     localViewers() {
       const viewers = new Map<string, number>();

@@ -15,8 +15,10 @@ import { toReplayed, type PublicDelivery } from './public-namespace.js';
  * `GET /api/stream`: a channel as Server-Sent Events, for clients that cannot run Socket.IO
  * (curl, a plain `EventSource`). Streams are served like sockets, from this node's channel
  * cache: the subscribe answer and the attach to delivery happen in one step (no event is lost
- * or doubled), and each applied event is encoded once per channel × locale and that string is
- * written to every stream of it. No Redis command is made per stream per event.
+ * or doubled), and each applied event is encoded once per channel × locale. A fan-out read's
+ * events for one channel × locale go out together, as one buffer written to every stream of it:
+ * one write (one system call) per stream per read, as for websockets (room-writer.ts). No Redis
+ * command is made per stream per event.
  */
 
 interface Stream {
@@ -27,7 +29,7 @@ interface Stream {
    * Events applied after the stream joined but before its first answer was written (the answer
    * is made after the join, and the handler writes it a few microtasks later): they follow it.
    */
-  backlog: string[] | null;
+  backlog: Buffer[] | null;
 }
 
 export interface StreamsOptions {
@@ -59,6 +61,9 @@ const streamQuery = z.object({
     .string({ error: 'lastEventId must be the id of the last event you received' })
     .optional(),
 });
+
+/** A comment line: it keeps proxies from closing an idle stream. */
+const PING = Buffer.from(': ping\n\n');
 
 /** One SSE event. JSON has no raw newlines, so `data` is always a single line. */
 function frame(type: string, data: unknown, id?: string): string {
@@ -102,13 +107,13 @@ export function createStreams({
    * that stopped reading cannot make the server's memory grow, and it resumes with
    * Last-Event-ID. Checked before the write, so one large first answer is never a reason.
    */
-  function send(stream: Stream, text: string): void {
+  function send(stream: Stream, bytes: Buffer): void {
     if (stream.backlog) {
-      stream.backlog.push(text);
+      stream.backlog.push(bytes);
       return;
     }
     if (stream.res.writableLength <= limitBytes) {
-      stream.res.write(text);
+      stream.res.write(bytes);
       return;
     }
     logger.warn(
@@ -125,6 +130,11 @@ export function createStreams({
     onDrop?.();
   }
 
+  /**
+   * The frames of the batch being delivered, per set of streams (one channel × locale), until
+   * `flush`. Nothing can join a set in between: delivery flushes in the step that applied them.
+   */
+  const held = new Map<Set<Stream>, string[]>();
   delivery.listen({
     watches: (channel) => byChannel.has(channel),
     onEvent(event: LogEvent) {
@@ -133,9 +143,18 @@ export function createStreams({
       const at = now();
       for (const [locale, streams] of locales) {
         const text = eventFrame(toReplayed(event, at, locale));
-        // A copy: a dropped stream leaves the set while it is walked.
-        for (const stream of [...streams]) send(stream, text);
+        const frames = held.get(streams);
+        if (frames) frames.push(text);
+        else held.set(streams, [text]);
       }
+    },
+    flush() {
+      for (const [streams, frames] of held) {
+        // Encoded once for every stream; a copy of the set: a dropped stream leaves it.
+        const bytes = Buffer.from(frames.join(''));
+        for (const stream of [...streams]) send(stream, bytes);
+      }
+      held.clear();
     },
   });
 
@@ -191,14 +210,14 @@ export function createStreams({
       : frame('snapshot', { ...head, posts: posts ?? [] }, head.cursor);
     const backlog = stream.backlog ?? [];
     stream.backlog = null;
-    send(stream, first + backlog.join(''));
+    send(stream, Buffer.concat([Buffer.from(first), ...backlog]));
   });
 
   return {
     router,
     start() {
       timer = setInterval(() => {
-        for (const stream of [...all]) send(stream, ': ping\n\n');
+        for (const stream of [...all]) send(stream, PING);
       }, pingIntervalMs);
       timer.unref();
     },

@@ -1,3 +1,4 @@
+import { get as httpGet } from 'node:http';
 import { connect as connectTcp, type Socket as TcpSocket } from 'node:net';
 import { WebSocket } from 'ws';
 import { articleNumber, publishedAtMs } from './payload.js';
@@ -9,12 +10,13 @@ import { summarize, type Summary } from './stats.js';
  * as a client can be, so that the generator's CPU does not decide the result: raw TCP for
  * the floor (B0), raw `ws` for B1, and for Socket.IO servers (B2, Khabar) raw `ws` speaking
  * just enough of the protocol: `EIO=4&transport=websocket`, `40` to join, ping `2` → pong
- * `3`, events `42[…]`, acks `43…`. A received event is matched to its article by the number
+ * `3`, events `42[…]`, acks `43…`; and for Khabar's Server-Sent Events, Node's HTTP client
+ * reading `text/event-stream` (events end with a blank line). A received event is matched to its article by the number
  * in its title; its latency is the receipt time minus the article's scheduled time, both
  * from `process.hrtime` (CLOCK_MONOTONIC, the same clock in every process of the host).
  */
 
-type Mode = 'net' | 'ws' | 'sio';
+type Mode = 'net' | 'ws' | 'sio' | 'sse';
 
 interface Client {
   send(text: string): void;
@@ -104,6 +106,49 @@ function connectNet(url: URL): Promise<Client> {
   });
 }
 
+const EVENT_END = Buffer.from('\n\n');
+const SNAPSHOT = Buffer.from('event: snapshot\n');
+
+/** A Server-Sent Events client of `url`: ready once its first event (the snapshot) came. */
+function connectSse(url: URL): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { agent: false, headers: { accept: 'text/event-stream' } });
+    const client: Client = {
+      send: () => undefined,
+      close: () => {
+        request.destroy();
+      },
+    };
+    request.once('error', reject);
+    request.once('response', (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        reject(new Error(`GET ${url.pathname} answered ${response.statusCode}`));
+        return;
+      }
+      let rest: Buffer | undefined;
+      response.on('data', (chunk: Buffer) => {
+        // A chunk may end in the middle of an event.
+        const data = rest ? Buffer.concat([rest, chunk]) : chunk;
+        let start = 0;
+        for (let end = data.indexOf(EVENT_END); end !== -1; end = data.indexOf(EVENT_END, start)) {
+          const snapshot = data.compare(
+            SNAPSHOT,
+            0,
+            SNAPSHOT.length,
+            start,
+            start + SNAPSHOT.length,
+          );
+          if (snapshot === 0) resolve(client);
+          else record(data.subarray(start, end));
+          start = end + EVENT_END.length;
+        }
+        rest = start < data.length ? Buffer.from(data.subarray(start)) : undefined;
+      });
+    });
+  });
+}
+
 function connectWs(url: URL, subscribe?: Record<string, unknown>): Promise<Client> {
   return new Promise((resolve, reject) => {
     const target =
@@ -176,7 +221,12 @@ async function connectMany(
   const pending: Promise<void>[] = [];
   for (let i = 0; i < count; i += batch) {
     for (let j = i; j < Math.min(count, i + batch); j++) {
-      const opened = mode === 'net' ? connectNet(url) : connectWs(url, subscribe);
+      const opened =
+        mode === 'net'
+          ? connectNet(url)
+          : mode === 'sse'
+            ? connectSse(url)
+            : connectWs(url, subscribe);
       pending.push(
         opened.then(
           (client) => {

@@ -2,6 +2,7 @@ import type { FanoutMeasure, MemoryMeasure } from './scenarios/fanout.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { CpuPerItem, IngestResult } from './scenarios/ingest.js';
 import type { ScaleoutMeasure } from './scenarios/scaleout.js';
+import type { SseResult } from './scenarios/sse.js';
 import type { StormResult } from './scenarios/storm.js';
 import type { RedisUse } from './redis-stats.js';
 import { linearFit, median } from './stats.js';
@@ -22,6 +23,7 @@ export interface RoundResults {
   storm?: StormResult;
   idle?: IdleResult;
   scaleout?: ScaleoutMeasure[];
+  sse?: SseResult;
 }
 
 export interface Row {
@@ -274,6 +276,54 @@ function stormRows(rounds: RoundResults[]): Row[] {
   return rows;
 }
 
+/**
+ * SSE against Socket.IO on one Khabar node: per kind of window, the SSE figure, with the ratio
+ * taken in each round (both ran in it) and its median over rounds.
+ */
+function sseRows(rounds: RoundResults[]): Row[] {
+  const results = rounds.flatMap((r) => (r.sse ? [r.sse] : []));
+  if (results.length === 0) return [];
+  const rows: Row[] = [];
+  for (const kind of ['single', 'burst'] as const) {
+    const label = `sse N=${results[0]?.clients ?? 0} ${kind === 'burst' ? 'bursts of 10' : '1 post, 2/s'}`;
+    const of = (r: SseResult, transport: string) =>
+      r.measures.find((m) => m.kind === kind && m.transport === transport);
+    const figure = (pick: (m: SseResult['measures'][number]) => number) => {
+      const pairs = results.flatMap((r) => {
+        const [sse, sio] = [of(r, 'sse'), of(r, 'socket.io')];
+        return sse && sio ? [{ sse: pick(sse), sio: pick(sio) }] : [];
+      });
+      return {
+        sse: median(pairs.map((p) => p.sse)),
+        sio: median(pairs.map((p) => p.sio)),
+        ratio: median(pairs.map((p) => p.sse / p.sio)),
+      };
+    };
+    const delivered = results.every((r) =>
+      r.measures.filter((m) => m.kind === kind).every((m) => m.received === m.expected),
+    );
+    const cpu = figure((m) => m.cpuPerDeliveryUs);
+    const p99 = figure((m) => m.fromAccept.p99);
+    rows.push(
+      {
+        scenario: label,
+        metric: 'server CPU per delivery (µs), SSE',
+        khabar: cpu.sse,
+        ratio: { of: '÷ Socket.IO', value: cpu.ratio },
+        note: `Socket.IO ${cpu.sio.toFixed(2)} µs; ${delivered ? 'every copy delivered' : 'COPIES MISSING'}`,
+      },
+      {
+        scenario: label,
+        metric: 'accept → receipt p99 (ms), SSE',
+        khabar: p99.sse,
+        ratio: { of: '÷ Socket.IO', value: p99.ratio },
+        note: `Socket.IO ${p99.sio.toFixed(1)} ms`,
+      },
+    );
+  }
+  return rows;
+}
+
 function idleRows(rounds: RoundResults[]): Row[] {
   const result = rounds.find((r) => r.idle)?.idle;
   if (!result) return [];
@@ -443,6 +493,7 @@ export function buildReport(rounds: RoundResults[]): Row[] {
     ...memoryRows(measured),
     ...ingestRows(measured),
     ...stormRows(measured),
+    ...sseRows(measured),
     ...idleRows(measured),
     ...scaleoutRows(measured),
   ];

@@ -8,6 +8,7 @@ import { runFanout, type FanoutPlan } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
 import { parseScaleoutPlan, runScaleout } from './scenarios/scaleout.js';
+import { runSse } from './scenarios/sse.js';
 import { runStorm } from './scenarios/storm.js';
 import { startBaseline, startBenchRedis, startKhabar, type System } from './systems.js';
 
@@ -19,6 +20,7 @@ import { startBaseline, startBenchRedis, startKhabar, type System } from './syst
  *   npm run bench                      the quick run (about ten minutes on 2 cores, plus 6.5 for scaleout)
  *   npm run bench -- --full            the whole grid: every N at 0.2 … 10 posts/s
  *   npm run bench -- --only fanout     one scenario (fanout, memory, ingest, storm, idle, scaleout)
+ *   npm run bench -- --only sse        Server-Sent Events against Socket.IO (1,000 clients; only on request)
  *   npm run bench -- --only scaleout --scaleout-steps 1x500,2x500 --scaleout-rate 5
  *                                      nodes × subscribers per node, posts/s, --scaleout-seconds
  */
@@ -38,8 +40,8 @@ const { values: args } = parseArgs({
 
 const rounds = Number(args.rounds);
 const only = args.only;
-const wanted = (scenario: string): boolean =>
-  only === undefined || only.split(',').includes(scenario);
+const named = (scenario: string): boolean => only?.split(',').includes(scenario) ?? false;
+const wanted = (scenario: string): boolean => only === undefined || named(scenario);
 
 /**
  * The quick run measures each N at a rate where one post's fan-out is over before the next
@@ -181,6 +183,8 @@ async function main(): Promise<void> {
       }
       if (!warmup && wanted('ingest'))
         result.ingest = await runIngest(redis.url, `r${round}`, generator);
+      if (!warmup && named('sse'))
+        result.sse = await runSse(redis, generator, `r${round}`, next, FANOUT_ENV);
       if (!warmup && wanted('storm')) result.storm = await runStorm(redis, generator, `r${round}`);
       if (!warmup && wanted('idle') && round === 1) result.idle = await runIdle(redis, `r${round}`);
       if (!warmup && wanted('scaleout'))

@@ -18,7 +18,7 @@ export type SystemName = 'B0' | 'B1' | 'B2' | 'Khabar';
 export interface System {
   readonly name: SystemName;
   /** How the generator's clients talk to it. */
-  readonly mode: 'net' | 'ws' | 'sio';
+  readonly mode: 'net' | 'ws' | 'sio' | 'sse';
   /** What each client subscribes to after connecting (Khabar only). */
   readonly subscribe?: Record<string, unknown>;
   readonly url: string;
