@@ -100,7 +100,7 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, JsonSchema>
 /** `delete /api/sources/:id` → `deleteApiSourcesId`; `get /` → `get`. */
 function operationId({ method, path }: RouteDescription): string {
   const words = path.split(/[^A-Za-z0-9]+/).filter(Boolean);
-  return method + words.map((word) => word[0]?.toUpperCase() + word.slice(1)).join('');
+  return method + words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('');
 }
 
 function operation(route: RouteDescription): JsonSchema {
