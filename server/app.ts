@@ -48,6 +48,7 @@ import { createNewsroomPulse } from './realtime/newsroom-pulse.js';
 import { createTokenSet } from './tokens.js';
 import { createWebSubStore, MAX_FEED_BYTES, type WebSubQueue } from '../shared/domain/websub.js';
 import { webSubRouter } from './http/websub.js';
+import { apiDescriptionRouter } from './http/openapi/router.js';
 
 export interface AppDeps {
   config: Config;
@@ -86,6 +87,8 @@ export interface ServerTimings {
 
 export interface App {
   httpServer: HttpServer;
+  /** The Express app inside `httpServer`: the API description test walks its routes. */
+  httpApp: express.Express;
   io: Server;
   /** Starts following the fan-out stream. */
   start(): void;
@@ -240,7 +243,10 @@ export function createApp(deps: AppDeps): App {
   const corsPolicy = corsFor(config.corsOrigins);
   // First: every later handler, the error handler included, logs through `req.log` (its reqId).
   httpApp.use(requestLogger(logger));
-  httpApp.use(['/api/posts', '/api/channels', '/api/stream'], corsPolicy.publicReads);
+  httpApp.use(
+    ['/api/posts', '/api/channels', '/api/stream', '/api/openapi.json', '/api/asyncapi.json'],
+    corsPolicy.publicReads,
+  );
   const webSubStore = createWebSubStore(redis, keys);
   httpApp.use(
     webSubRouter({
@@ -303,6 +309,16 @@ export function createApp(deps: AppDeps): App {
   );
   httpApp.use(embedRouter({ channelLog, defaultLocale: config.defaultLocale }));
   httpApp.use(streams.router);
+  httpApp.use(
+    apiDescriptionRouter({
+      production: config.production,
+      allowPrivateFeeds: config.allowPrivateFeeds,
+      host:
+        config.publicUrl === undefined
+          ? `localhost:${config.port}`
+          : new URL(config.publicUrl).host,
+    }),
+  );
   httpApp.use(staticRouter({ production: config.production }));
   httpApp.use(demoRouter({ queue, production: config.production, announce }));
   httpApp.use(notFound);
@@ -310,6 +326,7 @@ export function createApp(deps: AppDeps): App {
 
   return {
     httpServer,
+    httpApp,
     io,
     start() {
       tail.start();

@@ -21,7 +21,11 @@ export interface EmbedRouteDeps {
  */
 const MAX_AGE_SECONDS = 5;
 
-const embedRequest = z.object({
+/**
+ * `GET /embed/:channel`: the path's channel and the query, checked as one object; exported for
+ * the API description (server/http/openapi/).
+ */
+export const embedRequest = z.object({
   // The channel is in the path, so the messages show a good path.
   channel: channelField((name) => `/embed/${name}`),
   // 50, as the widget's `limit`: the fragment stands in for it.

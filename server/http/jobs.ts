@@ -27,9 +27,10 @@ export interface JobsRouteDeps {
 type IngestJob = Job<IngestQueueData, IngestQueueResult>;
 
 /** BullMQ's own ids are counters; anything else is not one of ours. */
-const JOB_ID = /^[A-Za-z0-9:_-]{1,64}$/;
+export const JOB_ID = /^[A-Za-z0-9:_-]{1,64}$/;
 
-const jobsQuery = z.object({
+/** `GET /api/jobs` query; exported for the API description (server/http/openapi/). */
+export const jobsQuery = z.object({
   state: z
     .literal('failed', { error: 'state must be "failed": only failed jobs are listed' })
     .default('failed'),

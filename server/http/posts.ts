@@ -29,7 +29,8 @@ export interface PostsRouteDeps {
   now?: () => number;
 }
 
-const postsQuery = z.object({
+/** `GET /api/posts` query; exported for the API description (server/http/openapi/). */
+export const postsQuery = z.object({
   channel: channelField((name) => `channel=${name}`).default(DEFAULT_CHANNEL),
   limit: limitField(100, 20),
   locale: localeField,

@@ -46,9 +46,13 @@ export interface SourcesRouteDeps {
   now?: () => number;
 }
 
-const MAX_INTERVAL_SECONDS = 86_400;
+export const MAX_INTERVAL_SECONDS = 86_400;
 
-function sourceBody(minInterval: number) {
+/**
+ * `POST /api/sources` body; `minInterval` is 1 with ALLOW_PRIVATE_FEEDS (tests), else 30.
+ * Exported for the API description (server/http/openapi/).
+ */
+export function sourceBody(minInterval: number) {
   return z.object(
     {
       url: z
@@ -92,6 +96,11 @@ function sourceBody(minInterval: number) {
   ) satisfies z.ZodType<unknown, SourceRequest>;
 }
 
+/** The shortest poll interval a source may ask for: 1 s only where private feeds are allowed (tests). */
+export function minIntervalSeconds(allowPrivateFeeds: boolean): number {
+  return allowPrivateFeeds ? 1 : 30;
+}
+
 const notFound = (id: string) => appError('not_found', { source: id });
 
 export function sourcesRouter(deps: SourcesRouteDeps): Router {
@@ -104,7 +113,7 @@ export function sourcesRouter(deps: SourcesRouteDeps): Router {
     if (reason) throw appError('blocked_address', reason);
   };
   const router = Router();
-  const body = sourceBody(allowPrivateFeeds ? 1 : 30);
+  const body = sourceBody(minIntervalSeconds(allowPrivateFeeds));
   const idParam = (value: unknown): string => {
     const id = typeof value === 'string' ? value : '';
     if (!SOURCE_ID_PATTERN.test(id)) throw notFound(id);

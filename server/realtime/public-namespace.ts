@@ -113,7 +113,8 @@ export interface AppliedEventListener {
   watches: (channel: string) => boolean;
 }
 
-const subscribeRequest = z.object(
+/** `subscribe`'s request; exported for the AsyncAPI description (server/http/openapi/). */
+export const subscribeRequest = z.object(
   {
     channel: channelField((name) => `"${name}"`),
     limit: z
@@ -129,7 +130,7 @@ const subscribeRequest = z.object(
     error: 'subscribe takes an object such as {"channel": "bihar", "since": "<your last cursor>"}',
   },
 );
-const unsubscribeRequest = z.object(
+export const unsubscribeRequest = z.object(
   { channel: channelField((name) => `"${name}"`) },
   { error: 'unsubscribe takes an object such as {"channel": "bihar"}' },
 );

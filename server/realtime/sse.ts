@@ -54,7 +54,8 @@ export interface Streams {
   close(): void;
 }
 
-const streamQuery = z.object({
+/** `GET /api/stream` query; exported for the API description (server/http/openapi/). */
+export const streamQuery = z.object({
   channel: channelField((name) => `channel=${name}`).default(DEFAULT_CHANNEL),
   locale: z.string({ error: 'locale must be one language tag, such as locale=hi' }).optional(),
   lastEventId: z
