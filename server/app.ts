@@ -126,12 +126,18 @@ export function createApp(deps: AppDeps): App {
     },
   );
   slimConnections(io);
-  // Assigned below: the metrics read the public namespace's rooms at scrape time.
-  let subscriptions = (): number => 0;
+  // Assigned below: the metrics read the public namespace's rooms and the streams at scrape time.
+  let localViewers = (): Map<string, number> => new Map();
+  let openStreams = (): number => 0;
   const metrics = createServerMetrics({
     io,
     queues: [queue, pollQueue],
-    subscriptions: () => subscriptions(),
+    subscriptions: () => {
+      let total = 0;
+      for (const viewers of localViewers().values()) total += viewers;
+      return total;
+    },
+    streams: () => openStreams(),
     jobMetrics: () => readJobMetrics(redis, keys),
   });
   const delivery = attachPublicNamespace({
@@ -151,11 +157,6 @@ export function createApp(deps: AppDeps): App {
         metrics.publishToDeliver.observe(Math.max(0, Date.now() - event.acceptedAt) / 1000);
     },
   });
-  subscriptions = () => {
-    let total = 0;
-    for (const viewers of delivery.localViewers().values()) total += viewers;
-    return total;
-  };
   const streams = createStreams({
     delivery,
     defaultLocale: config.defaultLocale,
@@ -166,7 +167,18 @@ export function createApp(deps: AppDeps): App {
     onDrop: () => {
       metrics.slowConsumerDrops.inc();
     },
+    onDelivered: (copies) => {
+      metrics.deliveries.inc(copies);
+    },
   });
+  // A stream is a reader of its channel as a subscribed socket is: presence and metrics count both.
+  localViewers = () => {
+    const viewers = delivery.localViewers();
+    for (const [channel, count] of streams.viewers())
+      viewers.set(channel, (viewers.get(channel) ?? 0) + count);
+    return viewers;
+  };
+  openStreams = () => streams.size;
   const journal = createAcceptedJournal();
   const failoverWatch = watchForFailovers({
     redis,
@@ -182,7 +194,7 @@ export function createApp(deps: AppDeps): App {
     redis,
     keys,
     nodeId: createNodeId(),
-    localViewers: delivery.localViewers,
+    localViewers: () => localViewers(),
     logger,
     health,
     intervalMs: timings.presenceIntervalMs,

@@ -33,8 +33,10 @@ export interface ServerMetrics {
 export interface ServerMetricsDeps {
   io: Server;
   queues: readonly Queue[];
-  /** Channel subscriptions on this node (a socket watching two channels counts two). */
+  /** Channel subscriptions on this node (a socket watching two channels counts two; a stream one). */
   subscriptions: () => number;
+  /** Open Server-Sent Events streams on this node. */
+  streams: () => number;
   /** The workers' job metrics, from Redis. */
   jobMetrics: () => Promise<JobMetricsSnapshot>;
 }
@@ -85,6 +87,7 @@ export function createServerMetrics({
   io,
   queues,
   subscriptions,
+  streams,
   jobMetrics,
 }: ServerMetricsDeps): ServerMetrics {
   // One registry per node: tests run several nodes in one process.
@@ -101,10 +104,18 @@ export function createServerMetrics({
   });
   new Gauge({
     name: 'khabar_subscriptions',
-    help: 'Channel subscriptions of public sockets on this node.',
+    help: 'Channel subscriptions on this node: public sockets and Server-Sent Events streams.',
     registers: [registry],
     collect() {
       this.set(subscriptions());
+    },
+  });
+  new Gauge({
+    name: 'khabar_streams',
+    help: 'Open Server-Sent Events streams (GET /api/stream) on this node.',
+    registers: [registry],
+    collect() {
+      this.set(streams());
     },
   });
   new Gauge({
@@ -163,7 +174,7 @@ export function createServerMetrics({
     }),
     deliveries: new Counter({
       name: 'khabar_deliveries_total',
-      help: 'Event copies delivered to sockets.',
+      help: 'Event copies delivered to sockets and streams.',
       registers: [registry],
     }),
     ingestAccepted: new Counter({

@@ -44,6 +44,8 @@ export interface StreamsOptions {
   pingIntervalMs?: number;
   now?: () => number;
   onDrop?: () => void;
+  /** Copies of events written to streams, as they are written (metrics). */
+  onDelivered?: (copies: number) => void;
 }
 
 export interface Streams {
@@ -52,6 +54,10 @@ export interface Streams {
   start(): void;
   /** Ends every stream cleanly (clients reconnect, to another node, with Last-Event-ID). */
   close(): void;
+  /** Open streams per channel: readers, as a socket's subscriptions are (presence, metrics). */
+  viewers(): Map<string, number>;
+  /** Open streams on this node. */
+  readonly size: number;
 }
 
 /** `GET /api/stream` query; exported for the API description (server/http/openapi/). */
@@ -84,6 +90,7 @@ export function createStreams({
   pingIntervalMs = 30_000,
   now = Date.now,
   onDrop,
+  onDelivered,
 }: StreamsOptions): Streams {
   /** channel → locale → its streams. */
   const byChannel = new Map<string, Map<string, Set<Stream>>>();
@@ -153,6 +160,7 @@ export function createStreams({
       for (const [streams, frames] of held) {
         // Encoded once for every stream; a copy of the set: a dropped stream leaves it.
         const bytes = Buffer.from(frames.join(''));
+        onDelivered?.(frames.length * streams.size);
         for (const stream of [...streams]) send(stream, bytes);
       }
       held.clear();
@@ -216,6 +224,18 @@ export function createStreams({
 
   return {
     router,
+    get size() {
+      return all.size;
+    },
+    viewers() {
+      const viewers = new Map<string, number>();
+      for (const [channel, locales] of byChannel) {
+        let count = 0;
+        for (const streams of locales.values()) count += streams.size;
+        viewers.set(channel, count);
+      }
+      return viewers;
+    },
     start() {
       timer = setInterval(() => {
         for (const stream of [...all]) send(stream, PING);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
+import type { ChannelsAnswer } from '../../shared/contract/http.js';
 import {
   eventually,
   nextEvent,
@@ -7,6 +8,7 @@ import {
   subscribe,
   type TestKhabar,
 } from '../helpers/khabar.js';
+import { readSse } from '../helpers/sse-reader.js';
 
 /** Samples of Prometheus text, checking every line has the exposition format. */
 function parseMetrics(text: string): Map<string, number> {
@@ -58,6 +60,47 @@ describe('GET /metrics', function () {
       assert.ok(after.has('khabar_queue_jobs{queue="ingest",state="waiting"}'));
       assert.ok(after.has('khabar_process_cpu_user_seconds_total'));
     } finally {
+      await khabar.close();
+    }
+  });
+
+  it('counts Server-Sent Events streams as readers: streams, subscriptions, deliveries, viewers', async () => {
+    const khabar = await startKhabar({ timings: { presenceIntervalMs: 50 } });
+    const streams = await Promise.all(
+      ['top', 'top', 'bihar'].map((channel) =>
+        readSse(`${khabar.url}/api/stream?channel=${channel}`),
+      ),
+    );
+    try {
+      for (const stream of streams) await stream.next((frame) => frame.event === 'snapshot');
+      const socket = await khabar.connect();
+      assert.equal((await subscribe(socket, { channel: 'top' })).ok, true);
+      const before = await scrape(khabar);
+      assert.equal(before.get('khabar_streams'), 3);
+      assert.equal(before.get('khabar_subscriptions'), 4);
+
+      await khabar.postArticles({
+        url: 'https://example.com/streamed',
+        title: 'Streamed',
+        channel: 'top',
+      });
+      for (const stream of streams.slice(0, 2))
+        await stream.next((frame) => frame.event === 'post:new');
+      // One socket and two streams of top got a copy each.
+      const after = await eventually(async () => {
+        const samples = await scrape(khabar);
+        return samples.get('khabar_deliveries_total') === 3 ? samples : undefined;
+      });
+      assert.equal(after.get('khabar_events_pushed_total{type="post:new"}'), 1);
+
+      // Viewers summed over the nodes' presence reports: the socket and both streams of top.
+      await eventually(async () => {
+        const { body } = await khabar.request('GET', '/api/channels');
+        const top = (body as ChannelsAnswer).find((c) => c.channel === 'top');
+        return top?.viewers === 3 ? true : undefined;
+      });
+    } finally {
+      for (const stream of streams) stream.close();
       await khabar.close();
     }
   });
