@@ -32,7 +32,7 @@ import {
   type NoServerEvents,
   type PublicSocketData,
 } from './realtime/public-namespace.js';
-import { guardSlowConsumers } from './realtime/slow-consumers.js';
+import { createSlowConsumerGuard } from './realtime/slow-consumers.js';
 import { slimConnections } from './realtime/slim-connections.js';
 import { createStreams } from './realtime/sse.js';
 import { createServerMetrics } from './metrics.js';
@@ -140,6 +140,14 @@ export function createApp(deps: AppDeps): App {
     streams: () => openStreams(),
     jobMetrics: () => readJobMetrics(redis, keys),
   });
+  const slowConsumers = createSlowConsumerGuard({
+    sweptWhole: [io.of('/newsroom')],
+    limitBytes: config.slowClientBufferBytes,
+    logger,
+    onDrop: () => {
+      metrics.slowConsumerDrops.inc();
+    },
+  });
   const delivery = attachPublicNamespace({
     nsp: io.of('/'),
     recentLimit: config.recentLimit,
@@ -150,6 +158,7 @@ export function createApp(deps: AppDeps): App {
     logger,
     health,
     subscribeBurst: timings.subscribeBurst,
+    onBehind: slowConsumers.behind,
     onPushed: (event, sockets) => {
       metrics.eventsPushed.inc({ type: event.type });
       metrics.deliveries.inc(sockets);
@@ -228,7 +237,6 @@ export function createApp(deps: AppDeps): App {
       logger.debug({ event: 'newsroom.publish_failed', err }, 'could not tell the dashboards');
     }),
   );
-  let stopGuard: (() => void) | undefined;
   const tail = createEventTail({
     redis: tailRedis,
     keys,
@@ -346,14 +354,7 @@ export function createApp(deps: AppDeps): App {
       pulse.start();
       failoverWatch.start();
       streams.start();
-      stopGuard = guardSlowConsumers({
-        namespaces: [io.of('/'), io.of('/newsroom')],
-        limitBytes: config.slowClientBufferBytes,
-        logger,
-        onDrop: () => {
-          metrics.slowConsumerDrops.inc();
-        },
-      });
+      slowConsumers.start();
     },
     async close() {
       // Closing the engine drops every transport: clients see "transport close" and
@@ -363,7 +364,7 @@ export function createApp(deps: AppDeps): App {
           resolve();
         }),
       );
-      stopGuard?.();
+      slowConsumers.stop();
       pulse.stop();
       failoverWatch.stop();
       io.engine.close();

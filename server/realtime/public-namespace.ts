@@ -80,6 +80,8 @@ export interface PublicNamespaceDeps {
   onPushed?: (event: LogEvent, sockets: number) => void;
   /** How long a channel nobody watches stays cached, so a reconnect wave finds it warm. */
   idleChannelMs?: number;
+  /** Told of each connection a write was held back for (the slow-consumer guard). */
+  onBehind?: (connection: unknown) => void;
 }
 
 export interface PublicDelivery {
@@ -178,11 +180,12 @@ export function attachPublicNamespace({
   maxChannelsPerSocket = 50,
   subscribeBurst = SUBSCRIBE_BURST,
   idleChannelMs = 30_000,
+  onBehind,
   onPushed,
 }: PublicNamespaceDeps): PublicDelivery {
   /** channel → locale → room, for the rooms that exist on this node. */
   const roomsByChannel = new Map<string, Map<string, string>>();
-  const writer = createRoomWriter(nsp);
+  const writer = createRoomWriter(nsp, onBehind);
   const listeners: AppliedEventListener[] = [];
   const watched = (channel: string): boolean =>
     roomsByChannel.has(channel) || listeners.some((l) => l.watches(channel));

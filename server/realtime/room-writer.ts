@@ -75,7 +75,15 @@ function directSocket(conn: EngineConnection): RawSocket | null {
   return raw && !raw.destroyed && raw.writable ? raw : null;
 }
 
-export function createRoomWriter(nsp: Namespace): RoomWriter {
+/**
+ * `onBehind` hears of each connection a write was held back for: its TCP socket past its
+ * high-water mark (the write returned false), or packets left in engine.io's queue. The
+ * slow-consumer guard looks at those only, instead of every connection.
+ */
+export function createRoomWriter(
+  nsp: Namespace,
+  onBehind: (connection: EngineConnection) => void = () => undefined,
+): RoomWriter {
   // Socket.IO's packet format (protocol v5) for an event without an ack: `2` then, outside
   // the main namespace, `<nsp>,`, then the JSON array [event, payload].
   const head = nsp.name === '/' ? '2' : `2${nsp.name},`;
@@ -94,8 +102,12 @@ export function createRoomWriter(nsp: Namespace): RoomWriter {
       const conn = nsp.sockets.get(id)?.conn as unknown as EngineConnection | undefined;
       if (!conn) continue;
       const raw = directSocket(conn);
-      if (raw) raw.write(together);
-      else for (const e of events) conn.write(e.packet, { wsPreEncodedFrame: [e.frame] });
+      if (raw) {
+        if (!raw.write(together)) onBehind(conn);
+      } else {
+        for (const e of events) conn.write(e.packet, { wsPreEncodedFrame: [e.frame] });
+        if (conn.writeBuffer.length > 0) onBehind(conn);
+      }
     }
   }
 

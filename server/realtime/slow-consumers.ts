@@ -6,8 +6,8 @@ import type { Namespace } from 'socket.io';
  * memory grow without bound. A connection is dropped when its unsent data is over the limit
  * and has not shrunk since the previous sweep: a client receiving a large answer (a replay
  * of many events) drains it and is left alone, one that stalls is gone within two sweeps.
- * One sweep over every connection per interval (no per-socket timers); a dropped client
- * reconnects and resumes from its cursor, so it loses nothing.
+ * One sweep per interval (no per-socket timers); a dropped client reconnects and resumes from
+ * its cursor, so it loses nothing.
  *
  * Unsent data sits in two places: engine.io's write buffer (packets waiting while the
  * transport is busy, or for the next long-poll) and, for websockets, the `ws` socket's
@@ -35,8 +35,11 @@ export function unsentBytes(socket: EngineSocketInternals): number {
 }
 
 export interface SlowConsumerGuardOptions {
-  /** Every namespace clients join: their sockets are the connections to watch. */
-  namespaces: readonly Namespace[];
+  /**
+   * Namespaces whose every connection is checked at each sweep: the few dashboards, whose
+   * events Socket.IO writes. Readers' connections are checked only when reported `behind`.
+   */
+  sweptWhole: readonly Namespace[];
   limitBytes: number;
   logger: Logger;
   intervalMs?: number;
@@ -44,27 +47,47 @@ export interface SlowConsumerGuardOptions {
   onDrop?: () => void;
 }
 
-export function guardSlowConsumers({
-  namespaces,
+export interface SlowConsumerGuard {
+  /**
+   * A write to this connection was held back (its socket past its high-water mark, or packets
+   * left in engine.io's queue): check it at the next sweep, and at each one after while it
+   * stays over the limit.
+   */
+  behind(connection: unknown): void;
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * Only connections that have fallen behind are looked at: unsent data grows only by writes,
+ * and every write to a reader goes through the room writer, which reports the ones held back.
+ * A sweep with nothing behind costs nothing, however many readers are connected (it read every
+ * socket's buffers twice a second before: most of the idle CPU at 10k subscribers).
+ */
+export function createSlowConsumerGuard({
+  sweptWhole,
   limitBytes,
   logger,
-  // A sweep over 10k connections costs a few ms: four a second were 3% of a core with
-  // nothing to send; two keep a stalled reader's backlog to about a second of its traffic.
+  // Two sweeps a second keep a stalled reader's backlog to about a second of its traffic.
   intervalMs = 500,
   onDrop,
-}: SlowConsumerGuardOptions): () => void {
+}: SlowConsumerGuardOptions): SlowConsumerGuard {
   /** For the connections over the limit at their last check: unsent bytes then, and which sweep. */
-  const overLimit = new Map<string, { bytes: number; sweep: number }>();
+  const overLimit = new Map<EngineSocketInternals, { bytes: number; sweep: number }>();
+  /** Connections reported behind since the last sweep. */
+  let suspects = new Set<EngineSocketInternals>();
   let sweeps = 0;
+  let timer: NodeJS.Timeout | undefined;
   const check = (socket: EngineSocketInternals): void => {
     const bytes = unsentBytes(socket);
     if (bytes <= limitBytes) return;
-    const before = overLimit.get(socket.id);
-    // A connection in two namespaces is met twice in one sweep: once is its check.
+    const before = overLimit.get(socket);
+    // A connection met twice in one sweep (two namespaces, or a suspect over the limit): once
+    // is its check.
     if (before?.sweep === sweeps) return;
-    overLimit.set(socket.id, { bytes, sweep: sweeps });
+    overLimit.set(socket, { bytes, sweep: sweeps });
     if (before === undefined || bytes < before.bytes) return; // draining: give it time
-    overLimit.delete(socket.id);
+    overLimit.delete(socket);
     logger.warn(
       {
         event: 'socket.dropped_slow',
@@ -82,17 +105,30 @@ export function guardSlowConsumers({
   };
   const sweep = (): void => {
     sweeps += 1;
+    const behind = suspects;
+    suspects = new Set();
+    for (const socket of behind) check(socket);
+    for (const socket of [...overLimit.keys()]) check(socket);
     // The namespaces' own maps of sockets, not engine.io's object of connections: walking a
-    // Map is about four times cheaper than for-in over 10k keys, and needs no state per socket.
-    // A connection that joined no namespace has no events to be sent.
-    for (const nsp of namespaces)
+    // Map is about four times cheaper than for-in over many keys.
+    for (const nsp of sweptWhole)
       for (const socket of nsp.sockets.values())
         check(socket.conn as unknown as EngineSocketInternals);
-    for (const [id, entry] of overLimit) if (entry.sweep !== sweeps) overLimit.delete(id);
+    for (const [socket, entry] of overLimit) if (entry.sweep !== sweeps) overLimit.delete(socket);
   };
-  const timer = setInterval(sweep, intervalMs);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
+  return {
+    behind(connection) {
+      suspects.add(connection as EngineSocketInternals);
+    },
+    start() {
+      timer ??= setInterval(sweep, intervalMs);
+      timer.unref();
+    },
+    stop() {
+      clearInterval(timer);
+      timer = undefined;
+      suspects.clear();
+      overLimit.clear();
+    },
   };
 }

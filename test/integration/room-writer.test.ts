@@ -151,4 +151,33 @@ describe('the room writer', function () {
       [1, 2],
     );
   });
+
+  it('reports the connections a write was held back for (the slow-consumer guard), not others', async () => {
+    await Promise.all(['reading', 'full', 'queued'].map((name) => client(name, ['websocket'])));
+    type Conn = {
+      transport: { writable: boolean; socket: { _socket: { write: (data: Buffer) => boolean } } };
+      flush: () => void;
+    };
+    const connOf = (name: string): Conn => serverSockets.get(name)!.conn as unknown as Conn;
+    // A TCP socket past its high-water mark: it takes the bytes, and its write says false.
+    const raw = connOf('full').transport.socket._socket;
+    const original = raw.write.bind(raw);
+    raw.write = (data) => {
+      original(data);
+      return false;
+    };
+    // A connection engine.io is still writing to, with a packet of its own waiting: ours queue
+    // behind it in engine.io's buffer.
+    connOf('queued').transport.writable = false;
+    serverSockets.get('queued')!.emit('post:new', { seq: 0 });
+    const behind = new Set<unknown>();
+    const writer = createRoomWriter(io.of('/'), (conn) => behind.add(conn));
+    writer.emit(['room'], 'post:new', { seq: 1 });
+    raw.write = original;
+    connOf('queued').transport.writable = true;
+    connOf('queued').flush();
+    assert.ok(behind.has(connOf('full')));
+    assert.ok(behind.has(connOf('queued')));
+    assert.ok(!behind.has(connOf('reading')));
+  });
 });
