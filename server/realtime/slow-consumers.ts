@@ -53,7 +53,7 @@ export interface SlowConsumerGuard {
    * left in engine.io's queue): check it at the next sweep, and at each one after while it
    * stays over the limit.
    */
-  behind(connection: unknown): void;
+  behind: (connection: unknown) => void;
   start(): void;
   stop(): void;
 }
@@ -117,7 +117,7 @@ export function createSlowConsumerGuard({
     for (const [socket, entry] of overLimit) if (entry.sweep !== sweeps) overLimit.delete(socket);
   };
   return {
-    behind(connection) {
+    behind: (connection) => {
       suspects.add(connection as EngineSocketInternals);
     },
     start() {
