@@ -18,9 +18,12 @@ import { channelField } from '../validation.js';
 import { createChannelCache, type ChannelCache, type ChannelState } from './channel-cache.js';
 import { createRoomWriter } from './room-writer.js';
 
+/**
+ * What Khabar keeps on each public socket. Which channels it watches is not here: the adapter's
+ * set of the socket's rooms (`ch:<channel>:<locale>`, and its own id) already says it, and a Map
+ * per socket to say it again was about 180 bytes of each idle subscriber.
+ */
 export interface PublicSocketData {
-  /** channel → the room (channel × locale) this socket listens in. */
-  subscriptions: Map<string, string>;
   /** Subscribe budget (a token bucket): what is left, and when it was last refilled. */
   tokens: number;
   refilledAt: number;
@@ -143,6 +146,17 @@ function sameHistory(since: Cursor, current: ChannelState): boolean {
 }
 
 const roomOf = (channel: string, locale: string): string => `ch:${channel}:${locale}`;
+
+/** The room `socket` watches `channel` in, if it does (a channel is a slug: no `:` in it). */
+function roomOfChannel(socket: PublicSocket, channel: string): string | undefined {
+  const prefix = `ch:${channel}:`;
+  for (const room of socket.rooms) if (room.startsWith(prefix)) return room;
+  return undefined;
+}
+
+/** How many channels `socket` watches: its rooms, less the one of its own id. */
+const channelsOf = (socket: PublicSocket): number =>
+  socket.rooms.size - (socket.rooms.has(socket.id) ? 1 : 0);
 /** Room names of this namespace are `ch:<channel>:<locale>`; others (socket ids) are not ours. */
 function parseRoom(room: string): { channel: string; locale: string } | null {
   const parts = room.split(':');
@@ -220,10 +234,10 @@ export function attachPublicNamespace({
     // One string per room, shared by every socket in it (10k subscribers, one name).
     let room = rooms.get(locale);
     if (room === undefined) rooms.set(locale, (room = roomOf(channel, locale)));
-    const previous = socket.data.subscriptions.get(channel);
-    if (previous && previous !== room) void socket.leave(previous);
+    const previous = roomOfChannel(socket, channel);
+    if (previous === room) return;
+    if (previous) void socket.leave(previous);
     void socket.join(room);
-    socket.data.subscriptions.set(channel, room);
   }
 
   /** The events a client resuming at `since` needs, or null when it must take a snapshot. */
@@ -309,8 +323,10 @@ export function attachPublicNamespace({
     if (!takeSubscribeToken(socket.data, now(), subscribeBurst)) {
       return failed('rate_limited', { limit: 'subscribe', perSecond: SUBSCRIBES_PER_SECOND });
     }
-    const subscriptions = socket.data.subscriptions;
-    if (!subscriptions.has(channel) && subscriptions.size >= maxChannelsPerSocket) {
+    if (
+      channelsOf(socket) >= maxChannelsPerSocket &&
+      roomOfChannel(socket, channel) === undefined
+    ) {
       return failed('too_many_channels', { max: maxChannelsPerSocket });
     }
     const locale = resolveLocale(parsed.data.locale, defaultLocale);
@@ -349,9 +365,8 @@ export function attachPublicNamespace({
       answer(failed('invalid_request', { problem: parsed.error.issues[0]?.message }));
       return;
     }
-    const room = this.data.subscriptions.get(parsed.data.channel);
+    const room = roomOfChannel(this, parsed.data.channel);
     if (room) void this.leave(room);
-    this.data.subscriptions.delete(parsed.data.channel);
     answer({ ok: true });
   }
 
@@ -360,7 +375,6 @@ export function attachPublicNamespace({
   }
 
   nsp.on('connection', (socket: PublicSocket) => {
-    socket.data.subscriptions = new Map<string, string>();
     socket.data.tokens = subscribeBurst;
     socket.data.refilledAt = now();
     if (logger.isLevelEnabled('debug')) {

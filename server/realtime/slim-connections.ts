@@ -1,31 +1,104 @@
-import type { Server } from 'socket.io';
+import type { Namespace, Server, Socket } from 'socket.io';
+
+type Handshake = Socket['handshake'];
 
 /**
  * engine.io keeps each connection's first HTTP request for as long as the connection lives:
- * Socket.IO builds `socket.handshake` from it when a namespace is joined, and for a websocket
- * engine.io's upgrade response holds it from the TCP socket's `close` listener. With its
- * headers (parsed, and raw), that is about a kilobyte per idle subscriber. Khabar reads only
- * two headers from it (the newsroom's Origin check), so each connection keeps just those:
- * the request object stays, its header lists are emptied. (`npm run bench`, `memory`.)
+ * Socket.IO builds `socket.handshake` from it whenever a namespace is joined, and for a
+ * websocket, engine.io's upgrade response holds it from the TCP socket's `close` listener.
+ * With its headers (parsed, and raw), its stream state and its socket references, that is about
+ * 1.5 KB per idle subscriber. Khabar reads two headers of it (the newsroom's Origin check), so
+ * each connection keeps a stand-in with just what a handshake reads, and the upgrade response's
+ * listener, which only tells HTTP middlewares that the response is over, is removed once the
+ * connection is made. (`npm run bench`, `memory`.)
  */
 
-/** What of the request Socket.IO and Khabar still read after the upgrade. */
-interface HeldRequest {
+/** What Socket.IO reads of the request to build a handshake (socket.io/dist/socket.js). */
+interface HandshakeRequest {
   headers: Record<string, string | string[] | undefined>;
-  rawHeaders: string[];
+  url?: string;
+  _query?: Record<string, string>;
+  connection: { encrypted?: boolean };
+}
+
+interface EngineConnection {
+  request: HandshakeRequest;
+  transport: { name: string; socket?: Emitter & { _socket?: Emitter } };
+}
+
+interface Emitter {
+  rawListeners(event: string): ((...args: unknown[]) => void)[];
+  removeListener(event: string, listener: (...args: unknown[]) => void): void;
 }
 
 const KEPT_HEADERS = ['origin', 'host'] as const;
 
+/**
+ * The source of engine.io's `WebSocketResponse` close relay (`socket.once("close", () =>
+ * this.emit("close"))`): recognised by its text, so that another version's listener, whatever it
+ * is, is left alone (the cost is then only memory).
+ */
+const UPGRADE_RESPONSE_RELAY = '() => this.emit("close")';
+
+function releaseUpgradeResponse(socket: Emitter): void {
+  for (const listener of socket.rawListeners('close')) {
+    const wrapped = (listener as { listener?: unknown }).listener;
+    if (typeof wrapped === 'function' && wrapped.toString() === UPGRADE_RESPONSE_RELAY)
+      socket.removeListener('close', listener);
+  }
+}
+
+/**
+ * engine.io's error listener for the time before a websocket becomes a transport: on a new
+ * connection it is never removed (on an upgrade it is), and its closure holds the upgrade's scope.
+ * The transport's own error handling covers the websocket from then on.
+ */
+function releaseUpgradeErrorListener(websocket: Emitter): void {
+  for (const listener of websocket.rawListeners('error'))
+    if (listener.name === 'onUpgradeError') websocket.removeListener('error', listener);
+}
+
 export function slimConnections(io: Server): void {
-  io.engine.on('connection', (conn: { request: HeldRequest }) => {
-    const request = conn.request;
-    const kept: HeldRequest['headers'] = {};
+  io.engine.on('connection', (conn: EngineConnection) => {
+    const { headers, url, _query, connection } = conn.request;
+    const kept: HandshakeRequest['headers'] = {};
     for (const name of KEPT_HEADERS) {
-      const value = request.headers[name];
+      const value = headers[name];
       if (value !== undefined) kept[name] = value;
     }
-    request.headers = kept;
-    request.rawHeaders = [];
+    conn.request = {
+      headers: kept,
+      url,
+      _query,
+      connection: { encrypted: connection.encrypted === true },
+    };
+    const websocket = conn.transport.name === 'websocket' ? conn.transport.socket : undefined;
+    if (!websocket) return;
+    releaseUpgradeErrorListener(websocket);
+    if (websocket._socket) releaseUpgradeResponse(websocket._socket);
+  });
+}
+
+/**
+ * What every public socket has as `handshake`: Socket.IO builds one per socket (the time as a
+ * string, the URL, the query, the auth) and reads none of it later; the public namespace does not
+ * either. Frozen: a write to it throws instead of reaching every socket.
+ */
+const SHARED_HANDSHAKE: Handshake = Object.freeze({
+  headers: Object.freeze({}),
+  time: '',
+  address: '',
+  xdomain: false,
+  secure: false,
+  issued: 0,
+  url: '',
+  query: Object.freeze({}),
+  auth: Object.freeze({}),
+});
+
+/** Gives each socket of `nsp` the shared handshake once it has connected. */
+export function shareHandshakes(nsp: Namespace): void {
+  nsp.on('connection', (socket) => {
+    (socket as { handshake: Handshake }).handshake = SHARED_HANDSHAKE;
   });
 }

@@ -137,7 +137,13 @@ describe('ingest API', function () {
     ['an empty channel list', { ...good, channels: [] }, 'channels'],
     [
       'a date ten minutes ahead',
-      { ...good, publishedAt: new Date(Date.now() + 600_000).toISOString() },
+      {
+        ...good,
+        // Read when the request is sent, not when the file loads: minutes may pass in between.
+        get publishedAt() {
+          return new Date(Date.now() + 600_000).toISOString();
+        },
+      },
       'publishedAt',
     ],
     ['a date without an offset', { ...good, publishedAt: '2024-06-19T10:00:00' }, 'publishedAt'],

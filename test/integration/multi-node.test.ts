@@ -237,7 +237,8 @@ describe('several server and worker processes on one Redis', function () {
     const socket = await cluster.connect(server.url);
     ok(await subscribe(socket, { channel: 'top' }));
     const first = nextEvent(socket, 'post:new');
-    acceptedOf(await postArticles(server.url, article('lost', 0)));
+    const [lost] = acceptedOf(await postArticles(server.url, article('lost', 0)));
+    assert.ok(lost);
     const { cursor } = await first;
     assert.match(cursor, /-1$/);
     socket.disconnect();
@@ -259,9 +260,13 @@ describe('several server and worker processes on one Redis', function () {
     }, 10_000);
     assert.equal(answer.recovered, false, JSON.stringify(answer));
     assert.equal(answer.events, undefined);
-    assert.deepEqual(
-      answer.posts?.map((p) => p.id),
-      [fresh.id],
+    // The new post, and possibly the lost one: the node answered 202 for it within the minute
+    // its accepted journal covers, so it queues it again on seeing the new master (issue 15).
+    const ids = answer.posts?.map((p) => p.id) ?? [];
+    assert.ok(ids.includes(fresh.id), JSON.stringify(ids));
+    assert.ok(
+      ids.every((id) => id === fresh.id || id === lost.id),
+      JSON.stringify(ids),
     );
     assert.match(answer.cursor, /^[0-9a-z]+-1$/);
   });
