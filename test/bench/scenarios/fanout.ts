@@ -34,11 +34,19 @@ export interface FanoutMeasure {
   valid: boolean;
 }
 
+/** What the fan-out process costs at the last step with its clients connected and idle. */
 export interface MemoryMeasure {
   system: string;
   clients: number;
   heapPerClientBytes: number;
   rssPerClientBytes: number;
+  /**
+   * CPU with the clients connected and nothing sent (% of a core): the CPU time over one plain
+   * window of `idleWindowMs`, periodic work included (not the median of slices that windows
+   * subtract). Absent where the step did not measure it (the warm-up).
+   */
+  idleCpuPercent?: number;
+  idleWindowMs?: number;
 }
 
 /** One step: connect up to `clients`, then measure. */
@@ -48,6 +56,13 @@ export interface FanoutStep {
   singles: { rate: number; posts: number }[];
   /** Bursts of 10 posts, one every 2 s: how many (0 for none). */
   bursts: number;
+  /**
+   * At the last step: read the idle CPU over a plain window this long (ms), for the idle row.
+   * Socket.IO servers get it whole (5 s holds one of Khabar's presence reports, and ten of its
+   * 500 ms slow-consumer sweeps, whatever the phase); B0 and B1 have no timers, so their
+   * twelve 100 ms slices, summed, are their plain window and the run stays short.
+   */
+  idleWindowMs?: number;
 }
 
 export interface FanoutPlan {
@@ -134,16 +149,32 @@ export async function measureWindow(
  * the deliveries' CPU.
  */
 export async function idleCpu(system: System, slices = 12, sliceMs = 100): Promise<number> {
+  return (await idleSlices(system, slices, sliceMs)).median;
+}
+
+/**
+ * Idle CPU over consecutive slices (µs per ms): their median, which windows subtract, and the
+ * whole span's plain rate (CPU time over wall time), which is what idling costs, every periodic
+ * task and garbage collection included.
+ */
+export async function idleSlices(
+  system: System,
+  slices: number,
+  sliceMs: number,
+): Promise<{ median: number; plain: number; spanMs: number }> {
   const rates: number[] = [];
-  let before = await system.cpuMicros();
-  let started = performance.now();
+  const first = await system.cpuMicros();
+  const spanStart = performance.now();
+  let before = first;
+  let started = spanStart;
   for (let i = 0; i < slices; i++) {
     await sleep(sliceMs);
     const [cpu, now] = [await system.cpuMicros(), performance.now()];
     rates.push((cpu - before) / (now - started));
     [before, started] = [cpu, now];
   }
-  return median(rates);
+  const spanMs = started - spanStart;
+  return { median: median(rates), plain: (before - first) / spanMs, spanMs };
 }
 
 export async function runFanout(
@@ -169,16 +200,31 @@ export async function runFanout(
     connected = answer.connected;
     // The first second after a wave of connections still has work from it (seen: 4× idle).
     await sleep(1500);
-    if (step === plan.steps.at(-1)) {
-      const after = await system.memory();
+    const last = step === plan.steps.at(-1);
+    const after = last ? await system.memory() : undefined;
+    // The idle rate that windows subtract: twelve 100 ms slices, as at every step.
+    const slices = await idleSlices(system, 12, 100);
+    const idle = slices.median;
+    let plainIdle = { rate: slices.plain, ms: slices.spanMs };
+    if (last && step.idleWindowMs !== undefined && system.mode === 'sio') {
+      const cpuBefore = await system.cpuMicros();
+      const started = performance.now();
+      await sleep(step.idleWindowMs);
+      const ms = performance.now() - started;
+      plainIdle = { rate: ((await system.cpuMicros()) - cpuBefore) / ms, ms };
+    }
+    if (after) {
       memory = {
         system: system.name,
         clients: connected,
         heapPerClientBytes: (after.heapUsed - before.heapUsed) / connected,
         rssPerClientBytes: (after.rss - before.rss) / connected,
+        // µs of CPU per ms is tenths of a percent of a core.
+        ...(step.idleWindowMs === undefined
+          ? {}
+          : { idleCpuPercent: plainIdle.rate / 10, idleWindowMs: Math.round(plainIdle.ms) }),
       };
     }
-    const idle = await idleCpu(system);
     for (const { rate, posts } of step.singles) {
       const single = await measureWindow(system, generator, next, posts, 1, 1000 / rate, idle);
       measures.push({ system: system.name, kind: 'single', rate, ...single });
