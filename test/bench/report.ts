@@ -206,7 +206,7 @@ function memoryRows(rounds: RoundResults[]): Row[] {
       ratio: { of: '÷ B2', ...ratio },
       target: '≤ 2.0',
       met: ratio.value <= 2.0,
-      note: `plain windows of ${Math.min(...windows.map((m) => m.idleWindowMs ?? 0))}–${Math.max(...windows.map((m) => m.idleWindowMs ?? 0))} ms after the connects settled; fan-out's 10-min heartbeat, so no engine.io pings in Khabar or B2 (the same pings on both would bring the ratio toward 1)`,
+      note: `one plain window per system, ${Math.min(...windows.map((m) => m.idleWindowMs ?? 0))}–${Math.max(...windows.map((m) => m.idleWindowMs ?? 0))} ms, after the connects settled; with fan-out's 10-min heartbeat, so no engine.io pings in Khabar or B2 (the same pings on both would bring the ratio toward 1)`,
     });
   }
   return rows;
