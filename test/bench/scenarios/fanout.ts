@@ -76,7 +76,9 @@ const GENERATOR_SATURATED = 0.8;
  * B0's and B1's plain idle window (ms): they have no timers, so a second reads what five would.
  * Not their twelve slices summed: in a tiny run on the shared machine those read 0.8–1.0% of a
  * core for B0 and B1, against 0.09% for B2 over a plain 5 s; each slice's reading is an IPC
- * answer from the process under test, likely a good part of that.
+ * answer from the process under test, likely a good part of that. Over this 1 s they read about
+ * 0.3%: the two readings' own cost weighs five times what it does over 5 s, so B0's and B1's
+ * idle figures are upper bounds (no target uses them).
  */
 const TIMERLESS_IDLE_WINDOW_MS = 1000;
 
