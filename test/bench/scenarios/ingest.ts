@@ -9,14 +9,14 @@ import { postArticles, startKhabar } from '../systems.js';
 import { redisCpuMicros } from '../redis-stats.js';
 
 /**
- * `ingest`: articles per second through the whole pipeline, against two baselines on the
- * same Redis, each pushing the same number of items with the same number in flight:
+ * `ingest`: articles per second through the whole pipeline, against baselines on the same
+ * Redis, each pushing the same number of items with the same number in flight:
  * - a raw Redis pipeline of the writes Khabar's script makes for a new post (the post hash,
  *   the recent list and its trim, the seq, the channel log, the fan-out stream);
  * - BullMQ with a no-op processor: `queue.add` of the same article, consumed by a worker
  *   process on the server core with Khabar's concurrency;
  * - the same, fed through an Express endpoint on the server core that only queues what it
- *   is POSTed: the floor of an HTTP ingest API over BullMQ (not in the issue's targets);
+ *   is POSTed: the floor of an HTTP ingest API over BullMQ, the single-article target's anchor;
  * - Khabar: POST /api/articles → queued → stored by the worker → pushed, the end being the
  *   subscriber's receipt. The issue's target: ≥ 0.8× the Express → BullMQ floor.
  * Then Khabar open loop at half its own closed-loop rate: accept latency (the POST's answer)
