@@ -343,9 +343,10 @@ serveParent(
         return { dropped: away.length };
       }
       case 'return': {
-        // …and all come back at once, each subscribing with its cursor.
+        // …and all come back at once, each subscribing with its cursor; or, without a channel
+        // (a server with no subscribe, B2), each back once its namespace connect `40` is answered.
         const url = new URL(message.url as string);
-        const channel = message.channel as string;
+        const channel = message.channel as string | undefined;
         const cursors = away;
         away = [];
         recovered = 0;
@@ -354,7 +355,12 @@ serveParent(
         let failed = 0;
         await Promise.all(
           cursors.map((since) =>
-            connectWs(url, { channel, limit: 1, ...(since ? { since } : {}) }).then(
+            connectWs(
+              url,
+              channel === undefined
+                ? undefined
+                : { channel, limit: 1, ...(since ? { since } : {}) },
+            ).then(
               (client) => {
                 clients.push(client);
               },
@@ -364,11 +370,13 @@ serveParent(
             ),
           ),
         );
+        // Without subscribes, the last connect answered is when the last promise settled.
+        const endedAt = channel === undefined ? process.hrtime.bigint() : lastAnswerAt;
         return {
           clients: clients.length,
           failed,
           recovered,
-          allAnsweredMs: Number(lastAnswerAt - startedAt) / 1e6,
+          allAnsweredMs: Number(endedAt - startedAt) / 1e6,
         };
       }
       case 'close': {

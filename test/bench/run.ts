@@ -4,7 +4,7 @@ import { cpus, loadavg, totalmem, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { HEARTBEAT_ENV, pin, PINNING, startChild } from './proc.js';
 import { buildReport, printReport, type RoundResults } from './report.js';
-import { runFanout, type FanoutPlan } from './scenarios/fanout.js';
+import { runFanout, type FanoutPlan, type FanoutStep } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
 import { parseScaleoutPlan, runScaleout } from './scenarios/scaleout.js';
@@ -54,17 +54,21 @@ const GRID_RATES = [0.2, 1, 2, 5, 10];
 function plan(): FanoutPlan {
   const sizes = args.steps ? args.steps.split(',').map(Number) : [1000, 5000, 10_000];
   const largest = Math.max(...sizes);
+  const step = (clients: number): FanoutStep =>
+    args.full
+      ? {
+          clients,
+          singles: GRID_RATES.map((rate) => ({ rate, posts: Math.min(20, rate * 30) })),
+          bursts: 5,
+        }
+      : clients === largest
+        ? { clients, singles: [{ rate: 1, posts: 10 }], bursts: 3 }
+        : { clients, singles: [{ rate: 2, posts: 4 }], bursts: 0 };
+  // The idle row's plain window, at the largest N only: 5 s, a whole period of Khabar's presence
+  // report (10 of its sweeps), on the Socket.IO servers (see FanoutStep.idleWindowMs).
   return {
     steps: sizes.map((clients) =>
-      args.full
-        ? {
-            clients,
-            singles: GRID_RATES.map((rate) => ({ rate, posts: Math.min(20, rate * 30) })),
-            bursts: 5,
-          }
-        : clients === largest
-          ? { clients, singles: [{ rate: 1, posts: 10 }], bursts: 3 }
-          : { clients, singles: [{ rate: 2, posts: 4 }], bursts: 0 },
+      clients === largest ? { ...step(clients), idleWindowMs: 5000 } : step(clients),
     ),
   };
 }

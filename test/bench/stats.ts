@@ -55,3 +55,25 @@ export function linearFit(points: readonly { x: number; y: number }[]): {
   const slope = sxx > 0 ? sxy / sxx : Number.NaN;
   return { intercept: my - slope * mx, slope };
 }
+
+/** The lowest and highest of a figure's values over the measured rounds. */
+export interface Spread {
+  min: number;
+  max: number;
+}
+
+/**
+ * The spread of the rounds' values (NaN ignored), undefined with fewer than two: with it beside
+ * a median, a reader can tell a difference between systems from the rounds' noise.
+ */
+export function spread(values: number[]): Spread | undefined {
+  const kept = values.filter((v) => !Number.isNaN(v));
+  if (kept.length < 2) return undefined;
+  return { min: Math.min(...kept), max: Math.max(...kept) };
+}
+
+/** A figure over rounds: the median, and the rounds' spread where there are two or more. */
+export function overRounds(values: number[]): { value: number; spread?: Spread } {
+  const range = spread(values);
+  return { value: median(values), ...(range ? { spread: range } : {}) };
+}

@@ -9,18 +9,22 @@ import { postArticles, startKhabar } from '../systems.js';
 import { redisCpuMicros } from '../redis-stats.js';
 
 /**
- * `ingest`: articles per second through the whole pipeline, against two baselines on the
- * same Redis, each pushing the same number of items with the same number in flight:
+ * `ingest`: articles per second through the whole pipeline, against baselines on the same
+ * Redis, each pushing the same number of items with the same number in flight:
  * - a raw Redis pipeline of the writes Khabar's script makes for a new post (the post hash,
  *   the recent list and its trim, the seq, the channel log, the fan-out stream);
  * - BullMQ with a no-op processor: `queue.add` of the same article, consumed by a worker
  *   process on the server core with Khabar's concurrency;
  * - the same, fed through an Express endpoint on the server core that only queues what it
- *   is POSTed: the floor of an HTTP ingest API over BullMQ (not in the issue's targets);
+ *   is POSTed: the floor of an HTTP ingest API over BullMQ, the single-article target's anchor;
  * - Khabar: POST /api/articles → queued → stored by the worker → pushed, the end being the
- *   subscriber's receipt.
- * Then Khabar open loop at half the BullMQ rate: accept latency (the POST's answer) and
- * whether every accepted article was pushed.
+ *   subscriber's receipt. The issue's target: ≥ 0.8× the Express → BullMQ floor.
+ * Then Khabar open loop at half its own closed-loop rate: accept latency (the POST's answer)
+ * and whether every accepted article was pushed.
+ * Then batches of BATCH articles, as a feed poll or a newsroom import sends them:
+ * - BullMQ `addBulk` of BATCH jobs at a time from the controller, into the same no-op consumer;
+ * - Khabar: POSTs of `{ articles: [BATCH articles] }` (the API's most; ~100 KB, under its
+ *   1 MiB body limit), until the subscriber has every one. The target: ≥ 0.5× addBulk.
  *
  * Every process under test shares the server core, so the rates come down to CPU time per
  * item on that core: it is read for each process (`cpuUsage()`, Redis's INFO cpu) over the
@@ -29,9 +33,14 @@ import { redisCpuMicros } from '../redis-stats.js';
 /** CPU time per item on the server core (µs), by process. */
 export type CpuPerItem = Record<string, number>;
 
+/** Articles per request (or `addBulk` call) in the batch phase: the API's most. */
+export const BATCH = 100;
+
 export interface IngestResult {
   items: number;
   inFlight: number;
+  /** The batch phase: `items` articles in requests of `size`, `inFlight` requests at once. */
+  batch: { size: number; items: number; inFlight: number };
   redisPerSecond: number;
   bullmqPerSecond: number;
   khabarPerSecond: number;
@@ -41,6 +50,13 @@ export interface IngestResult {
   bullmqCpuUs: CpuPerItem;
   expressBullmqCpuUs: CpuPerItem;
   khabarCpuUs: CpuPerItem;
+  /** BullMQ `addBulk` of `batch.size` jobs, into the no-op consumer. */
+  bulkPerSecond: number;
+  bulkCpuUs: CpuPerItem;
+  /** Khabar, POSTs of `batch.size` articles, until the subscriber has all. */
+  khabarBatchPerSecond: number;
+  khabarBatchCpuUs: CpuPerItem;
+  /** Khabar open loop at half its own closed-loop single-article rate. */
   halfRate: {
     rate: number;
     accepted: number;
@@ -136,15 +152,16 @@ async function redisPipelineRate(
 
 /**
  * BullMQ with the no-op consumer on the server core. The producer is the controller calling
- * `queue.add` (on the generator's core), or, for `express`, an Express endpoint on the server
- * core that the controller POSTs each article to, as it does to Khabar.
+ * `queue.add` (on the generator's core), or `queue.addBulk` of BATCH jobs (`inFlight` then
+ * counts calls), or, for `express`, an Express endpoint on the server core that the
+ * controller POSTs each article to, as it does to Khabar.
  */
 async function bullmqRate(
   url: string,
   run: string,
   items: number,
   inFlight: number,
-  producer: 'controller' | 'express',
+  producer: 'controller' | 'bulk' | 'express',
 ): Promise<{ perSecond: number; cpuUs: CpuPerItem }> {
   const prefix = createKeys(`bench${run}${producer}`).queuePrefix;
   const args = [url, 'ingest', prefix];
@@ -171,6 +188,24 @@ async function bullmqRate(
       });
       closing.push(() => pool.close());
       add = (i) => postArticles(pool, benchArticle(i, run));
+    } else if (producer === 'bulk') {
+      const queue = new Queue('ingest', {
+        connection,
+        prefix,
+        defaultJobOptions: { removeOnComplete: { age: 3600, count: 10_000 } },
+      });
+      closing.push(() => queue.close());
+      add = (b) =>
+        queue.addBulk(
+          Array.from({ length: BATCH }, (_, i) => ({
+            name: 'article',
+            data: {
+              article: benchArticle(b * BATCH + i, run),
+              acceptedAt: Date.now(),
+              source: 'api',
+            },
+          })),
+        );
     } else {
       const queue = new Queue('ingest', {
         connection,
@@ -192,7 +227,7 @@ async function bullmqRate(
     });
     const before = await cpu();
     const started = Number(process.hrtime.bigint());
-    await closedLoop(items, inFlight, add);
+    await closedLoop(producer === 'bulk' ? Math.ceil(items / BATCH) : items, inFlight, add);
     let done: { completed: number; lastAtNs: number };
     for (;;) {
       done = await consumer.ask<{ completed: number; lastAtNs: number }>({ type: 'count' });
@@ -213,11 +248,13 @@ export async function runIngest(
   generator: Child,
   items = 1500,
   inFlight = 64,
+  batch = { size: BATCH, items: 3000, inFlight: 4 },
 ): Promise<IngestResult> {
   const redisPerSecond = await redisPipelineRate(redisUrl, run, items, inFlight);
   const bullmq = await bullmqRate(redisUrl, run, items, inFlight, 'controller');
   const bullmqPerSecond = bullmq.perSecond;
   const overHttp = await bullmqRate(redisUrl, run, items, inFlight, 'express');
+  const bulk = await bullmqRate(redisUrl, `${run}bulk`, batch.items, batch.inFlight, 'bulk');
 
   const khabar = await startKhabar(redisUrl, `${run}ingest`);
   const redis = new Redis(redisUrl);
@@ -248,8 +285,8 @@ export async function runIngest(
     if (through.received !== items) throw new Error(`ingest: ${through.received}/${items} pushed`);
     const khabarPerSecond = items / ((through.lastAtNs - started) / 1e9);
 
-    // Open loop at half the BullMQ rate: accept latency, and nothing lost.
-    const rate = bullmqPerSecond / 2;
+    // Open loop at half Khabar's own rate: accept latency, and nothing lost.
+    const rate = khabarPerSecond / 2;
     const count = Math.round(rate * 2); // two seconds of it
     const firstN = n;
     khabar.acceptMs.length = 0;
@@ -267,9 +304,37 @@ export async function runIngest(
       timeoutMs: 60_000,
     });
     const accept = summarize(khabar.acceptMs);
+
+    // Batches: the same pipeline, BATCH articles a POST, until the subscriber has every one.
+    const batchFirst = n + count;
+    const posts = Math.ceil(batch.items / batch.size);
+    await generator.ask({
+      type: 'expect',
+      firstN: batchFirst,
+      count: posts * batch.size,
+      t0Ns: 0,
+      periodNs: 0,
+    });
+    const batchBefore = await cpu();
+    const batchStarted = Number(process.hrtime.bigint());
+    await closedLoop(posts, batch.inFlight, (p) =>
+      khabar.publish(batchFirst + p * batch.size, batch.size),
+    );
+    const batched = await generator.ask<{ received: number; lastAtNs: number }>({
+      type: 'collect',
+      timeoutMs: 120_000,
+    });
+    const khabarBatchCpuUs = perItem(batchBefore, await cpu(), posts * batch.size);
+    if (batched.received !== posts * batch.size)
+      throw new Error(`ingest batches: ${batched.received}/${posts * batch.size} pushed`);
     return {
       items,
       inFlight,
+      batch,
+      bulkPerSecond: bulk.perSecond,
+      bulkCpuUs: bulk.cpuUs,
+      khabarBatchPerSecond: (posts * batch.size) / ((batched.lastAtNs - batchStarted) / 1e9),
+      khabarBatchCpuUs,
       redisPerSecond,
       bullmqPerSecond,
       khabarPerSecond,

@@ -3,7 +3,7 @@ import type { RedisProcess } from '../../../server/launch/redis-process.js';
 import { BENCH_CHANNEL } from '../payload.js';
 import { sleep, type Child } from '../proc.js';
 import { callsBetween, commandCalls } from '../redis-stats.js';
-import { startKhabar } from '../systems.js';
+import { startBaseline, startKhabar } from '../systems.js';
 
 /**
  * `storm`: N subscribers of a channel resubscribe at once with cursors a few posts old, and
@@ -14,6 +14,9 @@ import { startKhabar } from '../systems.js';
  *   meanwhile, and all come back at once: new TCP and websocket handshakes included.
  * Measured: the time from the first request to the last answer, how many recovered, and the
  * Redis commands each resubscribe cost (INFO commandstats before and after).
+ * Then the naive Socket.IO server (B2) in the same round, the same way: N clients connected,
+ * dropped together, all reconnecting at once; B2 has no subscribe, so a client is back when its
+ * namespace connect (`40`) is answered. The issue's target compares Khabar's reconnect to it.
  */
 export interface StormPhase {
   allRecoveredMs: number;
@@ -27,6 +30,40 @@ export interface StormResult {
   missed: number;
   resubscribe: StormPhase;
   reconnect: StormPhase & { failed: number };
+  /** B2: from the first reconnect to the last namespace connect answered (ms). */
+  b2Reconnect: { allConnectedMs: number; connected: number; failed: number };
+}
+
+/** B2's reconnect storm: `clients` connected, dropped together, all back at once. */
+async function b2Storm(
+  generator: Child,
+  run: string,
+  clients: number,
+): Promise<StormResult['b2Reconnect']> {
+  // engine.io's own 25 s heartbeat, as Khabar has in this scenario.
+  const b2 = await startBaseline('B2', `${run}storm`);
+  try {
+    const connected = await generator.ask<{ connected: number; failed: number }>({
+      type: 'connect',
+      url: b2.url,
+      mode: b2.mode,
+      count: clients,
+    });
+    if (connected.failed > 0)
+      throw new Error(`storm B2: ${connected.failed} clients could not connect`);
+    await sleep(500);
+    await generator.ask({ type: 'drop' });
+    // As long as Khabar's clients stay away (while its missed posts are stored).
+    await sleep(500);
+    const back = await generator.ask<{ clients: number; failed: number; allAnsweredMs: number }>({
+      type: 'return',
+      url: b2.url,
+    });
+    return { allConnectedMs: back.allAnsweredMs, connected: back.clients, failed: back.failed };
+  } finally {
+    await generator.ask({ type: 'close' });
+    await b2.stop();
+  }
 }
 
 export async function runStorm(
@@ -39,6 +76,8 @@ export async function runStorm(
   const khabar = await startKhabar(redis.url, `${run}storm`);
   const client = new Redis(redis.url);
   let n = 1;
+  let resubscribe: StormPhase;
+  let reconnect: StormResult['reconnect'];
   try {
     const connected = await generator.ask<{ connected: number; failed: number }>({
       type: 'connect',
@@ -64,7 +103,7 @@ export async function runStorm(
       channel: BENCH_CHANNEL,
     });
     let calls = callsBetween(before, await commandCalls(client));
-    const resubscribe: StormPhase = {
+    resubscribe = {
       allRecoveredMs: again.allAnsweredMs,
       recovered: again.recovered,
       commandsPerResubscribe: calls.total / clients,
@@ -83,21 +122,19 @@ export async function runStorm(
       allAnsweredMs: number;
     }>({ type: 'return', url: khabar.url, channel: BENCH_CHANNEL });
     calls = callsBetween(before, await commandCalls(client));
-    return {
-      clients,
-      missed,
-      resubscribe,
-      reconnect: {
-        allRecoveredMs: back.allAnsweredMs,
-        recovered: back.recovered,
-        failed: back.failed,
-        commandsPerResubscribe: calls.total / clients,
-        commands: calls.byCommand,
-      },
+    reconnect = {
+      allRecoveredMs: back.allAnsweredMs,
+      recovered: back.recovered,
+      failed: back.failed,
+      commandsPerResubscribe: calls.total / clients,
+      commands: calls.byCommand,
     };
   } finally {
     await generator.ask({ type: 'close' });
     client.disconnect();
     await khabar.stop();
   }
+  // Khabar is stopped first: B2 has the server core to itself, as every baseline does.
+  const b2Reconnect = await b2Storm(generator, run, clients);
+  return { clients, missed, resubscribe, reconnect, b2Reconnect };
 }
