@@ -263,7 +263,7 @@ export function createApp(deps: AppDeps): App {
   ];
   const corsPolicy = corsFor(config.corsOrigins);
   // First: every later handler, the error handler included, logs through `req.log` (its reqId).
-  httpApp.use(requestLogger(logger));
+  httpApp.use(requestLogger(httpApp, logger));
   httpApp.use(
     ['/api/posts', '/api/channels', '/api/stream', '/api/openapi.json', '/api/asyncapi.json'],
     corsPolicy.publicReads,

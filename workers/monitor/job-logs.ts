@@ -36,11 +36,17 @@ export function logJobLifecycle(worker: IngestWorker, logger: Logger): void {
   const queue = worker.name;
   const levelOf = (job: Job<IngestQueueData> | undefined) =>
     job && isCanary(job.data) ? 'debug' : 'info';
+  // The child logger is made only for a line that will be written: at warn, as a busy worker
+  // may run, two children a job were a measurable share of its CPU.
   worker.on('active', (job) => {
-    jobLogger(logger, queue, job)[levelOf(job)]({ event: 'job.active' }, 'job active');
+    const level = levelOf(job);
+    if (!logger.isLevelEnabled(level)) return;
+    jobLogger(logger, queue, job)[level]({ event: 'job.active' }, 'job active');
   });
   worker.on('completed', (job, result) => {
-    jobLogger(logger, queue, job)[levelOf(job)](
+    const level = levelOf(job);
+    if (!logger.isLevelEnabled(level)) return;
+    jobLogger(logger, queue, job)[level](
       {
         event: 'job.completed',
         status: result?.status,
