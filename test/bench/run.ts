@@ -17,7 +17,7 @@ import { startBaseline, startBenchRedis, startKhabar, type System } from './syst
  * Khabar, B0, …), on the same payload and the same load generator; a warm-up round first,
  * then `--rounds` measured ones. Prints the table and writes bench-results.json.
  *
- *   npm run bench                      the quick run (about ten minutes on 2 cores, plus 6.5 for scaleout)
+ *   npm run bench                      the quick run (under ten minutes on 2 cores; scaleout and sse only on request)
  *   npm run bench -- --full            the whole grid: every N at 0.2 … 10 posts/s
  *   npm run bench -- --only fanout     one scenario (fanout, memory, ingest, storm, idle, scaleout)
  *   npm run bench -- --only sse        Server-Sent Events against Socket.IO (1,000 clients; only on request)
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
         result.sse = await runSse(redis, generator, `r${round}`, next, FANOUT_ENV);
       if (!warmup && wanted('storm')) result.storm = await runStorm(redis, generator, `r${round}`);
       if (!warmup && wanted('idle') && round === 1) result.idle = await runIdle(redis, `r${round}`);
-      if (!warmup && wanted('scaleout'))
+      if (!warmup && named('scaleout'))
         result.scaleout = await runScaleout(
           redis,
           generator,
