@@ -1,4 +1,5 @@
 import type { Child } from '../proc.js';
+import { connectClients } from '../connect-clients.js';
 import { coreBusy, sleep } from '../proc.js';
 import { median, type Summary } from '../stats.js';
 import type { System } from '../systems.js';
@@ -181,16 +182,7 @@ export async function runFanout(
   let connected = 0;
   let memory: MemoryMeasure | undefined;
   for (const step of plan.steps) {
-    const answer = await generator.ask<{ connected: number; failed: number }>({
-      type: 'connect',
-      url: system.url,
-      mode: system.mode,
-      count: step.clients - connected,
-      subscribe: system.subscribe,
-    });
-    if (answer.failed > 0)
-      throw new Error(`${system.name}: ${answer.failed} clients could not connect`);
-    connected = answer.connected;
+    connected = await connectClients(generator, system, step.clients - connected, system.name);
     // The first second after a wave of connections still has work from it (seen: 4× idle).
     await sleep(1500);
     const last = step === plan.steps.at(-1);

@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { connectClients } from '../connect-clients.js';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { createKeys } from '../../../shared/domain/keys.js';
@@ -264,13 +265,7 @@ export async function runIngest(
     redis: await redisCpuMicros(redis),
   });
   try {
-    await generator.ask({
-      type: 'connect',
-      url: khabar.url,
-      mode: 'sio',
-      count: 1,
-      subscribe: { channel: BENCH_CHANNEL, limit: 1 },
-    });
+    await connectClients(generator, khabar, 1, 'ingest');
     // Through the whole pipeline: from the first POST to the subscriber's last receipt.
     let n = 1;
     await generator.ask({ type: 'expect', firstN: n, count: items, t0Ns: 0, periodNs: 0 });

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { connectClients } from '../connect-clients.js';
 import type { RedisProcess } from '../../../server/launch/redis-process.js';
 import { coreBusy, coreTimes, PINNING, sleep, type Child } from '../proc.js';
 import { readRedis, redisUseBetween, type RedisUse } from '../redis-stats.js';
@@ -87,14 +88,7 @@ async function connectEveryNode(
   perNode: number,
 ): Promise<void> {
   for (const url of khabar.urls) {
-    const answer = await generator.ask<{ connected: number; failed: number }>({
-      type: 'connect',
-      url,
-      mode: khabar.mode,
-      count: perNode,
-      subscribe: khabar.subscribe,
-    });
-    if (answer.failed > 0) throw new Error(`scaleout: ${answer.failed} clients could not connect`);
+    await connectClients(generator, { ...khabar, url }, perNode, 'scaleout');
   }
 }
 

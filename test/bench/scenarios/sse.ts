@@ -1,4 +1,5 @@
 import type { RedisProcess } from '../../../server/launch/redis-process.js';
+import { connectClients } from '../connect-clients.js';
 import { BENCH_CHANNEL } from '../payload.js';
 import type { Child } from '../proc.js';
 import { sleep } from '../proc.js';
@@ -41,15 +42,7 @@ export async function runSse(
     const system: System =
       transport === 'sse' ? { ...khabar, mode: 'sse', url: streamUrl } : khabar;
     try {
-      const answer = await generator.ask<{ connected: number; failed: number }>({
-        type: 'connect',
-        url: system.url,
-        mode: system.mode,
-        count: clients,
-        subscribe: system.subscribe,
-      });
-      if (answer.failed > 0)
-        throw new Error(`${transport}: ${answer.failed} clients could not connect`);
+      await connectClients(generator, system, clients, transport);
       await sleep(1500); // the wave of connections' own work, as in fanout
       const idle = await idleCpu(system);
       const { rate, posts } = SINGLES;

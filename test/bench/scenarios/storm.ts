@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { connectClients } from '../connect-clients.js';
 import type { RedisProcess } from '../../../server/launch/redis-process.js';
 import { BENCH_CHANNEL } from '../payload.js';
 import { sleep, type Child } from '../proc.js';
@@ -43,14 +44,7 @@ async function b2Storm(
   // engine.io's own 25 s heartbeat, as Khabar has in this scenario.
   const b2 = await startBaseline('B2', `${run}storm`);
   try {
-    const connected = await generator.ask<{ connected: number; failed: number }>({
-      type: 'connect',
-      url: b2.url,
-      mode: b2.mode,
-      count: clients,
-    });
-    if (connected.failed > 0)
-      throw new Error(`storm B2: ${connected.failed} clients could not connect`);
+    await connectClients(generator, b2, clients, 'storm B2');
     await sleep(500);
     await generator.ask({ type: 'drop' });
     // As long as Khabar's clients stay away (while its missed posts are stored).
@@ -79,16 +73,7 @@ export async function runStorm(
   let resubscribe: StormPhase;
   let reconnect: StormResult['reconnect'];
   try {
-    const connected = await generator.ask<{ connected: number; failed: number }>({
-      type: 'connect',
-      url: khabar.url,
-      mode: 'sio',
-      count: clients,
-      subscribe: { channel: BENCH_CHANNEL, limit: 1 },
-      trackCursors: true,
-    });
-    if (connected.failed > 0)
-      throw new Error(`storm: ${connected.failed} clients could not connect`);
+    await connectClients(generator, khabar, clients, 'storm', true);
     // One post everybody sees, so every client holds a cursor; then posts it will miss.
     await generator.ask({ type: 'expect', firstN: n, count: 1, t0Ns: 0, periodNs: 0 });
     await khabar.publish(n++, 1);
