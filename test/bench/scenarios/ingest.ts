@@ -189,37 +189,25 @@ async function bullmqRate(
       });
       closing.push(() => pool.close());
       add = (i) => postArticles(pool, benchArticle(i, run));
-    } else if (producer === 'bulk') {
-      const queue = new Queue('ingest', {
-        connection,
-        prefix,
-        defaultJobOptions: { removeOnComplete: { age: 3600, count: 10_000 } },
-      });
-      closing.push(() => queue.close());
-      add = (b) =>
-        queue.addBulk(
-          Array.from({ length: BATCH }, (_, i) => ({
-            name: 'article',
-            data: {
-              article: benchArticle(b * BATCH + i, run),
-              acceptedAt: Date.now(),
-              source: 'api',
-            },
-          })),
-        );
     } else {
+      // The controller is the producer: `queue.add` of one article, or `addBulk` of BATCH.
       const queue = new Queue('ingest', {
         connection,
         prefix,
         defaultJobOptions: { removeOnComplete: { age: 3600, count: 10_000 } },
       });
       closing.push(() => queue.close());
-      add = (i) =>
-        queue.add('article', {
-          article: benchArticle(i, run),
-          acceptedAt: Date.now(),
-          source: 'api',
-        });
+      const job = (n: number) => ({
+        name: 'article',
+        data: { article: benchArticle(n, run), acceptedAt: Date.now(), source: 'api' },
+      });
+      add =
+        producer === 'bulk'
+          ? (b) => queue.addBulk(Array.from({ length: BATCH }, (_, i) => job(b * BATCH + i)))
+          : (i) => {
+              const { name, data } = job(i);
+              return queue.add(name, data);
+            };
     }
     const cpu = async (): Promise<Record<string, number>> => ({
       ...(server ? { server: await cpuMicrosOf(server) } : {}),
