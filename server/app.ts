@@ -243,8 +243,10 @@ export function createApp(deps: AppDeps): App {
     keys,
     logger,
     onEvents: (events) => {
+      const readAt = Date.now();
       delivery.deliver(events);
       newsroom.deliverPosts(events);
+      metrics.observeHops(events, readAt, Date.now());
     },
     onNewsroom: (messages) => {
       for (const { type, payload } of messages) newsroom.send(type, payload);

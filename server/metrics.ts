@@ -8,6 +8,7 @@ import {
   type Metric,
 } from 'prom-client';
 import type { Server } from 'socket.io';
+import type { LogEvent } from '../shared/domain/channel-log.js';
 import { JOB_DURATION_BUCKETS, type JobMetricsSnapshot } from '../shared/domain/job-metrics.js';
 
 /**
@@ -28,7 +29,25 @@ export interface ServerMetrics {
   slowConsumerDrops: Counter;
   /** From the API's (or the poll's) acceptance to this node's push, once per event. */
   publishToDeliver: Histogram;
+  /** Times each hop of an event's path to this node's readers; see {@link FanoutHops}. */
+  observeHops: (events: readonly LogEvent[], readAt: number, writtenAt: number) => void;
 }
+
+/**
+ * The hops of an event's path, each a series of `khabar_fanout_hop_seconds`, so a slow
+ * publish-to-deliver can be traced to where it waited:
+ *
+ * - `queue`: accepted → its writer calls the store script: the job's wait in the queue, a
+ *   worker taking it and checking it (a poll's items have almost none);
+ * - `script`: the call → Redis appending the event to the fan-out stream (the round trip and
+ *   the script, with whatever ran before it on Redis);
+ * - `read`: appended → this node's fan-out tail reading it (XREAD's wake-up, and the batch);
+ * - `write`: read → written to every socket and stream of this node that watches it.
+ *
+ * The first three take the times of three clocks (the accepting node's, the writer's and
+ * Redis's): across hosts they include the clocks' skew, and a negative hop counts as 0.
+ */
+export type FanoutHops = 'queue' | 'script' | 'read' | 'write';
 
 export interface ServerMetricsDeps {
   io: Server;
@@ -92,14 +111,16 @@ export function createServerMetrics({
 }: ServerMetricsDeps): ServerMetrics {
   // One registry per node: tests run several nodes in one process.
   const registry = new Registry();
-  // Event-loop delay sampled every 100 ms, not prom-client's 10: a timer firing 100 times a
-  // second was about half of an idle node's CPU (0.5% of a core of 1.35%, 60 s windows). A stall
-  // shorter than 100 ms may now be missed between samples; longer ones, what an operator acts
-  // on, are not.
+  // Event-loop delay sampled once a second, not every 10 ms (prom-client's default): each
+  // sample wakes an idle process, and on a VM a wake-up costs ~40 µs of CPU however little it
+  // does (an idle node with 10k readers: 0.55% of a core at 10 samples a second, most of it
+  // these wake-ups; see BENCHMARKS.md "Idle CPU"). The lag gauges and percentiles stay; a stall
+  // shows in them when a sample falls in it, so short ones are caught less often, and a busy
+  // loop (what an operator acts on) at every sample.
   collectDefaultMetrics({
     register: registry,
     prefix: 'khabar_',
-    eventLoopMonitoringPrecision: 100,
+    eventLoopMonitoringPrecision: 1000,
   });
   new Gauge({
     name: 'khabar_connections',
@@ -172,8 +193,37 @@ export function createServerMetrics({
     },
   });
 
+  const hops = new Histogram<'hop'>({
+    name: 'khabar_fanout_hop_seconds',
+    help: 'Each hop of an event from its accept to this node writing it to readers (queue, script, read, write), once per event.',
+    labelNames: ['hop'],
+    buckets: [
+      0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25,
+      0.5, 1, 2.5,
+    ],
+    registers: [registry],
+  });
+  const hop = (name: FanoutHops) => hops.labels(name);
+  const [queueHop, scriptHop, readHop, writeHop] = [
+    hop('queue'),
+    hop('script'),
+    hop('read'),
+    hop('write'),
+  ];
+  const seconds = (from: number, to: number): number => Math.max(0, to - from) / 1000;
+
   return {
     registry,
+    observeHops(events, readAt, writtenAt) {
+      for (const { acceptedAt, scriptAt, storedAt } of events) {
+        if (acceptedAt !== undefined && scriptAt !== undefined)
+          queueHop.observe(seconds(acceptedAt, scriptAt));
+        if (scriptAt !== undefined && storedAt !== undefined)
+          scriptHop.observe(seconds(scriptAt, storedAt));
+        if (storedAt !== undefined) readHop.observe(seconds(storedAt, readAt));
+        writeHop.observe(seconds(readAt, writtenAt));
+      }
+    },
     eventsPushed: new Counter({
       name: 'khabar_events_pushed_total',
       help: 'Events pushed to rooms, by type.',

@@ -30,7 +30,13 @@ export interface EventTailDeps {
 
 const BATCH = 500;
 
-function parseEvent(flat: string[]): LogEvent | null {
+/** A positive whole number of ms, or undefined (a field missing, or from an older writer). */
+function msOf(value: string | undefined): number | undefined {
+  const ms = Number(value);
+  return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
+}
+
+function parseEvent(entryId: string, flat: string[]): LogEvent | null {
   const f = entryFields(flat);
   const channel = f.get('c');
   const seq = Number(f.get('s'));
@@ -41,8 +47,13 @@ function parseEvent(flat: string[]): LogEvent | null {
   const body = f.get('p');
   const event: LogEvent = { type, channel, seq, epoch, id };
   if (body) event.post = JSON.parse(body) as StoredPost;
-  const acceptedAt = Number(f.get('a'));
-  if (Number.isSafeInteger(acceptedAt) && acceptedAt > 0) event.acceptedAt = acceptedAt;
+  // The path's timestamps, for the hop metrics (see append-event.lua).
+  const acceptedAt = msOf(f.get('a'));
+  if (acceptedAt !== undefined) event.acceptedAt = acceptedAt;
+  const scriptAt = msOf(f.get('w'));
+  if (scriptAt !== undefined) event.scriptAt = scriptAt;
+  const storedAt = msOf(entryId.slice(0, entryId.indexOf('-')));
+  if (storedAt !== undefined) event.storedAt = storedAt;
   return event;
 }
 
@@ -106,8 +117,8 @@ export function createEventTail({
           if (stream === keys.events) {
             lastEventId = last;
             const events: LogEvent[] = [];
-            for (const [, flat] of entries) {
-              const event = parseEvent(flat);
+            for (const [entryId, flat] of entries) {
+              const event = parseEvent(entryId, flat);
               if (event) events.push(event);
             }
             handOn(stream, () => {

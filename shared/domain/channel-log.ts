@@ -30,6 +30,10 @@ export interface LogEvent {
    * removal's for `post:removed`. Carried by the fan-out stream only (publish-to-deliver metric).
    */
   acceptedAt?: number;
+  /** When the writer (a worker, a poll) called the script that appended it (its clock, ms). */
+  scriptAt?: number;
+  /** When Redis appended it to the fan-out stream (the entry id's time, Redis's clock, ms). */
+  storedAt?: number;
 }
 
 export interface ChannelLogLimits {

@@ -1,3 +1,4 @@
+import type { Hop } from './hops.js';
 import type { FanoutMeasure, MemoryMeasure } from './scenarios/fanout.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { CpuPerItem, IngestResult } from './scenarios/ingest.js';
@@ -44,6 +45,14 @@ export interface Row {
 }
 
 type Pick = (m: FanoutMeasure) => number;
+
+/** Khabar's hops (server/metrics.ts), in path order, with what each one spans. */
+const HOP_PATHS: readonly (readonly [Hop, string])[] = [
+  ['queue', 'accept → the worker calls the store script'],
+  ['script', 'the call → in the fan-out stream'],
+  ['read', 'in the stream → the node reads it'],
+  ['write', 'read → written to every socket'],
+];
 
 /** Khabar's figure over rounds: the median, and the rounds' spread. */
 function khabarOver(values: number[]): { khabar: number; khabarSpread?: Spread } {
@@ -125,11 +134,13 @@ function fanoutRows(rounds: RoundResults[]): Row[] {
         ratio: { of: '÷ B2', ...vsB2 },
         ...(atLargest ? { target: '≤ 1.0', met: vsB2.value <= 1.0 } : {}),
       });
+      // Issue 19: at or under raw `ws` in every round, not only by the median.
+      const worstRound = vsB1.spread?.max ?? vsB1.value;
       rows.push({
         ...cpuRow,
         metric: 'server CPU per delivery (µs)',
         ratio: { of: '÷ B1', ...vsB1 },
-        ...(atLargest ? { target: '≤ 1.3', met: vsB1.value <= 1.3 } : {}),
+        ...(atLargest ? { target: '≤ 1.0 each round', met: worstRound <= 1.0 } : {}),
       });
     }
     rows.push(row('p50 accept → receipt (ms)', (m) => m.fromAccept.p50));
@@ -143,11 +154,25 @@ function fanoutRows(rounds: RoundResults[]): Row[] {
         met: p99Diff.value <= 10,
       });
     } else if (kind === 'single' && clients === 1000) {
-      rows.push({ ...p99Row, target: '≤ 25 ms', met: p99Row.khabar <= 25 });
+      const vsB1 = perRound(p99, (k, b) => k / b, 'B1');
+      rows.push({
+        ...p99Row,
+        ratio: { of: '÷ B1', ...vsB1 },
+        target: '≤ 1.0',
+        met: vsB1.value <= 1.0,
+      });
     } else {
       rows.push({ ...p99Row, ratio: { of: '− B2 (ms)', ...p99Diff } });
     }
     rows.push(row('p99 scheduled send → receipt (ms)', (m) => m.latency.p99));
+    // Where Khabar's tail comes from (issue 19, item 2): its own hops, from its histogram.
+    if (kind === 'single' && (clients === 1000 || clients === largest)) {
+      for (const [hop, path] of HOP_PATHS) {
+        const p99s = of('Khabar', (m) => m.hops?.[hop].p99 ?? Number.NaN);
+        if (p99s.every(Number.isNaN)) continue;
+        rows.push({ scenario: label, metric: `p99 hop ${hop} (ms): ${path}`, ...khabarOver(p99s) });
+      }
+    }
     const delivered = row('deliveries / expected', (m) => m.received / m.expected);
     rows.push({ ...delivered, target: '= 1.0', met: delivered.khabar === 1 });
     rows.push(...generatorBusyRows(label, measures));
@@ -180,16 +205,17 @@ function memoryRows(rounds: RoundResults[]): Row[] {
     b2: value('B2', pick),
   });
   const rows: Row[] = [];
-  for (const [metric, pick] of [
-    ['heap per idle subscriber (bytes)', (m: MemoryMeasure) => m.heapPerClientBytes],
-    ['RSS per idle subscriber (bytes)', (m: MemoryMeasure) => m.rssPerClientBytes],
+  // Issue 19 asks 0.8× of the heap; RSS keeps the earlier 1.0×.
+  for (const [metric, pick, most] of [
+    ['heap per idle subscriber (bytes)', (m: MemoryMeasure) => m.heapPerClientBytes, 0.8],
+    ['RSS per idle subscriber (bytes)', (m: MemoryMeasure) => m.rssPerClientBytes, 1.0],
   ] as const) {
     const ratio = vsB2(pick);
     rows.push({
       ...row(`memory N=${clients}`, metric, pick),
       ratio: { of: '÷ B2', ...ratio },
-      target: '≤ 1.0',
-      met: ratio.value <= 1.0,
+      target: `≤ ${most.toFixed(1)}`,
+      met: ratio.value <= most,
     });
   }
   // The issue's item 4: idle server CPU at the largest N, over one plain window per system.

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { startRedisProcess, type RedisProcess } from '../../server/launch/redis-process.js';
+import { parseHopBuckets, type HopBuckets } from './hops.js';
 import { BENCH_CHANNEL, benchArticle } from './payload.js';
 import { cpuMicrosOf, pin, PINNING, startChild, type Child } from './proc.js';
 
@@ -27,6 +28,8 @@ export interface System {
   /** CPU time of the process that fans out (µs, user + system). */
   cpuMicros(): Promise<number>;
   memory(): Promise<NodeJS.MemoryUsage>;
+  /** Khabar only: its hop histogram, read around a window (outside its CPU reading). */
+  hopBuckets?(): Promise<HopBuckets>;
   stop(): Promise<void>;
 }
 
@@ -121,6 +124,8 @@ export interface KhabarSystem extends System {
   workerCpuMicros(): Promise<number>;
   /** How long each POST took to be answered 202 (ms), in order. */
   readonly acceptMs: number[];
+  /** The first node's hop histogram now (see hops.ts). */
+  hopBuckets(): Promise<HopBuckets>;
   readonly keyPrefix: string;
 }
 
@@ -186,6 +191,10 @@ export async function startKhabar(
       return each.reduce((a, b) => a + b, 0);
     },
     workerCpuMicros: () => cpuMicrosOf(workers.child),
+    async hopBuckets() {
+      const response = await (pools[0] as Pool).request({ path: '/metrics', method: 'GET' });
+      return parseHopBuckets(await response.body.text());
+    },
     memory: () => memoryOf(first.child),
     async stop() {
       await Promise.all(pools.map((pool) => pool.close()));

@@ -169,8 +169,10 @@ describe('delivery guards', function () {
     try {
       const socket = await khabar.connect();
       assert.equal((await subscribe(socket, { channel: 'c' })).ok, true);
-      const seen: { epoch: string; seq: number }[] = [];
-      socket.on('post:new', (e) => seen.push({ epoch: e.cursor.split('-')[0]!, seq: e.seq }));
+      const seen: { epoch: string; seq: number; title: string }[] = [];
+      socket.on('post:new', (e) =>
+        seen.push({ epoch: e.cursor.split('-')[0]!, seq: e.seq, title: e.post.title }),
+      );
       await publishMany(khabar, 1, (i) => ({
         url: `https://example.com/before/${i}`,
         title: 'Before',
@@ -190,13 +192,17 @@ describe('delivery guards', function () {
         15_000,
       );
 
-      await eventually(() => (seen.length === 6 ? true : undefined), 10_000);
+      const afters = (): number => seen.filter((e) => e.title.startsWith('After')).length;
+      await eventually(() => (afters() === 5 ? true : undefined), 10_000);
       const after = seen.slice(1);
-      assert.notEqual(after[0]!.epoch, seen[0]!.epoch);
+      assert.ok(after.every((e) => e.epoch !== seen[0]!.epoch));
+      // Every event of the new history, in order. The lost post may be among them: the node
+      // answered 202 for it lately, so it queues it again on seeing a new master (issue 15).
       assert.deepEqual(
         after.map((e) => e.seq),
-        [1, 2, 3, 4, 5],
+        after.map((_, i) => i + 1),
       );
+      assert.ok(after.length <= 6, JSON.stringify(after));
       assert.ok(socket.connected);
     } finally {
       await khabar.close();

@@ -140,6 +140,14 @@ describe('GET /metrics', function () {
       );
       assert.equal(samples.get('khabar_ingest_failed_total{final="true"}'), 1);
       assert.equal(samples.get('khabar_publish_to_deliver_seconds_count'), 1);
+      // The same event, hop by hop; the hops up to the read add up to at most its
+      // publish-to-deliver (one clock here; a negative hop counts as 0, hence a ms per hop).
+      const hop = (name: string, what: 'count' | 'sum'): number =>
+        samples.get(`khabar_fanout_hop_seconds_${what}{hop="${name}"}`) ?? Number.NaN;
+      for (const name of ['queue', 'script', 'read', 'write']) assert.equal(hop(name, 'count'), 1);
+      const toRead = hop('queue', 'sum') + hop('script', 'sum') + hop('read', 'sum');
+      const publishToDeliver = samples.get('khabar_publish_to_deliver_seconds_sum') ?? 0;
+      assert.ok(toRead <= publishToDeliver + 0.003, `${toRead} > ${publishToDeliver}`);
       assert.equal(samples.get('khabar_subscriptions'), 2);
       // Buckets are cumulative: each is at least the one before.
       const buckets = [...samples]

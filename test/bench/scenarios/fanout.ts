@@ -1,3 +1,4 @@
+import { hopsBetween, type Hop, type HopSummary } from '../hops.js';
 import type { Child } from '../proc.js';
 import { connectClients } from '../connect-clients.js';
 import { coreBusy, sleep } from '../proc.js';
@@ -28,6 +29,8 @@ export interface FanoutMeasure {
   fromAccept: Summary;
   /** The slowest copy of each article (ms). */
   slowestPerArticle: number[];
+  /** Khabar only: where each event's time went before it left the server (hops.ts). */
+  hops?: Record<Hop, HopSummary>;
   /** µs of server CPU per copy received (per delivered post, for bursts). */
   cpuPerDeliveryUs: number;
   /** How busy the generator's core was (0–1); over 0.8 the measure is not valid. */
@@ -113,6 +116,7 @@ export async function measureWindow(
     t0Ns,
     periodNs,
   });
+  const hopsBefore = await system.hopBuckets?.();
   const cpuBefore = await system.cpuMicros();
   const startedAt = performance.now();
   const publishing: Promise<void>[] = [];
@@ -134,6 +138,7 @@ export async function measureWindow(
   }>({ type: 'collect' });
   const cpuAfter = await system.cpuMicros();
   const elapsedMs = performance.now() - startedAt;
+  const hopsAfter = hopsBefore && (await system.hopBuckets?.());
   const busyCpu = cpuAfter - cpuBefore - idleUsPerMs * elapsedMs;
   const delivered = result.received;
   const generatorBusy = coreBusy(opened.core, result.core);
@@ -145,6 +150,7 @@ export async function measureWindow(
     latency: result.latency,
     fromAccept: result.fromAccept,
     slowestPerArticle: result.slowestPerArticle,
+    ...(hopsBefore && hopsAfter ? { hops: hopsBetween(hopsBefore, hopsAfter) } : {}),
     cpuPerDeliveryUs: delivered > 0 ? Math.max(0, busyCpu) / delivered : Number.NaN,
     generatorBusy,
     valid: generatorBusy === undefined || generatorBusy <= GENERATOR_SATURATED,

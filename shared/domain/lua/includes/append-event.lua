@@ -41,7 +41,9 @@ end
 -- body: the post JSON, or false for an event without one (post:removed). The epoch is created
 -- once (SET NX) and changes only if its key is missing (the channel's history was lost) or a
 -- failover may have rolled the channel back (renewIfPromoted). The log entry's id is
--- `<seq>-0`, so a replay after a cursor is one exact XRANGE.
+-- `<seq>-0`, so a replay after a cursor is one exact XRANGE. The fan-out entry carries when the
+-- change was accepted (a) and when its writer called this script (w), its own id when Redis
+-- stored it: each server node times the hops of the path from them (khabar_fanout_hop_seconds).
 local function appendEvent(c, channel, etype, id, body, historyLimit, epochCandidate, eventsMax, nowMs, acceptedMs)
   renewIfPromoted(c, channel, epochCandidate)
   redis.call('SET', KEYS[c + EPOCH], epochCandidate, 'NX')
@@ -50,10 +52,10 @@ local function appendEvent(c, channel, etype, id, body, historyLimit, epochCandi
   local sid = seq .. '-0'
   if body then
     redis.call('XADD', KEYS[c + LOG], 'MAXLEN', historyLimit, sid, 't', etype, 'i', id, 'p', body)
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', eventsMax, '*', 'c', channel, 's', seq, 'e', epoch, 't', etype, 'i', id, 'a', acceptedMs, 'p', body)
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', eventsMax, '*', 'c', channel, 's', seq, 'e', epoch, 't', etype, 'i', id, 'a', acceptedMs, 'w', nowMs, 'p', body)
   else
     redis.call('XADD', KEYS[c + LOG], 'MAXLEN', historyLimit, sid, 't', etype, 'i', id)
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', eventsMax, '*', 'c', channel, 's', seq, 'e', epoch, 't', etype, 'i', id, 'a', acceptedMs)
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', eventsMax, '*', 'c', channel, 's', seq, 'e', epoch, 't', etype, 'i', id, 'a', acceptedMs, 'w', nowMs)
   end
   redis.call('ZADD', KEYS[3], nowMs, channel)
   return {channel, seq, epoch, etype}
