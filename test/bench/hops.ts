@@ -17,15 +17,20 @@ export interface HopSummary {
   p99: number;
 }
 
-const BUCKET_LINE = /^khabar_fanout_hop_seconds_bucket\{hop="(\w+)",le="([^"]+)"\} (\d+)$/;
+/** A bucket's line; prom-client writes `le` first, Prometheus would not mind either order. */
+const BUCKET_LINE = /^khabar_fanout_hop_seconds_bucket\{([^}]*)\} (\d+)$/;
+const label = (labels: string, name: string): string | undefined =>
+  new RegExp(`(?:^|,)${name}="([^"]*)"`).exec(labels)?.[1];
 
 export function parseHopBuckets(metricsText: string): HopBuckets {
   const hops: HopBuckets = new Map();
   for (const line of metricsText.split('\n')) {
     const match = BUCKET_LINE.exec(line);
     if (!match) continue;
-    const [, hop, le, count] = match as unknown as [string, Hop, string, string];
-    if (!HOPS.includes(hop)) continue;
+    const [, labels = '', count] = match;
+    const hop = HOPS.find((h) => h === label(labels, 'hop'));
+    const le = label(labels, 'le');
+    if (hop === undefined || le === undefined) continue;
     let buckets = hops.get(hop);
     if (!buckets) hops.set(hop, (buckets = new Map<number, number>()));
     buckets.set(le === '+Inf' ? Infinity : Number(le), Number(count));

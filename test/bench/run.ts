@@ -133,6 +133,12 @@ function versions(): Record<string, string> {
   };
 }
 
+const runStarted = performance.now();
+/** A line of progress, with the seconds since the run started (where a run's time goes). */
+function progress(line: string): void {
+  console.log(`  [${((performance.now() - runStarted) / 1000).toFixed(0).padStart(3)} s] ${line}`);
+}
+
 async function main(): Promise<void> {
   checkLimits();
   // The controller publishes (HTTP POSTs, IPC): load-generation work, on the generator's core.
@@ -177,20 +183,28 @@ async function main(): Promise<void> {
             result.fanout.push(...measures);
             result.memory.push(memory);
             const last = measures.filter((m) => m.kind === 'single').at(-1);
-            console.log(
-              `  round ${round}${warmup ? ' (warm-up)' : ''} ${name}: ${last?.clients ?? 0} clients, p99 ${last?.fromAccept.p99.toFixed(1) ?? '?'} ms, ${last?.cpuPerDeliveryUs.toFixed(2) ?? '?'} µs/delivery`,
+            progress(
+              `round ${round}${warmup ? ' (warm-up)' : ''} ${name}: ${last?.clients ?? 0} clients, p99 ${last?.fromAccept.p99.toFixed(1) ?? '?'} ms, ${last?.cpuPerDeliveryUs.toFixed(2) ?? '?'} µs/delivery`,
             );
           } finally {
             await system.stop();
           }
         }
       }
-      if (!warmup && wanted('ingest'))
+      if (!warmup && wanted('ingest')) {
         result.ingest = await runIngest(redis.url, `r${round}`, generator);
+        progress(`round ${round} ingest done`);
+      }
       if (!warmup && named('sse'))
         result.sse = await runSse(redis, generator, `r${round}`, next, FANOUT_ENV);
-      if (!warmup && wanted('storm')) result.storm = await runStorm(redis, generator, `r${round}`);
-      if (!warmup && wanted('idle') && round === 1) result.idle = await runIdle(redis, `r${round}`);
+      if (!warmup && wanted('storm')) {
+        result.storm = await runStorm(redis, generator, `r${round}`);
+        progress(`round ${round} storm done`);
+      }
+      if (!warmup && wanted('idle') && round === 1) {
+        result.idle = await runIdle(redis, `r${round}`);
+        progress(`round ${round} idle done`);
+      }
       if (!warmup && named('scaleout'))
         result.scaleout = await runScaleout(
           redis,
@@ -199,8 +213,8 @@ async function main(): Promise<void> {
           scaleoutPlan,
           FANOUT_ENV,
           (m) => {
-            console.log(
-              `  round ${round} scaleout ${m.nodes}×${m.clientsPerNode}: ${m.received}/${m.expected} delivered, ${m.publishing.commands} Redis commands, ${(m.publishing.cpuMicros / 1000).toFixed(0)} ms Redis CPU in ${m.publishing.seconds.toFixed(1)} s`,
+            progress(
+              `round ${round} scaleout ${m.nodes}×${m.clientsPerNode}: ${m.received}/${m.expected} delivered, ${m.publishing.commands} Redis commands, ${(m.publishing.cpuMicros / 1000).toFixed(0)} ms Redis CPU in ${m.publishing.seconds.toFixed(1)} s`,
             );
           },
         );

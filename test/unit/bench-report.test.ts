@@ -3,6 +3,7 @@ import { buildReport, ratioText, withSpread, type RoundResults } from '../bench/
 import type { FanoutMeasure, MemoryMeasure } from '../bench/scenarios/fanout.js';
 import type { IngestResult } from '../bench/scenarios/ingest.js';
 import type { StormResult } from '../bench/scenarios/storm.js';
+import { hopsBetween, parseHopBuckets } from '../bench/hops.js';
 import { median, quantile, spread, summarize } from '../bench/stats.js';
 
 const summary = (p99: number) => ({ count: 10, p50: p99 / 2, p99, max: p99, mean: p99 / 2 });
@@ -212,5 +213,22 @@ describe('the benchmark report', () => {
     assert.equal(median([1, 2, 3, 4]), 2.5);
     assert.deepEqual(spread([5, Number.NaN, 1, 3]), { min: 1, max: 5 });
     assert.equal(spread([5]), undefined); // one round has no spread
+  });
+
+  it("reads a window's hop quantiles from the histogram's buckets, as histogram_quantile does", () => {
+    const text = (counts: number[]): string =>
+      ['0.001', '0.002', '0.005', '+Inf']
+        .map((le, i) => `khabar_fanout_hop_seconds_bucket{le="${le}",hop="read"} ${counts[i]}`)
+        .join('\n');
+    // Before the window: 4 events under 1 ms. In it: 10 more, 5 in 1–2 ms and 5 in 2–5 ms.
+    const { read, queue } = hopsBetween(
+      parseHopBuckets(text([4, 4, 4, 4])),
+      parseHopBuckets(text([4, 9, 14, 14])),
+    );
+    assert.equal(read.count, 10);
+    assert.equal(read.p50, 2);
+    assert.ok(Math.abs(read.p99 - 4.94) < 1e-9, String(read.p99));
+    assert.equal(queue.count, 0);
+    assert.ok(Number.isNaN(queue.p99));
   });
 });
