@@ -33,7 +33,7 @@ import {
   type PublicSocketData,
 } from './realtime/public-namespace.js';
 import { createSlowConsumerGuard } from './realtime/slow-consumers.js';
-import { shareHandshakes, slimConnections } from './realtime/slim-connections.js';
+import { leaveOwnRooms, shareHandshakes, slimConnections } from './realtime/slim-connections.js';
 import { createStreams } from './realtime/sse.js';
 import { createServerMetrics } from './metrics.js';
 import { metricsRouter } from './http/metrics.js';
@@ -127,6 +127,7 @@ export function createApp(deps: AppDeps): App {
   );
   slimConnections(io);
   shareHandshakes(io.of('/'));
+  leaveOwnRooms(io.of('/'));
   // Assigned below: the metrics read the public namespace's rooms and the streams at scrape time.
   let localViewers = (): Map<string, number> => new Map();
   let openStreams = (): number => 0;

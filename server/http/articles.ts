@@ -120,11 +120,13 @@ export function articlesRouter(deps: ArticlesRouteDeps): Router {
       }
       const accepted = jobs.map((job, i) => ({ id: articles[i]?.id ?? '', jobId: job.id ?? '' }));
       journal?.record(jobs.map((job) => job.data as IngestJobData));
-      for (const { id, jobId } of accepted) {
-        req.log.info(
-          { event: 'job.added', queue: queue.name, jobId, postId: id, source: 'api' },
-          'job added',
-        );
+      if (req.logsAt('info')) {
+        for (const { id, jobId } of accepted) {
+          req.log.info(
+            { event: 'job.added', queue: queue.name, jobId, postId: id, source: 'api' },
+            'job added',
+          );
+        }
       }
       count?.accepted(accepted.length);
       announce?.(

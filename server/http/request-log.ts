@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Express, Request, RequestHandler } from 'express';
-import type { Logger } from 'pino';
+import type { Level, Logger } from 'pino';
 
 declare global {
   // Express's own extension point for what middleware adds to a request.
@@ -9,6 +9,8 @@ declare global {
     interface Request {
       /** This request's logger: a child of the process's, bound to a `reqId` (a random UUID). */
       readonly log: Logger;
+      /** Whether `req.log` writes lines at `level`, without making it. */
+      logsAt(level: Level): boolean;
     }
   }
 }
@@ -35,6 +37,12 @@ export function requestLogger(app: Express, logger: Logger): RequestHandler {
       if (!log) loggers.set(this, (log = logger.child({ reqId: randomUUID() })));
       return log;
     },
+  });
+  // A route that writes a line per item at info (a batch's `job.added`) asks first: at warn,
+  // asking would otherwise make the logger for nothing.
+  Object.defineProperty(app.request, 'logsAt', {
+    configurable: true,
+    value: (level: Level): boolean => logger.isLevelEnabled(level),
   });
   return (req, res, next) => {
     if (logger.isLevelEnabled('debug')) {

@@ -154,7 +154,7 @@ function roomOfChannel(socket: PublicSocket, channel: string): string | undefine
   return undefined;
 }
 
-/** How many channels `socket` watches: its rooms, less the one of its own id. */
+/** How many channels `socket` watches: its rooms, less the one of its own id if it is in it. */
 const channelsOf = (socket: PublicSocket): number =>
   socket.rooms.size - (socket.rooms.has(socket.id) ? 1 : 0);
 /** Room names of this namespace are `ch:<channel>:<locale>`; others (socket ids) are not ours. */

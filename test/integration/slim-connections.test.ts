@@ -3,7 +3,11 @@ import { createServer, IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { io as connectClient } from 'socket.io-client';
-import { shareHandshakes, slimConnections } from '../../server/realtime/slim-connections.js';
+import {
+  leaveOwnRooms,
+  shareHandshakes,
+  slimConnections,
+} from '../../server/realtime/slim-connections.js';
 
 /** What each idle connection keeps (README "memory"): the parts engine.io would hold for good. */
 describe('slim connections', function () {
@@ -14,6 +18,7 @@ describe('slim connections', function () {
     const io = new Server(http, { perMessageDeflate: false });
     slimConnections(io);
     shareHandshakes(io.of('/'));
+    leaveOwnRooms(io.of('/'));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
     const clients = [0, 1].map(() =>
@@ -53,8 +58,22 @@ describe('slim connections', function () {
       }
       const [a, b] = sockets;
       assert.ok(a && b);
+      // Alike (one origin, host and URL): one frozen stand-in for both connections.
+      assert.equal(a.conn.request, b.conn.request);
+      assert.ok(Object.isFrozen(a.conn.request));
       assert.equal(a.handshake, b.handshake);
       assert.ok(Object.isFrozen(a.handshake));
+      // In no room of their own; a room they join still reaches them, and so do their acks.
+      assert.equal(io.of('/').adapter.rooms.size, 0);
+      await a.join('ch:top:en');
+      const clientA = clients.find((client) => client.id === a.id);
+      const got = new Promise((resolve) => clientA?.once('post:new', resolve));
+      io.of('/').to('ch:top:en').emit('post:new', { seq: 1 });
+      assert.deepEqual(await got, { seq: 1 });
+      a.once('ping?', (ack: (answer: string) => void) => {
+        ack('pong');
+      });
+      assert.equal(await clientA?.timeout(2000).emitWithAck('ping?'), 'pong');
     } finally {
       for (const client of clients) client.disconnect();
       await io.close();
