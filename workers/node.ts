@@ -13,6 +13,7 @@ import { createNodeId } from '../shared/infra/node-id.js';
 import { createRedis } from '../shared/infra/redis.js';
 import { createRedisHealth } from '../shared/infra/redis-health.js';
 import { createStoreArticle } from './ingest/store-article.js';
+import { createPruner } from './ingest/pruner.js';
 import { createIngestWorker } from './ingest/worker.js';
 import { startCanary } from './monitor/canary.js';
 import { reportJobs } from './monitor/job-reports.js';
@@ -74,6 +75,11 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
     lastActivityAt = Date.now();
   };
 
+  // One per process, for the ingest jobs and the feeds' stores alike.
+  const pruner = createPruner(channelLog, logger);
+  const prune = (ids: readonly string[]): void => {
+    pruner.add(ids);
+  };
   const startWorker = (): IngestWorker => {
     const worker = createIngestWorker({
       connection,
@@ -83,6 +89,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
       lockMs: config.workerLockMs,
       logger,
       health,
+      prune,
     });
     for (const event of ['active', 'completed', 'failed'] as const) worker.on(event, touch);
     reportJobs(worker, { metrics: jobMetrics, announce });
@@ -95,7 +102,7 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
   let worker: IngestWorker | undefined;
   let stopCanary: (() => void) | undefined;
   const sourceStore = createSourceStore(data, keys);
-  const storeArticle = createStoreArticle(channelLog);
+  const storeArticle = createStoreArticle(channelLog, Date.now, prune);
   const webSubStore = createWebSubStore(data, keys);
   const subscriptions = createSubscriptions({
     sources: sourceStore,
@@ -222,8 +229,12 @@ export function createWorkerNode(config: Config, logger: Logger): WorkerNode {
       }
       for (const q of [monitorQueue, pollMonitorQueue, webSubQueue])
         void q.close().catch(() => undefined);
-      // The last counts, if Redis takes them at once; with Redis away they are lost, not waited for.
-      await Promise.race([jobMetrics.stop(), new Promise((resolve) => setTimeout(resolve, 500))]);
+      // The last counts and prunes, if Redis takes them at once; with Redis away they are not
+      // waited for (trimmed posts stay in Redis's set for the next prune).
+      await Promise.race([
+        Promise.all([jobMetrics.stop(), pruner.close()]),
+        new Promise((resolve) => setTimeout(resolve, 500)),
+      ]);
       data.disconnect();
       connection.disconnect();
     },

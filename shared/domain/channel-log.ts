@@ -281,21 +281,33 @@ export function createChannelLog(
     async prune(ids) {
       // Also those an earlier job trimmed and could not prune (it died, or its reply was lost).
       const left = await redis.srandmember(keys.trimmedPosts, PRUNE_BACKLOG);
+      // Each id's read, then its script, sent together: a batch costs two round trips, not two
+      // per post (a deferred prune hands over every post a second of jobs trimmed).
+      let pending = [...new Set([...ids, ...left])];
       let deleted = 0;
-      for (const id of new Set([...ids, ...left])) {
-        for (let attempt = 0; attempt < PRUNE_ATTEMPTS; attempt++) {
-          const channels = await redis.hget(keys.post(id), 'channels');
-          if (channels === null) {
-            await redis.srem(keys.trimmedPosts, id); // gone, or a tombstone
-            break;
-          }
-          const outcome = await scripts.prunePost(
-            [keys.post(id), keys.trimmedPosts, ...channels.split(',').map((c) => keys.recent(c))],
-            [channels, id],
-          );
-          if (outcome === 'deleted') deleted++;
-          if (outcome !== 'conflict') break;
-        }
+      for (let attempt = 0; attempt < PRUNE_ATTEMPTS && pending.length > 0; attempt++) {
+        const read = await Promise.all(
+          pending.map(async (id) => ({
+            id,
+            channels: await redis.hget(keys.post(id), 'channels'),
+          })),
+        );
+        const outcomes = await Promise.all(
+          read.map(async ({ id, channels }) => {
+            if (channels === null) {
+              await redis.srem(keys.trimmedPosts, id); // gone, or a tombstone
+              return { id, outcome: 'gone' };
+            }
+            const outcome = await scripts.prunePost(
+              [keys.post(id), keys.trimmedPosts, ...channels.split(',').map((c) => keys.recent(c))],
+              [channels, id],
+            );
+            return { id, outcome };
+          }),
+        );
+        deleted += outcomes.filter((o) => o.outcome === 'deleted').length;
+        // A post whose channels changed between the read and the script: read it again.
+        pending = outcomes.filter((o) => o.outcome === 'conflict').map((o) => o.id);
       }
       return deleted;
     },

@@ -54,11 +54,13 @@ describe('storage stays bounded', function () {
     }
   }
 
+  /** Every job done, and every post they trimmed pruned (the worker prunes in batches). */
   async function drained(): Promise<void> {
     await eventually(async () => {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed');
       const pending = (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0);
-      return pending === 0 ? true : undefined;
+      const unpruned = await khabar.redis.scard(khabar.keys.trimmedPosts);
+      return pending === 0 && unpruned === 0 ? true : undefined;
     }, 60_000);
   }
 

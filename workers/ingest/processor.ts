@@ -9,8 +9,12 @@ import {
 import { createStoreArticle } from './store-article.js';
 
 /** The ingest queue's processor: canaries pass through, articles are checked again and stored. */
-export function createIngestProcessor(channelLog: ChannelLog, now: () => number = Date.now) {
-  const store = createStoreArticle(channelLog, now);
+export function createIngestProcessor(
+  channelLog: ChannelLog,
+  now: () => number = Date.now,
+  prune?: (ids: readonly string[]) => void,
+) {
+  const store = createStoreArticle(channelLog, now, prune);
   return async function processIngestJob(job: Job<IngestQueueData>): Promise<IngestQueueResult> {
     const data = job.data;
     if (isCanary(data)) return null; // being taken at all is the canary's whole point

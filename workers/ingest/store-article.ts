@@ -34,6 +34,8 @@ export type StoreArticle = (
 export function createStoreArticle(
   channelLog: ChannelLog,
   now: () => number = Date.now,
+  /** Takes what a store trimmed, to prune later (workers/ingest/pruner.ts); else pruned at once. */
+  prune: (ids: readonly string[]) => unknown = (ids) => channelLog.prune(ids),
 ): StoreArticle {
   return async (article, acceptedAt, options = {}) => {
     if (options.fromFeed && (await channelLog.isRetracted(article.id))) {
@@ -65,7 +67,7 @@ export function createStoreArticle(
         return { postId: article.id, status: outcome.status, events: 0 };
       // The posts this one pushed out of a list, once no list holds them: a post lives while
       // some channel shows it.
-      if (outcome.trimmed.length > 0) await channelLog.prune(outcome.trimmed);
+      if (outcome.trimmed.length > 0) await prune(outcome.trimmed);
       const status = stored ? 'updated' : 'created';
       return { postId: article.id, status, events: outcome.events.length };
     }

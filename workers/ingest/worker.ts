@@ -19,6 +19,8 @@ export interface IngestWorkerDeps {
   lockMs: number;
   logger: Logger;
   health: RedisHealth;
+  /** Takes the posts a job trimmed, to delete them later in a batch (pruner.ts). */
+  prune?: (ids: readonly string[]) => void;
 }
 
 export function createIngestWorker({
@@ -29,10 +31,11 @@ export function createIngestWorker({
   lockMs,
   logger,
   health,
+  prune,
 }: IngestWorkerDeps): Worker<IngestQueueData, IngestQueueResult> {
   const worker = new Worker<IngestQueueData, IngestQueueResult>(
     INGEST_QUEUE,
-    createIngestProcessor(channelLog),
+    createIngestProcessor(channelLog, Date.now, prune),
     {
       connection,
       prefix: keys.queuePrefix,
