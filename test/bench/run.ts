@@ -65,7 +65,7 @@ function plan(): FanoutPlan {
         ? { clients, singles: [{ rate: 1, posts: 10 }], bursts: 3 }
         : { clients, singles: [{ rate: 2, posts: 4 }], bursts: 0 };
   // The idle row's plain window, at the largest N only: 5 s, a whole period of Khabar's presence
-  // report (10 of its sweeps), on the Socket.IO servers (see FanoutStep.idleWindowMs).
+  // report (and two of its 2 s failover checks), on the Socket.IO servers (see FanoutStep.idleWindowMs).
   return {
     steps: sizes.map((clients) =>
       clients === largest ? { ...step(clients), idleWindowMs: 5000 } : step(clients),

@@ -62,8 +62,8 @@ export interface FanoutStep {
   bursts: number;
   /**
    * At the last step: read the idle CPU over one plain window this long (ms), for the idle row.
-   * Socket.IO servers get it whole (5 s holds one of Khabar's presence reports, and ten of its
-   * 500 ms slow-consumer sweeps, whatever the phase); B0 and B1 have no timers, so a shorter
+   * Socket.IO servers get it whole (5 s holds one of Khabar's presence reports, and two of its
+   * 2 s failover checks, whatever the phase); B0 and B1 have no timers, so a shorter
    * one (TIMERLESS_IDLE_WINDOW_MS) reads the same and keeps the run short.
    */
   idleWindowMs?: number;
