@@ -114,9 +114,11 @@ export function createServerMetrics({
   // Event-loop delay sampled once a second, not every 10 ms (prom-client's default): each
   // sample wakes an idle process, and on a VM a wake-up costs 65–160 µs of CPU however little
   // it does (measured on a bare process; an idle node with 10k readers was 0.55% of a core at 10
-  // samples a second, most of it wake-ups; see BENCHMARKS.md "Idle CPU"). The lag gauges and percentiles stay; a stall
-  // shows in them when a sample falls in it, so short ones are caught less often, and a busy
-  // loop (what an operator acts on) at every sample.
+  // samples a second, most of it wake-ups; see BENCHMARKS.md "Idle CPU"). The lag gauges and
+  // percentiles stay; a stall shows in them when a sample falls in it, so short ones are caught
+  // less often, and a busy loop (what an operator acts on) at every sample. Node reports each
+  // sample as the time since the one before, so at rest they read the period, 1 s (README).
+  // The scrape-time `nodejs_eventloop_lag_seconds` has no such offset.
   collectDefaultMetrics({
     register: registry,
     prefix: 'khabar_',
