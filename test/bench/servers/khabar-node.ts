@@ -2,6 +2,7 @@ import { loadConfig } from '../../../shared/infra/config.js';
 import { createLogger } from '../../../shared/infra/logger.js';
 import { createServerNode } from '../../../server/node.js';
 import { createWorkerNode } from '../../../workers/node.js';
+import { yieldCpuToServers } from '../../../workers/yield-cpu.js';
 import { heartbeatFromEnv, serveParent } from '../proc.js';
 
 /**
@@ -21,6 +22,7 @@ async function start(): Promise<Record<string, unknown>> {
     return { port: await node.listen(0, '127.0.0.1') };
   }
   if (role === 'workers') {
+    yieldCpuToServers(); // as workers/main.ts does
     createWorkerNode(config, logger).run();
     return {};
   }
