@@ -29,7 +29,7 @@ export interface ServerMetrics {
   slowConsumerDrops: Counter;
   /** From the API's (or the poll's) acceptance to this node's push, once per event. */
   publishToDeliver: Histogram;
-  /** Times each hop of an event's path to this node's readers; see {@link FanoutHops}. */
+  /** Times each hop of an event's path to this node's readers; see {@link FANOUT_HOPS}. */
   observeHops: (events: readonly LogEvent[], readAt: number, writtenAt: number) => void;
 }
 
@@ -47,7 +47,8 @@ export interface ServerMetrics {
  * The first three take the times of three clocks (the accepting node's, the writer's and
  * Redis's): across hosts they include the clocks' skew, and a negative hop counts as 0.
  */
-export type FanoutHops = 'queue' | 'script' | 'read' | 'write';
+export const FANOUT_HOPS = ['queue', 'script', 'read', 'write'] as const;
+export type FanoutHop = (typeof FANOUT_HOPS)[number];
 
 export interface ServerMetricsDeps {
   io: Server;
@@ -205,13 +206,12 @@ export function createServerMetrics({
     ],
     registers: [registry],
   });
-  const hop = (name: FanoutHops) => hops.labels(name);
-  const [queueHop, scriptHop, readHop, writeHop] = [
-    hop('queue'),
-    hop('script'),
-    hop('read'),
-    hop('write'),
-  ];
+  // Every hop's series from the start, at zero: a dashboard sees them before the first post.
+  for (const hop of FANOUT_HOPS) hops.zero({ hop });
+  const queueHop = hops.labels('queue');
+  const scriptHop = hops.labels('script');
+  const readHop = hops.labels('read');
+  const writeHop = hops.labels('write');
   const seconds = (from: number, to: number): number => Math.max(0, to - from) / 1000;
 
   return {

@@ -4,8 +4,10 @@
  * the difference is that window's events, and each hop's quantiles come from its buckets.
  */
 
-export const HOPS = ['queue', 'script', 'read', 'write'] as const;
-export type Hop = (typeof HOPS)[number];
+import { FANOUT_HOPS, type FanoutHop } from '../../server/metrics.js';
+
+/** A hop's name, as the server labels it. */
+export type Hop = FanoutHop;
 
 /** hop → cumulative count at each bucket bound (seconds, +Inf last). */
 export type HopBuckets = Map<Hop, Map<number, number>>;
@@ -28,7 +30,7 @@ export function parseHopBuckets(metricsText: string): HopBuckets {
     const match = BUCKET_LINE.exec(line);
     if (!match) continue;
     const [, labels = '', count] = match;
-    const hop = HOPS.find((h) => h === label(labels, 'hop'));
+    const hop = FANOUT_HOPS.find((h) => h === label(labels, 'hop'));
     const le = label(labels, 'le');
     if (hop === undefined || le === undefined) continue;
     let buckets = hops.get(hop);
@@ -65,7 +67,7 @@ function bucketQuantile(bounds: number[], counts: number[], q: number): number {
 /** Each hop's count, p50 and p99 (ms) over the events between two readings. */
 export function hopsBetween(before: HopBuckets, after: HopBuckets): Record<Hop, HopSummary> {
   const out = {} as Record<Hop, HopSummary>;
-  for (const hop of HOPS) {
+  for (const hop of FANOUT_HOPS) {
     const end = after.get(hop) ?? new Map<number, number>();
     const start = before.get(hop) ?? new Map<number, number>();
     const bounds = [...end.keys()].sort((a, b) => a - b);
