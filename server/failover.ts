@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { readMasterLineage, type ChannelLog } from '../shared/domain/channel-log.js';
-import type { IngestQueue } from '../shared/domain/ingest-queue.js';
+import { articlesOf, ingestJob, type IngestQueue } from '../shared/domain/ingest-queue.js';
 import type { Keys } from '../shared/domain/keys.js';
 import { connectedTo, type RedisClient } from '../shared/infra/redis.js';
 import type { AcceptedJournal } from './http/accepted-journal.js';
@@ -74,14 +74,16 @@ export function watchForFailovers(deps: FailoverRepairsDeps): FailoverWatch {
     async onChange() {
       const jobs = journal.recent();
       if (jobs.length === 0) return;
-      await queue.addBulk(jobs.map((data) => ({ name: 'article', data })));
+      await queue.addBulk(jobs.map(ingestJob));
+      const articles = jobs.flatMap(articlesOf);
       // Info, not a warning: a master restarted from its files is a new master too, and
       // `redis.failover` (or the outage's own lines) is what an operator acts on.
       logger.info(
         {
           event: 'ingest.requeued',
           jobs: jobs.length,
-          postIds: jobs.slice(-50).map((j) => j.article.id),
+          articles: articles.length,
+          postIds: articles.slice(-50).map((article) => article.id),
         },
         'queued the articles accepted lately again: the failover may have lost them (storing is idempotent)',
       );

@@ -1,4 +1,4 @@
-import type { IngestJobData } from '../../shared/domain/ingest-queue.js';
+import { articlesOf, type IngestJobData } from '../../shared/domain/ingest-queue.js';
 
 /**
  * The articles this node answered 202 for lately, kept in memory until no failover can still
@@ -18,7 +18,7 @@ export interface AcceptedJournal {
 export interface AcceptedJournalOptions {
   /** How long a job is kept: longer than a failover takes to be noticed (seconds). */
   keepMs?: number;
-  /** At most this many jobs, whatever the rate: memory stays bounded. */
+  /** At most this many articles, whatever the rate (a batch job counts each): memory stays bounded. */
   max?: number;
   now?: () => number;
 }
@@ -28,20 +28,33 @@ export function createAcceptedJournal({
   max = 10_000,
   now = Date.now,
 }: AcceptedJournalOptions = {}): AcceptedJournal {
-  let entries: { at: number; job: IngestJobData }[] = [];
+  let entries: { at: number; job: IngestJobData; articles: number }[] = [];
+  let articles = 0;
 
   function forgetOld(at: number): void {
-    const first = entries.findIndex((entry) => entry.at > at - keepMs);
-    const keepFrom = Math.max(first === -1 ? entries.length : first, entries.length - max);
-    if (keepFrom > 0) entries = entries.slice(keepFrom);
+    let keepFrom = 0;
+    let kept = articles;
+    for (const entry of entries) {
+      if (entry.at > at - keepMs && kept <= max) break;
+      kept -= entry.articles;
+      keepFrom++;
+    }
+    if (keepFrom > 0) {
+      entries = entries.slice(keepFrom);
+      articles = kept;
+    }
   }
 
   return {
     record(jobs) {
       const at = now();
-      for (const job of jobs) entries.push({ at, job });
+      for (const job of jobs) {
+        const count = articlesOf(job).length;
+        entries.push({ at, job, articles: count });
+        articles += count;
+      }
       // Amortised: trimming on every call would copy the array per request.
-      if (entries.length > max * 1.5 || (entries[0]?.at ?? at) <= at - 2 * keepMs) forgetOld(at);
+      if (articles > max * 1.5 || (entries[0]?.at ?? at) <= at - 2 * keepMs) forgetOld(at);
     },
     recent() {
       forgetOld(now());

@@ -4,7 +4,11 @@ import { POST_ID_PATTERN } from '../../shared/domain/article/post-id.js';
 import type { ChannelLog } from '../../shared/domain/channel-log.js';
 import type { ArticleRejection, ArticlesAccepted } from '../../shared/contract/http.js';
 import { appError, type AppError, type ErrorDetail } from '../../shared/infra/errors.js';
-import type { IngestJobData, IngestQueue } from '../../shared/domain/ingest-queue.js';
+import {
+  ingestJob,
+  type IngestJobData,
+  type IngestQueue,
+} from '../../shared/domain/ingest-queue.js';
 import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
 import type { ReplicaBarrier } from '../../shared/infra/replica-barrier.js';
 import type { AcceptedJournal } from './accepted-journal.js';
@@ -91,35 +95,26 @@ export function articlesRouter(deps: ArticlesRouteDeps): Router {
       if (articles.length === 0) throw rejectedAnswer(rejected, batch);
 
       const written = replicas.mark();
-      // addBulk is one MULTI: every job of the request is queued, or none is. A lone article
-      // is one script call, without the MULTI (most producers send one at a time).
-      const jobs = await orUnavailable(
+      // One job a request: a batch is stored by one job, in its order (BATCH_JOB), so BullMQ's
+      // cost of a job is paid once a POST, and the batch is queued whole or not at all.
+      const data: IngestJobData =
         articles.length === 1
-          ? queue
-              .add('article', {
-                article: articles[0] as NormalizedArticle,
-                acceptedAt,
-                source: 'api',
-              })
-              .then((job) => [job])
-          : queue.addBulk(
-              articles.map((article) => ({
-                name: 'article',
-                data: { article, acceptedAt, source: 'api' },
-              })),
-            ),
-      );
-      // Only what a replica holds survives a failover: until then the jobs are not accepted. A
+          ? { article: articles[0] as NormalizedArticle, acceptedAt, source: 'api' }
+          : { articles, acceptedAt, source: 'api' };
+      const { name, opts } = ingestJob(data);
+      const job = await orUnavailable(queue.add(name, data, opts));
+      // Only what a replica holds survives a failover: until then the job is not accepted. A
       // retry is safe: the post id and content hash make a second job of the same article a no-op.
       if (!(await orUnavailable(replicas.reached(written)))) {
         req.log.warn(
-          { event: 'ingest.unreplicated', jobs: jobs.length, replicas: replicas.replicas },
-          'jobs did not reach enough replicas in time; answered 503',
+          { event: 'ingest.unreplicated', jobId: job.id, replicas: replicas.replicas },
+          'the job did not reach enough replicas in time; answered 503',
         );
         throw appError('replicas_unreached', { replicas: replicas.replicas });
       }
-      const accepted = jobs.map((job, i) => ({ id: articles[i]?.id ?? '', jobId: job.id ?? '' }));
-      journal?.record(jobs.map((job) => job.data as IngestJobData));
+      const jobId = job.id ?? '';
+      const accepted = articles.map(({ id }) => ({ id, jobId }));
+      journal?.record([data]);
       if (req.logsAt('info')) {
         for (const { id, jobId } of accepted) {
           req.log.info(

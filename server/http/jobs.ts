@@ -4,6 +4,7 @@ import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { appError } from '../../shared/infra/errors.js';
 import {
+  articlesOf,
   isCanary,
   type IngestQueue,
   type IngestQueueData,
@@ -51,9 +52,10 @@ function describeFailed(job: IngestJob): FailedJob {
     failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString(),
   };
   if (!isCanary(job.data)) {
-    view.postId = job.data.article.id;
-    view.title = job.data.article.title;
-    view.url = job.data.article.url;
+    const articles = articlesOf(job.data);
+    const first = articles[0];
+    if (first) Object.assign(view, { postId: first.id, title: first.title, url: first.url });
+    if (articles.length > 1) view.articles = articles.length;
   }
   return view;
 }

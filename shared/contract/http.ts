@@ -174,10 +174,12 @@ export interface JobsQuery {
 /** A failed ingest job as `GET /api/jobs` lists it. */
 export interface FailedJob {
   id: string;
-  /** The post it would have made or changed; absent for a job without an article. */
+  /** The post it would have made or changed (a batch's first); absent for a job without an article. */
   postId?: string;
   title?: string;
   url?: string;
+  /** How many articles the job carries, when it is a batch (one POST of several). */
+  articles?: number;
   source: string;
   error: string;
   attemptsMade: number;

@@ -2,13 +2,51 @@ import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { NormalizedArticle } from './article/normalize.js';
 import { INGEST_QUEUE, type Keys } from './keys.js';
 
-/** What the API (and later the feed poller) hands the workers. */
-export interface IngestJobData {
-  article: NormalizedArticle;
-  /** When the article was accepted (ms): publishedAt's default, and the order of versions. */
+interface AcceptedArticles {
+  /** When the articles were accepted (ms): publishedAt's default, and the order of versions. */
   acceptedAt: number;
-  /** Who queued it: `api` (POST /api/articles) or `demo` (the demo's sample route). Feed items never pass through the queue: polls store them inline. */
+  /** Who queued them: `api` (POST /api/articles) or `demo` (the demo's sample route). Feed items never pass through the queue: polls store them inline. */
   source: string;
+}
+
+/** One article: a POST of one (most producers send one at a time), or the demo's sample. */
+export interface ArticleJobData extends AcceptedArticles {
+  article: NormalizedArticle;
+}
+
+/**
+ * The articles of one batch POST, stored in their order by one job: BullMQ's own cost (adding,
+ * taking, locking, completing a job) is then paid once a request, not once an article.
+ */
+export interface BatchJobData extends AcceptedArticles {
+  articles: NormalizedArticle[];
+}
+
+/** What the API hands the workers. */
+export type IngestJobData = ArticleJobData | BatchJobData;
+
+/** Job names, as operators see them in the queue: one per shape of data. */
+export const ARTICLE_JOB = 'article';
+export const BATCH_JOB = 'articles';
+
+export function isBatch(data: IngestJobData): data is BatchJobData {
+  return 'articles' in data;
+}
+
+/** The job's articles, in the order they were accepted. */
+export function articlesOf(data: IngestJobData): NormalizedArticle[] {
+  return isBatch(data) ? data.articles : [data.article];
+}
+
+/** The job of `data`: named by its shape, and a batch with its own options (BATCH_JOB_OPTIONS). */
+export function ingestJob(data: IngestJobData): {
+  name: string;
+  data: IngestJobData;
+  opts?: JobsOptions;
+} {
+  return isBatch(data)
+    ? { name: BATCH_JOB, data, opts: BATCH_JOB_OPTIONS }
+    : { name: ARTICLE_JOB, data };
 }
 
 /**
@@ -48,8 +86,25 @@ export const INGEST_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
 
+/**
+ * A batch job holds up to a hundred articles (up to ~500 KB): kept like an article's, a thousand
+ * completed ones would be tens of megabytes. So a batch is removed once done (its posts are
+ * stored, its outcome is in the logs and the metrics), and when it fails for good, the failed
+ * set keeps the newest thousand jobs rather than ten thousand.
+ */
+export const BATCH_JOB_OPTIONS: JobsOptions = {
+  ...INGEST_JOB_OPTIONS,
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
+};
+
+/** A completed batch job's result: each article's, in the batch's order. */
+export interface IngestBatchResult {
+  posts: IngestJobResult[];
+}
+
 /** A completed job's result: null for a canary. */
-export type IngestQueueResult = IngestJobResult | null;
+export type IngestQueueResult = IngestJobResult | IngestBatchResult | null;
 
 export type IngestQueue = Queue<IngestQueueData, IngestQueueResult>;
 

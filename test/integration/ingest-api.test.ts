@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import type { ArticlesAccepted, ErrorAnswer } from '../../shared/contract/http.js';
-import { CANARY_JOB, createIngestQueue } from '../../shared/domain/ingest-queue.js';
+import type { ArticlesAccepted, ErrorAnswer, PostsAnswer } from '../../shared/contract/http.js';
+import { BATCH_JOB, CANARY_JOB, createIngestQueue } from '../../shared/domain/ingest-queue.js';
+import { accept } from '../helpers/articles.js';
 import { keysUnder } from '../helpers/redis.js';
 import {
   eventually,
   startKhabar,
   startKhabarWithOwnRedis,
+  subscribe,
   type HttpAnswer,
   type TestKhabar,
 } from '../helpers/khabar.js';
@@ -261,6 +263,72 @@ describe('ingest API', function () {
     await queue.close();
     assert.equal(failed.final, true);
     assert.equal(failed.attemptsMade, 1);
+  });
+
+  it('stores a batch by one job, in its order, and names every post in its log lines', async () => {
+    const channels = ['batch-order'];
+    const articles = [1, 2, 3].map((n) => ({
+      url: `https://example.com/batch/${n}`,
+      title: `B${n}`,
+      channels,
+    }));
+    const socket = await khabar.connect();
+    const before = await subscribe(socket, { channel: 'batch-order' });
+    assert.ok(before.ok);
+    const answer = await khabar.postArticles({ articles });
+    const accepted = (answer.body as ArticlesAccepted).accepted;
+    const jobId = accepted[0]!.jobId;
+    assert.ok(
+      accepted.every((a) => a.jobId === jobId),
+      JSON.stringify(accepted),
+    );
+    const completed = await eventually(() =>
+      khabar.logs.find((l) => l.event === 'job.completed' && l.jobId === jobId),
+    );
+    assert.deepEqual(
+      completed.postIds,
+      accepted.map((a) => a.id),
+    );
+    assert.deepEqual(completed.statuses, { created: 3 });
+    assert.equal(completed.events, 3);
+    // The channel's events are in the batch's order.
+    const replay = await subscribe(socket, { channel: 'batch-order', since: before.cursor });
+    socket.disconnect();
+    assert.ok(replay.ok && replay.recovered);
+    assert.deepEqual(
+      replay.events?.map((e) => (e.type === 'post:new' ? e.post.id : e.type)),
+      accepted.map((a) => a.id),
+    );
+    // Done, it leaves the queue: a batch is up to ~500 KB of data (BATCH_JOB_OPTIONS).
+    const queue = createIngestQueue(khabar.redis, khabar.keys);
+    assert.equal(await queue.getJob(jobId), undefined);
+    await queue.close();
+  });
+
+  it('fails a batch with a forged article for good, after storing the others, naming its index', async () => {
+    const queue = createIngestQueue(khabar.redis, khabar.keys);
+    const stored = accept(
+      { url: 'https://example.com/forged-batch/ok', title: 'Kept' },
+      Date.now(),
+    );
+    const job = await queue.add(BATCH_JOB, {
+      articles: [stored, { id: 'forged', url: 'x', title: '', channels: [] }],
+      acceptedAt: Date.now(),
+      source: 'test',
+    });
+    const failed = await eventually(() =>
+      khabar.logs.find((l) => l.event === 'job.failed' && l.jobId === job.id),
+    );
+    assert.equal(failed.final, true);
+    assert.match(
+      String((failed.err as { message?: string }).message),
+      /^articles\[1\]: invalid article/,
+    );
+    const failedJob = await queue.getJob(job.id!);
+    assert.equal(await failedJob?.getState(), 'failed');
+    await queue.close();
+    const page = await khabar.request('GET', '/api/posts?channel=top&limit=1', { token: null });
+    assert.equal((page.body as PostsAnswer).posts[0]?.id, stored.id);
   });
 });
 

@@ -25,11 +25,27 @@ describe('the journal of accepted articles', () => {
     assert.deepEqual(journal.recent(), []);
   });
 
-  it('keeps at most `max` jobs however fast they come', () => {
+  it('keeps at most `max` articles however fast they come', () => {
     const journal = createAcceptedJournal({ max: 100, now: () => 0 });
     for (let n = 0; n < 1000; n++) journal.record([job(n)]);
     const kept = journal.recent();
     assert.equal(kept.length, 100);
     assert.equal(kept[0]?.acceptedAt, 900);
+  });
+
+  it('counts a batch job as its articles', () => {
+    const journal = createAcceptedJournal({ max: 100, now: () => 0 });
+    const batch = (n: number): IngestJobData =>
+      ({
+        articles: Array.from({ length: 40 }, (_, i) => ({ id: `p${n}-${i}` })),
+        acceptedAt: n,
+        source: 'api',
+      }) as unknown as IngestJobData;
+    for (let n = 0; n < 10; n++) journal.record([batch(n)]);
+    // 100 articles fit, so two batches of 40 and not a third.
+    assert.deepEqual(
+      journal.recent().map((j) => j.acceptedAt),
+      [8, 9],
+    );
   });
 });

@@ -1,15 +1,35 @@
 import type { Job, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import {
+  articlesOf,
+  isBatch,
   isCanary,
+  type IngestJobResult,
   type IngestQueueData,
   type IngestQueueResult,
 } from '../../shared/domain/ingest-queue.js';
 
 type IngestWorker = Worker<IngestQueueData, IngestQueueResult>;
 
+/** The post an ingest job is about: its article's, or the first of its batch. */
 export function postIdOf(job: Job<IngestQueueData> | undefined): string | undefined {
-  return job && !isCanary(job.data) ? job.data.article.id : undefined;
+  return job && !isCanary(job.data) ? articlesOf(job.data)[0]?.id : undefined;
+}
+
+/** What a job's log lines name: its post, or every post of its batch. */
+function postsNamed(job: Job<IngestQueueData> | undefined): object {
+  if (!job || isCanary(job.data)) return {};
+  if (!isBatch(job.data)) return { postId: job.data.article.id };
+  return { postIds: job.data.articles.map((article) => article.id) };
+}
+
+/** A completed job's outcome for its log line: a batch counts its posts by status. */
+function outcomeOf(result: IngestQueueResult): object {
+  if (!result) return {};
+  if (!('posts' in result)) return { status: result.status, events: result.events };
+  const statuses: Partial<Record<IngestJobResult['status'], number>> = {};
+  for (const { status } of result.posts) statuses[status] = (statuses[status] ?? 0) + 1;
+  return { statuses, events: result.posts.reduce((sum, post) => sum + post.events, 0) };
 }
 
 /** Whether a failed attempt was the last: the job stays failed until someone retries it. */
@@ -22,9 +42,9 @@ export function attemptDurationMs(job: Job): number {
   return (job.finishedOn ?? Date.now()) - (job.processedOn ?? job.timestamp);
 }
 
-/** An ingest job's logger: the queue, the job and (for an article) the post on every line. */
+/** An ingest job's logger: the queue, the job and (for articles) the posts on every line. */
 function jobLogger(logger: Logger, queue: string, job: Job<IngestQueueData> | undefined): Logger {
-  return logger.child({ queue, jobId: job?.id, postId: postIdOf(job) });
+  return logger.child({ queue, jobId: job?.id, ...postsNamed(job) });
 }
 
 /**
@@ -47,12 +67,7 @@ export function logJobLifecycle(worker: IngestWorker, logger: Logger): void {
     const level = levelOf(job);
     if (!logger.isLevelEnabled(level)) return;
     jobLogger(logger, queue, job)[level](
-      {
-        event: 'job.completed',
-        status: result?.status,
-        events: result?.events,
-        durationMs: attemptDurationMs(job),
-      },
+      { event: 'job.completed', ...outcomeOf(result), durationMs: attemptDurationMs(job) },
       'job completed',
     );
   });

@@ -48,7 +48,14 @@ const articleRejection = z.object({
 inStep<z.output<typeof articleRejection>, ArticleRejection>();
 
 export const articlesAccepted = z.object({
-  accepted: z.array(z.object({ id: postId, jobId: z.string() })),
+  accepted: z.array(
+    z.object({
+      id: postId,
+      jobId: z
+        .string()
+        .describe('The job that stores it: the articles of one request share one job.'),
+    }),
+  ),
   rejected: z.array(articleRejection),
 });
 inStep<z.output<typeof articlesAccepted>, ArticlesAccepted>();
@@ -116,6 +123,12 @@ export const failedJobsAnswer = z.object({
       postId: postId.optional(),
       title: z.string().optional(),
       url: z.string().optional(),
+      articles: z
+        .number()
+        .int()
+        .min(2)
+        .optional()
+        .describe('How many articles the job carries, when it is a batch: the post is its first.'),
       source: z.string(),
       error: z.string(),
       attemptsMade: z.number().int().min(0),
