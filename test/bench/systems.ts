@@ -122,8 +122,6 @@ export interface KhabarSystem extends System {
   readonly urls: readonly string[];
   /** The worker process's CPU time (µs). */
   workerCpuMicros(): Promise<number>;
-  /** How long each POST took to be answered 202 (ms), in order. */
-  readonly acceptMs: number[];
   /** The first node's hop histogram now (see hops.ts). */
   hopBuckets(): Promise<HopBuckets>;
   readonly keyPrefix: string;
@@ -169,7 +167,6 @@ export async function startKhabar(
   const ports = nodes.map((node) => node.hello.port as number);
   const pools = ports.map((port) => new Pool(`http://127.0.0.1:${port}`, { connections: 64 }));
   const urls = ports.map((port) => `ws://127.0.0.1:${port}/`);
-  const acceptMs: number[] = [];
   let posts = 0;
   return {
     name: 'Khabar',
@@ -178,13 +175,10 @@ export async function startKhabar(
     url: urls[0] as string,
     urls,
     keyPrefix,
-    acceptMs,
     async publish(n, count) {
       const articles = Array.from({ length: count }, (_, i) => benchArticle(n + i, run));
       const pool = pools[posts++ % pools.length] as Pool;
-      const started = performance.now();
       await postArticles(pool, count === 1 ? articles[0] : { articles }, BENCH_TOKEN);
-      acceptMs.push(performance.now() - started);
     },
     async cpuMicros() {
       const each = await Promise.all(nodes.map((node) => cpuMicrosOf(node.child)));

@@ -21,7 +21,8 @@ import { redisCpuMicros } from '../redis-stats.js';
  * - Khabar: POST /api/articles → queued → stored by the worker → pushed, the end being the
  *   subscriber's receipt. The issue's target: ≥ 0.8× the Express → BullMQ floor.
  * Then Khabar open loop at half its own closed-loop rate: accept latency (the POST's answer)
- * and whether every accepted article was pushed.
+ * and whether every accepted article was pushed; the Express → BullMQ floor runs after Khabar,
+ * so that its own open loop can run at the same rate.
  * Then batches of BATCH articles, as a feed poll or a newsroom import sends them:
  * - BullMQ `addBulk` of BATCH jobs at a time from the controller, into the same no-op consumer;
  * - Khabar: POSTs of `{ articles: [BATCH articles] }` (the API's most; ~100 KB, under its
@@ -64,6 +65,8 @@ export interface IngestResult {
     pushed: number;
     acceptP50Ms: number;
     acceptP99Ms: number;
+    /** The Express → BullMQ floor's accept p99 in the same open loop, at the same rate. */
+    floorAcceptP99Ms: number;
   };
 }
 
@@ -79,6 +82,32 @@ async function closedLoop(
   });
   await Promise.all(lanes);
 }
+
+/**
+ * Sends `count` items at `rate` a second on a fixed schedule, whatever the answers do (open
+ * loop: a slow answer does not slow the sending), and resolves with each one's time to answer
+ * (ms), in order.
+ */
+async function openLoop(
+  rate: number,
+  count: number,
+  send: (i: number) => Promise<unknown>,
+): Promise<number[]> {
+  const answerMs: number[] = [];
+  const t0 = performance.now();
+  const sending: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const wait = t0 + (i * 1000) / rate - performance.now();
+    if (wait > 1) await sleep(wait);
+    const sent = performance.now();
+    sending.push(send(i).then(() => void (answerMs[i] = performance.now() - sent)));
+  }
+  await Promise.all(sending);
+  return answerMs;
+}
+
+/** The open loop's length: two seconds of it. */
+const openLoopCount = (rate: number): number => Math.round(rate * 2);
 
 /** CPU per item of each named reading, between `before` and `after`. */
 function perItem(
@@ -163,7 +192,9 @@ async function bullmqRate(
   items: number,
   inFlight: number,
   producer: 'controller' | 'bulk' | 'express',
-): Promise<{ perSecond: number; cpuUs: CpuPerItem }> {
+  /** After the closed loop, an open loop at this rate: each item's time to answer. */
+  openLoopRate?: number,
+): Promise<{ perSecond: number; cpuUs: CpuPerItem; openLoopMs?: number[] }> {
   const prefix = createKeys(`bench${run}${producer}`).queuePrefix;
   const args = [url, 'ingest', prefix];
   const { child: consumer } = await startChild(
@@ -224,7 +255,12 @@ async function bullmqRate(
       await sleep(20);
     }
     const cpuUs = perItem(before, await cpu(), items);
-    return { perSecond: items / ((done.lastAtNs - started) / 1e9), cpuUs };
+    const perSecond = items / ((done.lastAtNs - started) / 1e9);
+    if (openLoopRate === undefined) return { perSecond, cpuUs };
+    const openLoopMs = await openLoop(openLoopRate, openLoopCount(openLoopRate), (i) =>
+      add(items + i),
+    );
+    return { perSecond, cpuUs, openLoopMs };
   } finally {
     for (const close of closing.reverse()) await close();
     connection.disconnect();
@@ -242,9 +278,44 @@ export async function runIngest(
   const redisPerSecond = await redisPipelineRate(redisUrl, run, items, inFlight);
   const bullmq = await bullmqRate(redisUrl, run, items, inFlight, 'controller');
   const bullmqPerSecond = bullmq.perSecond;
-  const overHttp = await bullmqRate(redisUrl, run, items, inFlight, 'express');
   const bulk = await bullmqRate(redisUrl, `${run}bulk`, batch.items, batch.inFlight, 'bulk');
+  const khabar = await khabarIngest(redisUrl, run, generator, items, inFlight, batch);
+  // The floor after Khabar: its open loop runs at Khabar's own half rate, for comparison.
+  const rate = khabar.khabarPerSecond / 2;
+  const overHttp = await bullmqRate(redisUrl, run, items, inFlight, 'express', rate);
+  const floorAccept = summarize(overHttp.openLoopMs ?? []);
+  return {
+    ...khabar,
+    items,
+    inFlight,
+    batch,
+    bulkPerSecond: bulk.perSecond,
+    bulkCpuUs: bulk.cpuUs,
+    redisPerSecond,
+    bullmqPerSecond,
+    bullmqCpuUs: bullmq.cpuUs,
+    expressBullmqPerSecond: overHttp.perSecond,
+    expressBullmqCpuUs: overHttp.cpuUs,
+    halfRate: { ...khabar.halfRate, floorAcceptP99Ms: floorAccept.p99 },
+  };
+}
 
+/** Khabar's part: single articles closed loop, then open loop at half that rate, then batches. */
+async function khabarIngest(
+  redisUrl: string,
+  run: string,
+  generator: Child,
+  items: number,
+  inFlight: number,
+  batch: IngestResult['batch'],
+): Promise<
+  Pick<
+    IngestResult,
+    'khabarPerSecond' | 'khabarCpuUs' | 'khabarBatchPerSecond' | 'khabarBatchCpuUs'
+  > & {
+    halfRate: Omit<IngestResult['halfRate'], 'floorAcceptP99Ms'>;
+  }
+> {
   const khabar = await startKhabar(redisUrl, `${run}ingest`);
   const redis = new Redis(redisUrl);
   const cpu = async (): Promise<Record<string, number>> => ({
@@ -270,23 +341,14 @@ export async function runIngest(
 
     // Open loop at half Khabar's own rate: accept latency, and nothing lost.
     const rate = khabarPerSecond / 2;
-    const count = Math.round(rate * 2); // two seconds of it
+    const count = openLoopCount(rate);
     const firstN = n;
-    khabar.acceptMs.length = 0;
     await generator.ask({ type: 'expect', firstN, count, t0Ns: 0, periodNs: 0 });
-    const t0 = performance.now();
-    const posting: Promise<void>[] = [];
-    for (let i = 0; i < count; i++) {
-      const wait = t0 + (i * 1000) / rate - performance.now();
-      if (wait > 1) await sleep(wait);
-      posting.push(khabar.publish(firstN + i, 1));
-    }
-    await Promise.all(posting);
+    const accept = summarize(await openLoop(rate, count, (i) => khabar.publish(firstN + i, 1)));
     const pushed = await generator.ask<{ received: number }>({
       type: 'collect',
       timeoutMs: 60_000,
     });
-    const accept = summarize(khabar.acceptMs);
 
     // Batches: the same pipeline, BATCH articles a POST, until the subscriber has every one.
     const batchFirst = n + count;
@@ -311,19 +373,9 @@ export async function runIngest(
     if (batched.received !== posts * batch.size)
       throw new Error(`ingest batches: ${batched.received}/${posts * batch.size} pushed`);
     return {
-      items,
-      inFlight,
-      batch,
-      bulkPerSecond: bulk.perSecond,
-      bulkCpuUs: bulk.cpuUs,
       khabarBatchPerSecond: (posts * batch.size) / ((batched.lastAtNs - batchStarted) / 1e9),
       khabarBatchCpuUs,
-      redisPerSecond,
-      bullmqPerSecond,
       khabarPerSecond,
-      bullmqCpuUs: bullmq.cpuUs,
-      expressBullmqPerSecond: overHttp.perSecond,
-      expressBullmqCpuUs: overHttp.cpuUs,
       khabarCpuUs,
       halfRate: {
         rate,
