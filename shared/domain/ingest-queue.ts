@@ -33,9 +33,13 @@ export function isBatch(data: IngestJobData): data is BatchJobData {
   return 'articles' in data;
 }
 
-/** The job's articles, in the order they were accepted. */
+/**
+ * The job's articles, in the order they were accepted. A job is data in Redis: a forged batch
+ * whose `articles` is not a list has none (the worker fails it; logs must not throw on it).
+ */
 export function articlesOf(data: IngestJobData): NormalizedArticle[] {
-  return isBatch(data) ? data.articles : [data.article];
+  if (!isBatch(data)) return [data.article];
+  return Array.isArray(data.articles) ? data.articles : [];
 }
 
 /** The job of `data`: named by its shape, and a batch with its own options (BATCH_JOB_OPTIONS). */

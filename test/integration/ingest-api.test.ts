@@ -326,9 +326,27 @@ describe('ingest API', function () {
     );
     const failedJob = await queue.getJob(job.id!);
     assert.equal(await failedJob?.getState(), 'failed');
-    await queue.close();
     const page = await khabar.request('GET', '/api/posts?channel=top&limit=1', { token: null });
     assert.equal((page.body as PostsAnswer).posts[0]?.id, stored.id);
+
+    // Batches that are no batch at all fail for good too, and the worker lives on to say so.
+    const malformed = [
+      { articles: 'not a list', error: /^invalid batch/ },
+      { articles: [null, 7], error: /^articles\[0\]: invalid article.*; articles\[1\]: invalid/ },
+    ];
+    for (const { articles, error } of malformed) {
+      const forged = await queue.add(BATCH_JOB, {
+        articles: articles as never,
+        acceptedAt: Date.now(),
+        source: 'test',
+      });
+      const line = await eventually(() =>
+        khabar.logs.find((l) => l.event === 'job.failed' && l.jobId === forged.id),
+      );
+      assert.equal(line.final, true);
+      assert.match(String((line.err as { message?: string }).message), error);
+    }
+    await queue.close();
   });
 });
 

@@ -1,4 +1,5 @@
 import type { Job, Worker } from 'bullmq';
+import { isObject } from '../../shared/domain/article/fields.js';
 import type { Logger } from 'pino';
 import {
   articlesOf,
@@ -11,16 +12,25 @@ import {
 
 type IngestWorker = Worker<IngestQueueData, IngestQueueResult>;
 
+/** The ids of a job's posts; forged data (an article that is not an object) names none. */
+function postIdsOf(data: IngestQueueData): (string | undefined)[] {
+  if (isCanary(data)) return [];
+  const articles: unknown[] = articlesOf(data);
+  return articles.map((article) =>
+    isObject(article) && typeof article.id === 'string' ? article.id : undefined,
+  );
+}
+
 /** The post an ingest job is about: its article's, or the first of its batch. */
 export function postIdOf(job: Job<IngestQueueData> | undefined): string | undefined {
-  return job && !isCanary(job.data) ? articlesOf(job.data)[0]?.id : undefined;
+  return job ? postIdsOf(job.data)[0] : undefined;
 }
 
 /** What a job's log lines name: its post, or every post of its batch. */
 function postsNamed(job: Job<IngestQueueData> | undefined): object {
   if (!job || isCanary(job.data)) return {};
-  if (!isBatch(job.data)) return { postId: job.data.article.id };
-  return { postIds: job.data.articles.map((article) => article.id) };
+  const ids = postIdsOf(job.data);
+  return isBatch(job.data) ? { postIds: ids } : { postId: ids[0] };
 }
 
 /** A completed job's outcome for its log line: a batch counts its posts by status. */
