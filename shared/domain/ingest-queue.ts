@@ -92,15 +92,12 @@ export const INGEST_JOB_OPTIONS: JobsOptions = {
 
 /**
  * A batch job holds up to a hundred articles (up to ~500 KB): kept like an article's, a thousand
- * completed ones would be tens of megabytes. So a batch is removed once done (its posts are
- * stored, its outcome is in the logs and the metrics), and when it fails for good, the failed
- * set keeps the newest thousand jobs rather than ten thousand.
+ * completed ones would be tens of megabytes, so a batch leaves the queue once done (its posts are
+ * stored, its outcome is in the logs and the metrics). A failed one is kept like any other: the
+ * count trims the whole failed set, so a smaller one here would drop failed single-article jobs,
+ * each an article answered 202 that waits for an editor's retry.
  */
-export const BATCH_JOB_OPTIONS: JobsOptions = {
-  ...INGEST_JOB_OPTIONS,
-  removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
-};
+export const BATCH_JOB_OPTIONS: JobsOptions = { ...INGEST_JOB_OPTIONS, removeOnComplete: true };
 
 /** A completed batch job's result: each article's, in the batch's order. */
 export interface IngestBatchResult {

@@ -77,7 +77,7 @@ export function createFailuresView(deps: FailuresViewDeps): FailuresView {
     const failedAt = timeElement(Date.parse(job.failedAt));
     meta.append(
       `job ${job.id}`,
-      job.articles ? ` · a batch of ${job.articles} articles, this the first` : '',
+      job.articles ? ` · the first of a batch of ${job.articles}` : '',
       job.source ? ` · from ${job.source}` : '',
       ` · ${job.attemptsMade} ${job.attemptsMade === 1 ? 'attempt' : 'attempts'} · failed `,
       failedAt,

@@ -280,9 +280,15 @@ export async function runIngest(
   const bullmqPerSecond = bullmq.perSecond;
   const bulk = await bullmqRate(redisUrl, `${run}bulk`, batch.items, batch.inFlight, 'bulk');
   const khabar = await khabarIngest(redisUrl, run, generator, items, inFlight, batch);
-  // The floor after Khabar: its open loop runs at Khabar's own half rate, for comparison.
-  const rate = khabar.khabarPerSecond / 2;
-  const overHttp = await bullmqRate(redisUrl, run, items, inFlight, 'express', rate);
+  // The floor after Khabar: its open loop runs at the rate Khabar's ran at, for comparison.
+  const overHttp = await bullmqRate(
+    redisUrl,
+    run,
+    items,
+    inFlight,
+    'express',
+    khabar.halfRate.rate,
+  );
   const floorAccept = summarize(overHttp.openLoopMs ?? []);
   return {
     ...khabar,
