@@ -86,7 +86,7 @@ describe('the benchmark report', () => {
     ): IngestResult => ({
       items: 1500,
       inFlight: 64,
-      warmup: 2000,
+      warmup: 1500,
       batch: { size: 100, items: 3000, inFlight: 4 },
       redisPerSecond: 6000,
       bullmqPerSecond: 3000,

@@ -33,10 +33,11 @@ import { redisCpuMicros } from '../redis-stats.js';
  * closed loop, to say where Khabar's time goes.
  *
  * Every system is started fresh and warmed before it is timed: `warmup` items of the same loop
- * (half as many articles for batches), untimed. Cold, each ran at under half its warm rate for its
- * first ~2,000 items (V8 compiling its hot paths; the worker and BullMQ's consumer alike), so a
- * timed loop of 1,500 measured mostly how much code a system has to compile, not what a
- * running service does.
+ * (half as many articles for batches), untimed. Cold, each ran at under half its warm rate for
+ * its first ~1,000 items and reached it after ~2,000 (V8 compiling its hot paths; the worker
+ * and BullMQ's consumer alike), so a timed loop of 1,500 from a fresh process measured mostly
+ * how much code a system has to compile. 1,500 items of warm-up get most of the way; more would
+ * not fit the quick run's ten minutes.
  */
 /** CPU time per item on the server core (µs), by process. */
 export type CpuPerItem = Record<string, number>;
@@ -291,7 +292,7 @@ export async function runIngest(
   items = 1500,
   inFlight = 64,
   batch = { size: BATCH, items: 3000, inFlight: 4 },
-  warmup = 2000,
+  warmup = 1500,
 ): Promise<IngestResult> {
   const redisPerSecond = await redisPipelineRate(redisUrl, run, items, inFlight);
   const bullmq = await bullmqRate(redisUrl, run, items, inFlight, 'controller', warmup);
