@@ -358,43 +358,45 @@ async function khabarIngest(
     worker: await khabar.workerCpuMicros(),
     redis: await redisCpuMicros(redis),
   });
+  /**
+   * Articles `firstN` … `firstN + count − 1`, sent by `send`, through the whole pipeline: from
+   * the first POST to the subscriber's receipt of the last, and the CPU they cost every process.
+   */
+  const through = async (
+    what: string,
+    firstN: number,
+    count: number,
+    send: () => Promise<void>,
+  ): Promise<{ perSecond: number; cpuUs: CpuPerItem }> => {
+    await generator.ask({ type: 'expect', firstN, count, t0Ns: 0, periodNs: 0 });
+    const before = await cpu();
+    const started = Number(process.hrtime.bigint());
+    await send();
+    const got = await generator.ask<{ received: number; lastAtNs: number }>({
+      type: 'collect',
+      timeoutMs: 120_000,
+    });
+    const cpuUs = perItem(before, await cpu(), count);
+    if (got.received !== count) throw new Error(`${what}: ${got.received}/${count} pushed`);
+    return { perSecond: count / ((got.lastAtNs - started) / 1e9), cpuUs };
+  };
+  const batches = (firstN: number, posts: number) => () =>
+    closedLoop(posts, batch.inFlight, (p) => khabar.publish(firstN + p * batch.size, batch.size));
   try {
     await connectClients(generator, khabar, 1, 'ingest');
     let n = 1;
-    // Warm, untimed: single articles, then batches, each until the subscriber has them all.
+    // Warm, untimed: single articles, then batches.
+    await through('ingest warm-up', n, warmup, () =>
+      closedLoop(warmup, inFlight, () => khabar.publish(n++, 1)),
+    );
     const warmPosts = Math.ceil(warmup / 2 / batch.size);
-    await generator.ask({
-      type: 'expect',
-      firstN: n,
-      count: warmup + warmPosts * batch.size,
-      t0Ns: 0,
-      periodNs: 0,
-    });
-    await closedLoop(warmup, inFlight, () => khabar.publish(n++, 1));
-    await closedLoop(warmPosts, batch.inFlight, () => {
-      const first = n;
-      n += batch.size;
-      return khabar.publish(first, batch.size);
-    });
-    const warmed = await generator.ask<{ received: number }>({
-      type: 'collect',
-      timeoutMs: 120_000,
-    });
-    if (warmed.received !== warmup + warmPosts * batch.size)
-      throw new Error(`ingest warm-up: ${warmed.received} pushed`);
+    await through('ingest warm-up batches', n, warmPosts * batch.size, batches(n, warmPosts));
+    n += warmPosts * batch.size;
 
-    // Through the whole pipeline: from the first POST to the subscriber's last receipt.
-    await generator.ask({ type: 'expect', firstN: n, count: items, t0Ns: 0, periodNs: 0 });
-    const before = await cpu();
-    const started = Number(process.hrtime.bigint());
-    await closedLoop(items, inFlight, () => khabar.publish(n++, 1));
-    const through = await generator.ask<{ received: number; lastAtNs: number }>({
-      type: 'collect',
-      timeoutMs: 120_000,
-    });
-    const khabarCpuUs = perItem(before, await cpu(), items);
-    if (through.received !== items) throw new Error(`ingest: ${through.received}/${items} pushed`);
-    const khabarPerSecond = items / ((through.lastAtNs - started) / 1e9);
+    const single = await through('ingest', n, items, () =>
+      closedLoop(items, inFlight, () => khabar.publish(n++, 1)),
+    );
+    const khabarPerSecond = single.perSecond;
 
     // Open loop at half Khabar's own rate: accept latency, and nothing lost.
     const rate = khabarPerSecond / 2;
@@ -410,30 +412,17 @@ async function khabarIngest(
     // Batches: the same pipeline, BATCH articles a POST, until the subscriber has every one.
     const batchFirst = n + count;
     const posts = Math.ceil(batch.items / batch.size);
-    await generator.ask({
-      type: 'expect',
-      firstN: batchFirst,
-      count: posts * batch.size,
-      t0Ns: 0,
-      periodNs: 0,
-    });
-    const batchBefore = await cpu();
-    const batchStarted = Number(process.hrtime.bigint());
-    await closedLoop(posts, batch.inFlight, (p) =>
-      khabar.publish(batchFirst + p * batch.size, batch.size),
+    const batched = await through(
+      'ingest batches',
+      batchFirst,
+      posts * batch.size,
+      batches(batchFirst, posts),
     );
-    const batched = await generator.ask<{ received: number; lastAtNs: number }>({
-      type: 'collect',
-      timeoutMs: 120_000,
-    });
-    const khabarBatchCpuUs = perItem(batchBefore, await cpu(), posts * batch.size);
-    if (batched.received !== posts * batch.size)
-      throw new Error(`ingest batches: ${batched.received}/${posts * batch.size} pushed`);
     return {
-      khabarBatchPerSecond: (posts * batch.size) / ((batched.lastAtNs - batchStarted) / 1e9),
-      khabarBatchCpuUs,
+      khabarBatchPerSecond: batched.perSecond,
+      khabarBatchCpuUs: batched.cpuUs,
       khabarPerSecond,
-      khabarCpuUs,
+      khabarCpuUs: single.cpuUs,
       halfRate: {
         rate,
         accepted: count,
