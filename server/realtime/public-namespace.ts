@@ -5,6 +5,7 @@ import type { ChannelLog, LogEvent } from '../../shared/domain/channel-log.js';
 import { formatCursor, inHistory, parseCursor, type Cursor } from '../../shared/contract/cursor.js';
 import { presentPost } from '../../shared/contract/present.js';
 import type {
+  HandshakeSubscribeAnswer,
   PublicClientEvents,
   PublicServerEvents,
   ReplayedEvent,
@@ -16,7 +17,8 @@ import type { RedisHealth } from '../../shared/infra/redis-health.js';
 import { resolveLocale } from '../../shared/contract/relative-time.js';
 import { channelField } from '../validation.js';
 import { createChannelCache, type ChannelCache, type ChannelState } from './channel-cache.js';
-import { createRoomWriter } from './room-writer.js';
+import { createRoomWriter, encodeEvent, writeEncoded } from './room-writer.js';
+import { createSharedAnswers } from './shared-answers.js';
 
 /**
  * What Khabar keeps on each public socket. Which channels it watches is not here: the adapter's
@@ -99,7 +101,7 @@ export interface PublicDelivery {
    * a subscribe, with `attach` called in the step that reads it (see `open`).
    */
   open: (
-    request: { channel: string; locale: string; limit: number; since: Cursor | null },
+    request: OpenRequest,
     gone: () => boolean,
     attach: () => void,
   ) => Promise<SubscribeOk | null>;
@@ -139,6 +141,20 @@ export const unsubscribeRequest = z.object(
   { channel: channelField((name) => `"${name}"`) },
   { error: 'unsubscribe takes an object such as {"channel": "bihar"}' },
 );
+
+interface OpenRequest {
+  channel: string;
+  locale: string;
+  limit: number;
+  since: Cursor | null;
+}
+
+/** What a subscribe read, in the step that joined it: the channel's state, and the replay. */
+interface Opened {
+  current: ChannelState;
+  /** The events after `since`, or null for a snapshot. */
+  replay: LogEvent[] | null;
+}
 
 /** Whether `since` is a position this node's copy of the channel has reached. */
 function sameHistory(since: Cursor, current: ChannelState): boolean {
@@ -200,6 +216,7 @@ export function attachPublicNamespace({
   /** channel → locale → room, for the rooms that exist on this node. */
   const roomsByChannel = new Map<string, Map<string, string>>();
   const writer = createRoomWriter(nsp, onBehind);
+  const answers = createSharedAnswers();
   const listeners: AppliedEventListener[] = [];
   const watched = (channel: string): boolean =>
     roomsByChannel.has(channel) || listeners.some((l) => l.watches(channel));
@@ -263,12 +280,12 @@ export function attachPublicNamespace({
    * same synchronous step as the state is read, so it gets exactly the events after the answer.
    * Null when the channel could not be read in time, or the subscriber left (`gone`).
    */
-  async function open(
-    request: { channel: string; locale: string; limit: number; since: Cursor | null },
+  async function openState(
+    request: OpenRequest,
     gone: () => boolean,
     attach: () => void,
-  ): Promise<SubscribeOk | null> {
-    const { channel, locale, limit, since } = request;
+  ): Promise<Opened | null> {
+    const { channel, since } = request;
     for (let attempt = 0; attempt < MAX_SUBSCRIBE_ATTEMPTS; attempt++) {
       await cache.acquire(channel);
       let current = cache.peek(channel);
@@ -294,28 +311,40 @@ export function attachPublicNamespace({
       // before the join, and the room delivers exactly the ones after it.
       const replay = since ? replayFor(current, since, older) : null;
       attach();
-      const at = now();
-      const head = {
-        ok: true as const,
-        channel,
-        serverTime: new Date(at).toISOString(),
-        cursor: formatCursor(current.epoch, current.seq),
-      };
-      return replay
-        ? { ...head, recovered: true, events: replay.map((e) => toReplayed(e, at, locale)) }
-        : {
-            ...head,
-            recovered: false,
-            posts: current.posts.slice(0, limit).map((p) => presentPost(p, at, locale)),
-          };
+      return { current, replay };
     }
     return null;
   }
 
-  async function subscribe(
-    socket: PublicSocket,
-    raw: unknown,
-  ): Promise<SubscribeOk | RequestFailed> {
+  /** The answer to `request` for what `openState` read, labelled at `at`. */
+  function answerOf(request: OpenRequest, { current, replay }: Opened, at: number): SubscribeOk {
+    const { channel, locale, limit } = request;
+    const head = {
+      ok: true as const,
+      channel,
+      serverTime: new Date(at).toISOString(),
+      cursor: formatCursor(current.epoch, current.seq),
+    };
+    return replay
+      ? { ...head, recovered: true, events: replay.map((e) => toReplayed(e, at, locale)) }
+      : {
+          ...head,
+          recovered: false,
+          posts: current.posts.slice(0, limit).map((p) => presentPost(p, at, locale)),
+        };
+  }
+
+  async function open(
+    request: OpenRequest,
+    gone: () => boolean,
+    attach: () => void,
+  ): Promise<SubscribeOk | null> {
+    const opened = await openState(request, gone, attach);
+    return opened && answerOf(request, opened, now());
+  }
+
+  /** A subscribe request checked against the socket's budget and limits, or why it is refused. */
+  function admit(socket: PublicSocket, raw: unknown): OpenRequest | RequestFailed {
     const parsed = subscribeRequest.safeParse(raw);
     if (!parsed.success)
       return failed('invalid_request', { problem: parsed.error.issues[0]?.message });
@@ -330,15 +359,54 @@ export function attachPublicNamespace({
       return failed('too_many_channels', { max: maxChannelsPerSocket });
     }
     const locale = resolveLocale(parsed.data.locale, defaultLocale);
-    const since = parseCursor(parsed.data.since);
-    const answer = await open(
-      { channel, locale, limit, since },
-      () => socket.disconnected,
-      () => {
-        join(socket, channel, locale);
-      },
-    );
+    return { channel, locale, limit, since: parseCursor(parsed.data.since) };
+  }
+
+  const joining =
+    (socket: PublicSocket, { channel, locale }: OpenRequest) =>
+    (): void => {
+      join(socket, channel, locale);
+    };
+
+  async function subscribe(
+    socket: PublicSocket,
+    raw: unknown,
+  ): Promise<SubscribeOk | RequestFailed> {
+    const request = admit(socket, raw);
+    if ('ok' in request) return request;
+    const answer = await open(request, () => socket.disconnected, joining(socket, request));
     return answer ?? failed('unavailable', { what: 'channel' });
+  }
+
+  /**
+   * A subscribe from the handshake (`PublicAuth`): answered with a `subscribed` event, which
+   * identical requests share (see shared-answers.ts), written as the room writer writes events.
+   */
+  async function subscribeFromHandshake(socket: PublicSocket, raw: unknown): Promise<void> {
+    const request = admit(socket, raw);
+    if ('ok' in request) {
+      const channel = subscribeRequest.shape.channel.safeParse(
+        (raw as { channel?: unknown } | null)?.channel,
+      );
+      tell(socket, channel.success ? { ...request, channel: channel.data } : request);
+      return;
+    }
+    const opened = await openState(request, () => socket.disconnected, joining(socket, request));
+    if (!opened) {
+      tell(socket, { ...failed('unavailable', { what: 'channel' }), channel: request.channel });
+      return;
+    }
+    const { locale, limit, since } = request;
+    const key = `${locale}\n${limit}\n${since ? formatCursor(since.epoch, since.seq) : ''}`;
+    const at = now();
+    const encoded = answers.get(opened.current, key, at, () =>
+      encodeEvent(nsp, 'subscribed', answerOf(request, opened, at)),
+    );
+    if (!writeEncoded(socket.conn, [encoded])) onBehind?.(socket.conn);
+  }
+
+  function tell(socket: PublicSocket, answer: HandshakeSubscribeAnswer): void {
+    socket.emit('subscribed', answer);
   }
 
   function socketLog(socket: PublicSocket): Logger {
@@ -374,6 +442,27 @@ export function attachPublicNamespace({
     socketLog(this).debug({ event: 'socket.disconnected', reason }, 'socket disconnected');
   }
 
+  // The handshake's subscribes, from the middleware (which sees `auth`) to the connection.
+  const handshakeSubscribes = new WeakMap<PublicSocket, unknown[]>();
+  nsp.use((socket, next) => {
+    const requests = (socket.handshake.auth as { subscribe?: unknown }).subscribe;
+    if (requests === undefined) {
+      next();
+    } else if (Array.isArray(requests) && requests.length <= maxChannelsPerSocket) {
+      handshakeSubscribes.set(socket, requests);
+      next();
+    } else {
+      // As the newsroom refuses a handshake: the code as the message, the sentence in `data`.
+      const err = new Error('invalid_request' satisfies ErrorCode) as Error & { data?: unknown };
+      err.data = {
+        message: errorMessage('invalid_request', {
+          problem: `auth.subscribe must be a list of at most ${maxChannelsPerSocket} subscribe requests, such as [{"channel": "bihar", "since": "<your last cursor>"}]`,
+        }),
+      };
+      next(err);
+    }
+  });
+
   nsp.on('connection', (socket: PublicSocket) => {
     socket.data.tokens = subscribeBurst;
     socket.data.refilledAt = now();
@@ -386,6 +475,16 @@ export function attachPublicNamespace({
     }
     socket.on('subscribe', onSubscribe);
     socket.on('unsubscribe', onUnsubscribe);
+    const requests = handshakeSubscribes.get(socket);
+    if (!requests) return;
+    handshakeSubscribes.delete(socket);
+    for (const request of requests) {
+      subscribeFromHandshake(socket, request).catch((err: unknown) => {
+        if (!health.absorb('socket', err))
+          socketLog(socket).warn({ event: 'socket.subscribe_failed', err }, 'subscribe failed');
+        tell(socket, failed('unavailable', { what: 'storage' }));
+      });
+    }
   });
 
   /** Whether a fan-out read is being applied: listeners flush once, when it ends. */

@@ -41,7 +41,7 @@ interface RawSocket {
   write(data: Buffer): boolean;
 }
 
-interface Encoded {
+export interface Encoded {
   /** The Socket.IO packet (what engine.io sends as a message), for the queued path. */
   packet: string;
   /** The whole WebSocket text frame carrying `4<packet>`. */
@@ -75,6 +75,38 @@ function directSocket(conn: EngineConnection): RawSocket | null {
   return raw && !raw.destroyed && raw.writable ? raw : null;
 }
 
+/** Encodes `event` once, as Socket.IO would for an emit to `nsp` (protocol v5, no ack). */
+export function encodeEvent(nsp: Namespace, event: string, payload: unknown): Encoded {
+  // An event without an ack: `2` then, outside the main namespace, `<nsp>,`, then the JSON
+  // array [event, payload].
+  const head = nsp.name === '/' ? '2' : `2${nsp.name},`;
+  const packet = `${head}${JSON.stringify([event, payload])}`;
+  return { packet, frame: textFrame(Buffer.from(`4${packet}`)) };
+}
+
+/**
+ * Writes encoded events to one connection, in order (`together`: their frames laid end to end,
+ * when the caller already has them so). False when the write was held back: the TCP socket is
+ * past its high-water mark, or packets are left in engine.io's queue.
+ */
+export function writeEncoded(
+  connection: unknown,
+  events: readonly Encoded[],
+  together?: Buffer,
+): boolean {
+  const conn = connection as EngineConnection;
+  const raw = directSocket(conn);
+  if (raw)
+    return raw.write(
+      together ??
+        (events.length === 1
+          ? (events[0] as Encoded).frame
+          : Buffer.concat(events.map((e) => e.frame))),
+    );
+  for (const e of events) conn.write(e.packet, { wsPreEncodedFrame: [e.frame] });
+  return conn.writeBuffer.length === 0;
+}
+
 /**
  * `onBehind` hears of each connection a write was held back for: its TCP socket past its
  * high-water mark (the write returned false), or packets left in engine.io's queue. The
@@ -84,9 +116,6 @@ export function createRoomWriter(
   nsp: Namespace,
   onBehind: (connection: EngineConnection) => void = () => undefined,
 ): RoomWriter {
-  // Socket.IO's packet format (protocol v5) for an event without an ack: `2` then, outside
-  // the main namespace, `<nsp>,`, then the JSON array [event, payload].
-  const head = nsp.name === '/' ? '2' : `2${nsp.name},`;
   /** room → its events in this batch, in order. */
   const pending = new Map<string, Encoded[]>();
   let batching = false;
@@ -100,21 +129,13 @@ export function createRoomWriter(
         : Buffer.concat(events.map((e) => e.frame));
     for (const id of ids) {
       const conn = nsp.sockets.get(id)?.conn as unknown as EngineConnection | undefined;
-      if (!conn) continue;
-      const raw = directSocket(conn);
-      if (raw) {
-        if (!raw.write(together)) onBehind(conn);
-      } else {
-        for (const e of events) conn.write(e.packet, { wsPreEncodedFrame: [e.frame] });
-        if (conn.writeBuffer.length > 0) onBehind(conn);
-      }
+      if (conn && !writeEncoded(conn, events, together)) onBehind(conn);
     }
   }
 
   return {
     emit(rooms, event, payload) {
-      const packet = `${head}${JSON.stringify([event, payload])}`;
-      const encoded: Encoded = { packet, frame: textFrame(Buffer.from(`4${packet}`)) };
+      const encoded = encodeEvent(nsp, event, payload);
       for (const room of rooms) {
         if (!batching) {
           write(room, [encoded]);

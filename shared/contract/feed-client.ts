@@ -1,6 +1,7 @@
 import { isNextAfter, parseCursor, type Cursor } from './cursor.js';
 import { applyChange, changeOf, newerFirst } from './recent-posts.js';
 import type {
+  HandshakeSubscribeAnswer,
   Post,
   PostEvent,
   RemovedEvent,
@@ -15,17 +16,27 @@ import type {
  * (SPEC §6). Browser- and Node-safe: it only needs a socket, timers and `Date`.
  */
 
+/** What socket.io-client sends in a handshake: an object, or a function that makes one. */
+export type HandshakeAuth = Record<string, unknown> | ((cb: (data: object) => void) => void);
+
 /** The part of a socket.io-client `Socket` the helper uses (so tests can wrap a real socket). */
 export interface FeedSocket {
   readonly connected: boolean;
+  /** Only used with `subscribeInHandshake`. */
+  auth?: HandshakeAuth;
   on(event: 'connect' | 'disconnect', listener: () => void): unknown;
   on(event: 'post:new' | 'post:updated', listener: (event: PostEvent) => void): unknown;
   on(event: 'post:removed', listener: (event: RemovedEvent) => void): unknown;
+  on(event: 'subscribed', listener: (answer: HandshakeSubscribeAnswer) => void): unknown;
   off(event: 'connect' | 'disconnect', listener: () => void): unknown;
   off(event: 'post:new' | 'post:updated', listener: (event: PostEvent) => void): unknown;
   off(event: 'post:removed', listener: (event: RemovedEvent) => void): unknown;
+  off(event: 'subscribed', listener: (answer: HandshakeSubscribeAnswer) => void): unknown;
   timeout(ms: number): FeedAckEmitter;
 }
+
+/** The server takes at most this many subscribes in a handshake (its channels per socket). */
+const MAX_HANDSHAKE_SUBSCRIBES = 50;
 
 /** What `socket.timeout(ms)` returns: emits that reject when no answer comes in time. */
 export interface FeedAckEmitter {
@@ -46,6 +57,12 @@ export interface FeedClientOptions {
   cursors?: Record<string, string>;
   /** How long to wait for a `subscribe` answer before retrying; default 5000. */
   ackTimeoutMs?: number;
+  /**
+   * Sends the subscribes in the socket's handshake (`PublicAuth`), so that a reconnect costs
+   * one round trip instead of two: the client sets `socket.auth` to a function and restores it
+   * on `close()`. A server that does not answer them in `ackTimeoutMs` is asked again by emit.
+   */
+  subscribeInHandshake?: boolean;
 }
 
 export interface ChannelView {
@@ -87,6 +104,8 @@ interface Channel {
   subscribes: number;
   /** Numbers subscribe requests: an answer to any but the latest is ignored. */
   attempt: number;
+  /** The attempt that went out in the latest handshake, answered by a `subscribed` event. */
+  handshakeAttempt?: number;
   /** Live events held while not in sync (a subscribe in flight or due); null when in sync. */
   buffer: ReplayedEvent[] | null;
   failures: number;
@@ -128,17 +147,27 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
     ch.cursorText = event.cursor;
   }
 
-  function subscribe(ch: Channel): void {
+  /** Starts a new attempt for `ch`: answers to earlier ones are ignored from now on. */
+  function nextAttempt(ch: Channel): number {
     clearTimeout(ch.retryTimer);
     ch.retryTimer = undefined;
-    const attempt = ++ch.attempt;
     // Events received before this request are in its answer: the room delivers only later ones.
     ch.buffer = [];
-    if (closed || !socket.connected) return; // the next `connect` subscribes
+    return ++ch.attempt;
+  }
+
+  function requestFor(ch: Channel): SubscribeRequest {
     if (ch.subscribes++ > 0) stats.resubscribes++;
     const request: SubscribeRequest = { channel: ch.name, limit: ch.limit };
     if (locale !== undefined) request.locale = locale;
     if (ch.cursorText !== undefined) request.since = ch.cursorText;
+    return request;
+  }
+
+  function subscribe(ch: Channel): void {
+    const attempt = nextAttempt(ch);
+    if (closed || !socket.connected) return; // the next `connect` subscribes
+    const request = requestFor(ch);
     void socket
       .timeout(ackTimeoutMs)
       .emitWithAck('subscribe', request)
@@ -238,10 +267,61 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
     if (!closed && ch && at && receive(ch, event, at)) notify(ch);
   }
 
+  /** Called by socket.io-client as each connection opens: the subscribes to send with it. */
+  function handshakeRequests(): SubscribeRequest[] {
+    const requests: SubscribeRequest[] = [];
+    for (const ch of channels.values()) {
+      if (requests.length === MAX_HANDSHAKE_SUBSCRIBES) break; // the rest go by emit
+      ch.handshakeAttempt = nextAttempt(ch);
+      requests.push(requestFor(ch));
+    }
+    return requests;
+  }
+
+  const ownAuth = options.subscribeInHandshake ? socket.auth : undefined;
+  if (options.subscribeInHandshake) {
+    socket.auth = (cb) => {
+      const send = (data: object): void => {
+        const subscribe = closed ? [] : handshakeRequests();
+        cb(subscribe.length > 0 ? { ...data, subscribe } : data);
+      };
+      if (typeof ownAuth === 'function') ownAuth(send);
+      else send(ownAuth ?? {});
+    };
+  }
+
+  function onHandshakeAnswer(answer: HandshakeSubscribeAnswer): void {
+    // A failure that names no channel is left to the channel's timer, which asks again.
+    const name = answer.channel;
+    if (closed || name === undefined) return;
+    const ch = channels.get(name);
+    if (!ch) {
+      if (answer.ok) unsubscribe(name); // unwatched while the handshake was on its way
+      return;
+    }
+    if (ch.handshakeAttempt !== ch.attempt) return;
+    clearTimeout(ch.retryTimer);
+    onAnswer(ch, ch.attempt, answer);
+  }
+
   const handlers = {
     connect: guard(() => {
-      for (const ch of channels.values()) subscribe(ch);
+      for (const ch of channels.values()) {
+        if (ch.handshakeAttempt !== ch.attempt) {
+          subscribe(ch); // watched after the handshake went out
+          continue;
+        }
+        // A server that ignores the handshake's subscribes is asked again, as a lost ack is.
+        const attempt = ch.attempt;
+        ch.retryTimer = setTimeout(
+          guard(() => {
+            onAnswer(ch, attempt, null);
+          }),
+          ackTimeoutMs,
+        );
+      }
     }),
+    subscribed: guard(onHandshakeAnswer),
     disconnect: guard(() => {
       for (const ch of channels.values()) {
         clearTimeout(ch.retryTimer);
@@ -263,6 +343,7 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
   socket.on('post:new', handlers.postNew);
   socket.on('post:updated', handlers.postUpdated);
   socket.on('post:removed', handlers.postRemoved);
+  if (options.subscribeInHandshake) socket.on('subscribed', handlers.subscribed);
 
   return {
     stats,
@@ -327,6 +408,10 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
       socket.off('post:new', handlers.postNew);
       socket.off('post:updated', handlers.postUpdated);
       socket.off('post:removed', handlers.postRemoved);
+      if (options.subscribeInHandshake) {
+        socket.off('subscribed', handlers.subscribed);
+        socket.auth = ownAuth;
+      }
       for (const ch of channels.values()) {
         clearTimeout(ch.retryTimer);
         unsubscribe(ch.name);

@@ -75,6 +75,22 @@ export interface RequestFailed {
 }
 
 export type SubscribeAnswer = SubscribeOk | RequestFailed;
+/**
+ * The answer to a subscribe made in the handshake: as an acknowledged one's, and a failure
+ * names its channel when the request named a valid one.
+ */
+export type HandshakeSubscribeAnswer = SubscribeOk | (RequestFailed & { channel?: string });
+
+/**
+ * What a public client may send in its handshake: `io(url, { auth })`. Each subscribe in it is
+ * answered by a `subscribed` event right after the connect, one round trip sooner than an
+ * emitted `subscribe`; with `auth` as a function, socket.io-client asks for it again on every
+ * reconnect, so the latest cursors go out with it.
+ */
+export interface PublicAuth {
+  /** At most 50, one per channel. */
+  subscribe?: SubscribeRequest[];
+}
 export type UnsubscribeAnswer = { ok: true } | RequestFailed;
 
 /** Events a public client sends. */
@@ -83,11 +99,17 @@ export interface PublicClientEvents {
   unsubscribe: (request: { channel: string }, ack: (answer: UnsubscribeAnswer) => void) => void;
 }
 
-/** Events the server pushes to public clients. */
-export interface PublicServerEvents {
+/** A channel's live events, pushed to its subscribers and to every newsroom client. */
+export interface ChannelEvents {
   'post:new': (event: PostEvent) => void;
   'post:updated': (event: PostEvent) => void;
   'post:removed': (event: RemovedEvent) => void;
+}
+
+/** Events the server pushes to public clients. */
+export interface PublicServerEvents extends ChannelEvents {
+  /** One per subscribe of the handshake's `PublicAuth`, each as soon as it is ready. */
+  subscribed: (answer: HandshakeSubscribeAnswer) => void;
 }
 
 /** A problem with one field of a request (SPEC §5 `details`), in HTTP and socket answers alike. */
@@ -174,7 +196,7 @@ export interface NewsroomAuth {
 }
 
 /** Events the server pushes to the `/newsroom` namespace: every channel's posts, and more. */
-export interface NewsroomServerEvents extends PublicServerEvents {
+export interface NewsroomServerEvents extends ChannelEvents {
   'ingest:accepted': (event: IngestAcceptedEvent) => void;
   'ingest:rejected': (event: IngestRejectedEvent) => void;
   'ingest:failed': (event: IngestFailedEvent) => void;
@@ -190,4 +212,4 @@ export interface NewsroomServerEvents extends PublicServerEvents {
 export type NewsroomClientEvents = {};
 
 /** The newsroom events that do not come from a channel's log. */
-export type NewsroomOnlyEvent = Exclude<keyof NewsroomServerEvents, keyof PublicServerEvents>;
+export type NewsroomOnlyEvent = Exclude<keyof NewsroomServerEvents, keyof ChannelEvents>;

@@ -10,7 +10,8 @@ import { summarize, type Summary } from './stats.js';
  * as a client can be, so that the generator's CPU does not decide the result: raw TCP for
  * the floor (B0), raw `ws` for B1, and for Socket.IO servers (B2, Khabar) raw `ws` speaking
  * just enough of the protocol: `EIO=4&transport=websocket`, `40` to join, ping `2` → pong
- * `3`, events `42[…]`, acks `43…`; and for Khabar's Server-Sent Events, Node's HTTP client
+ * `3`, events `42[…]`, acks `43…`, Khabar's subscribes in the connect packet
+ * (`40{"subscribe": […]}`, answered by `42["subscribed", …]`); and for Khabar's Server-Sent Events, Node's HTTP client
  * reading `text/event-stream` (events end with a blank line). A received event is matched to its article by the number
  * in its title; its latency is the receipt time minus the article's scheduled time, both
  * from `process.hrtime` (CLOCK_MONOTONIC, the same clock in every process of the host).
@@ -56,6 +57,8 @@ let recovered = 0;
 let lastAnswerAt = 0n;
 
 const CURSOR = Buffer.from('"cursor":"');
+/** The answer to a subscribe made in the handshake. */
+const SUBSCRIBED = Buffer.from('42["subscribed",');
 
 function record(frame: Buffer, from = 0): void {
   const w = window;
@@ -163,7 +166,8 @@ function connectWs(url: URL, subscribe?: Record<string, unknown>): Promise<Clien
         ws.terminate();
       },
     };
-    const subscribeText = subscribe ? `420${JSON.stringify(['subscribe', subscribe])}` : '';
+    // Khabar's readers subscribe in the connect packet, as the widget does (`PublicAuth`).
+    const connectText = subscribe ? `40${JSON.stringify({ subscribe: [subscribe] })}` : '40';
     ws.once('error', reject);
     if (mode === 'ws')
       ws.once('open', () => {
@@ -178,18 +182,22 @@ function connectWs(url: URL, subscribe?: Record<string, unknown>): Promise<Clien
       if (kind === 50 /* "2": ping */) {
         ws.send('3');
       } else if (kind === 48 /* "0": open */) {
-        ws.send('40');
+        ws.send(connectText);
       } else if (kind === 52 /* "4": message */) {
         const packet = data[1];
         if (packet === 50 /* "2": event */) {
+          if (data.compare(SUBSCRIBED, 0, SUBSCRIBED.length, 0, SUBSCRIBED.length) === 0) {
+            onAnswer(client, data);
+            resolve(client);
+            return;
+          }
           record(data, 2);
           if (trackCursors) client.cursor = lastCursorIn(data) ?? client.cursor;
         } else if (packet === 51 /* "3": ack */) {
           onAnswer(client, data);
           resolve(client);
         } else if (packet === 48 /* "0": connected */) {
-          if (subscribe) ws.send(subscribeText);
-          else resolve(client);
+          if (!subscribe) resolve(client);
         }
       }
     });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import type { PostsAnswer } from '../../shared/contract/http.js';
+import type { PublicAuth, SubscribeRequest } from '../../shared/contract/protocol.js';
 import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import { createIngestQueue } from '../../shared/domain/ingest-queue.js';
 import { createLogger } from '../../shared/infra/logger.js';
@@ -359,8 +360,28 @@ describe('the embeddable widget in Chromium', function () {
     );
   });
 
+  /** The Socket.IO packets the page sends on its WebSockets, as text. */
+  function sentPackets(page: Page): string[] {
+    const sent: string[] = [];
+    page.on('websocket', (ws) => {
+      ws.on('framesent', ({ payload }) => sent.push(String(payload)));
+    });
+    return sent;
+  }
+
+  /** The subscribes a page sent in its handshakes (`40{"subscribe": […]}`), and by emit. */
+  function subscribesIn(sent: string[]): { handshake: SubscribeRequest[]; emitted: number } {
+    const handshake: SubscribeRequest[] = [];
+    for (const packet of sent)
+      if (packet.startsWith('40{'))
+        handshake.push(...((JSON.parse(packet.slice(2)) as PublicAuth).subscribe ?? []));
+    const emitted = sent.filter((packet) => /^42\d*\["subscribe"/.test(packet)).length;
+    return { handshake, emitted };
+  }
+
   it('resumes after a reload from sessionStorage, including posts published while it was gone', async () => {
     await withWidget('top', 'en', async (page) => {
+      const sent = sentPackets(page);
       await publish({ url: 'https://example.com/r/1', title: 'Before the reload' });
       await page
         .locator('khabar-feed article', { hasText: 'Before the reload' })
@@ -374,16 +395,30 @@ describe('the embeddable widget in Chromium', function () {
           ? true
           : undefined,
       );
+      const cursor = ((await khabar.request('GET', '/api/posts?channel=top')).body as PostsAnswer)
+        .cursor;
+      sent.length = 0;
       await page.goBack();
       await page
         .locator('khabar-feed article', { hasText: 'While away' })
         .waitFor({ timeout: 10_000 });
       assert.deepEqual(await titles(page), ['While away', 'Before the reload']);
+      // The stored cursor went out in the handshake: one round trip, and only the missed post.
+      const { handshake, emitted } = subscribesIn(sent);
+      assert.equal(emitted, 0, `subscribed by emit too: ${sent.join(' ')}`);
+      assert.deepEqual(
+        handshake.map((request) => request.channel),
+        ['top'],
+      );
+      const [{ since }] = handshake as [SubscribeRequest];
+      assert.ok(since, 'the handshake did not resume from the stored cursor');
+      assert.notEqual(since, cursor, 'it resumed from after the missed post');
     });
   });
 
   it('reconnects after its server restarts and shows the post published while it was down', async () => {
     await withWidget('top', 'en', async (page) => {
+      const sent = sentPackets(page);
       await publish({ url: 'https://example.com/s/1', title: 'Before the restart' });
       await page
         .locator('khabar-feed article', { hasText: 'Before the restart' })
@@ -419,6 +454,13 @@ describe('the embeddable widget in Chromium', function () {
           .waitFor({ timeout: 15_000 });
         assert.deepEqual(await titles(page), ['While the server was down', 'Before the restart']);
         await page.locator('khabar-feed[data-connection="connected"]').waitFor({ timeout: 5000 });
+        // It came back by resubscribing in the new connection's handshake, from its cursor.
+        const { handshake, emitted } = subscribesIn(sent);
+        assert.equal(emitted, 0, `subscribed by emit: ${sent.join(' ')}`);
+        assert.ok(
+          handshake.some((request) => request.channel === 'top' && request.since),
+          `no handshake resumed the channel: ${sent.join(' ')}`,
+        );
       } finally {
         await restarted.close();
       }

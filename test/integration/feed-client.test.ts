@@ -5,8 +5,10 @@ import {
   type FeedAckEmitter,
   type FeedClient,
   type FeedSocket,
+  type HandshakeAuth,
 } from '../../shared/contract/feed-client.js';
 import type {
+  HandshakeSubscribeAnswer,
   Post,
   PostEvent,
   PublicClientEvents,
@@ -46,9 +48,18 @@ class TappedSocket implements FeedSocket {
     return this.real.connected;
   }
 
+  get auth(): HandshakeAuth | undefined {
+    return this.real.auth;
+  }
+
+  set auth(auth: HandshakeAuth | undefined) {
+    this.real.auth = auth ?? {};
+  }
+
   on(event: 'connect' | 'disconnect', listener: () => void): this;
   on(event: 'post:new' | 'post:updated', listener: (event: PostEvent) => void): this;
   on(event: 'post:removed', listener: (event: RemovedEvent) => void): this;
+  on(event: 'subscribed', listener: (answer: HandshakeSubscribeAnswer) => void): this;
   on(event: SocketEvent, listener: (payload: never) => void): this {
     const original = listener as AnyListener;
     const tapped: AnyListener =
@@ -68,6 +79,7 @@ class TappedSocket implements FeedSocket {
   off(event: 'connect' | 'disconnect', listener: () => void): this;
   off(event: 'post:new' | 'post:updated', listener: (event: PostEvent) => void): this;
   off(event: 'post:removed', listener: (event: RemovedEvent) => void): this;
+  off(event: 'subscribed', listener: (answer: HandshakeSubscribeAnswer) => void): this;
   off(event: SocketEvent, listener: (payload: never) => void): this {
     const tapped = this.taps.get(event)?.get(listener);
     this.taps.get(event)?.delete(listener);
@@ -375,5 +387,68 @@ describe('feed client over a real Khabar', function () {
     assert.equal(tapped.listenerCount(), 0);
     assert.equal(socket.connected, true);
     assert.deepEqual(tapped.unsubscribes, ['top']);
+  });
+
+  describe('subscribing in the handshake (subscribeInHandshake)', function () {
+    it("sends each connection's subscribes in its handshake: the snapshot, then after a reconnect only the missed posts, and no emit", async () => {
+      const first = await publish(article(1, 5, 'top'));
+      await stored('top', 1);
+      socket.disconnect();
+      const tapped = new TappedSocket(socket);
+      const answers: HandshakeSubscribeAnswer[] = [];
+      socket.on('subscribed', (answer) => answers.push(answer));
+      client = createFeedClient({ socket: tapped, subscribeInHandshake: true });
+      const calls: Post[][] = [];
+      client.watch('top', (posts) => calls.push(posts), { limit: 5 });
+      socket.connect();
+
+      const before = await viewOf('top', (posts) => posts.length === 1);
+      assert.equal(before[0]!.id, first);
+      const cursor = client.cursors().top;
+      assert.ok(cursor);
+
+      socket.disconnect();
+      for (let n = 2; n <= 4; n++) await publish(article(n, 5 - n, 'top'));
+      const ids = await stored('top', 4);
+      socket.connect();
+
+      const after = await viewOf('top', (posts) => posts.length === 4);
+      assert.deepEqual(
+        after.map((p) => p.id),
+        ids,
+      );
+      assert.equal(tapped.subscribes.length, 0, 'a subscribe went out by emit');
+      assert.equal(answers.length, 2);
+      const resumed = answers[1]!;
+      assert.ok(resumed.ok);
+      assert.equal(resumed.recovered, true);
+      assert.equal(resumed.events?.length, 3);
+      assert.equal(client.cursors().top, resumed.cursor);
+      assert.equal(client.stats.resubscribes, 1);
+      assert.equal(calls.length, 2, 'the listener saw a state other than the two answers');
+
+      // It stays live after a handshake answer, and close() gives the socket its auth back.
+      const fifth = await publish(article(5, 0, 'top'));
+      assert.equal((await viewOf('top', (posts) => posts[0]?.id === fifth)).length, 5);
+      client.close();
+      assert.equal(typeof socket.auth, 'object');
+      assert.equal(tapped.listenerCount(), 0);
+    });
+
+    it("asks again by emit when no answer to the handshake's subscribe comes in time", async () => {
+      const first = await publish(article(1, 1, 'top'));
+      await stored('top', 1);
+      socket.disconnect();
+      // As an older server would: the handshake's subscribe is never answered (here, swallowed).
+      const tapped = new TappedSocket(socket, (event) => (event === 'subscribed' ? 0 : 1));
+      client = createFeedClient({ socket: tapped, subscribeInHandshake: true, ackTimeoutMs: 300 });
+      client.watch('top', () => undefined);
+      socket.connect();
+
+      const posts = await viewOf('top', (p) => p.length === 1);
+      assert.equal(posts[0]!.id, first);
+      assert.equal(tapped.subscribes.length, 1);
+      assert.ok(tapped.subscribes[0]!.answer?.ok);
+    });
   });
 });

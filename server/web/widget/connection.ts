@@ -4,16 +4,20 @@ import {
   createFeedClient,
   type FeedClient,
   type FeedSocket,
+  type HandshakeAuth,
 } from '../../../shared/contract/feed-client.js';
 import type {
+  HandshakeSubscribeAnswer,
   Post,
+  PublicAuth,
   PublicClientEvents,
   PublicServerEvents,
   ReplayedEvent,
   SubscribeAnswer,
+  SubscribeOk,
   SubscribeRequest,
 } from '../../../shared/contract/protocol.js';
-import { loadFeed, saveFeed } from './storage.js';
+import { loadFeed, saveFeed, type StoredFeed } from './storage.js';
 
 /**
  * One Socket.IO connection and one feed client per server, shared by every widget on the
@@ -62,11 +66,16 @@ function replay(posts: Post[], events: ReplayedEvent[], limit: number): Post[] {
  * after the cursor. So the first subscribe of a channel with stored posts goes out with the
  * stored cursor as `since`, and a recovered answer is handed to the client as the full list
  * (stored posts + replayed events), as if it were a fresh snapshot. Anything else passes as is.
+ * Both ways of subscribing go through here: by emit, and in the handshake (`auth`), whose
+ * answers come as `subscribed` events.
  */
 function resumingSocket(socket: KhabarSocket, server: string, limits: Map<string, number>) {
   const resumed = new Set<string>();
+  /** The stored feed each handshake subscribe resumes from, until its answer. */
+  const inHandshake = new Map<string, StoredFeed | undefined>();
+  const answerListeners = new Map<unknown, (answer: HandshakeSubscribeAnswer) => void>();
 
-  async function subscribe(ms: number, request: SubscribeRequest): Promise<SubscribeAnswer> {
+  function prepare(request: SubscribeRequest): { sent: SubscribeRequest; usable?: StoredFeed } {
     const limit = request.limit ?? 10;
     limits.set(request.channel, limit);
     const stored =
@@ -74,29 +83,76 @@ function resumingSocket(socket: KhabarSocket, server: string, limits: Map<string
         ? loadFeed(server, request.channel)
         : undefined;
     const usable = stored && stored.limit >= limit ? stored : undefined;
-    const sent = usable ? { ...request, since: usable.cursor } : request;
-    const answer = (await socket.timeout(ms).emitWithAck('subscribe', sent)) as SubscribeAnswer;
-    if (!answer.ok) return answer;
-    resumed.add(request.channel);
+    return usable ? { sent: { ...request, since: usable.cursor }, usable } : { sent: request };
+  }
+
+  function complete(answer: SubscribeOk, usable: StoredFeed | undefined): SubscribeOk {
+    resumed.add(answer.channel);
     if (!usable || !answer.recovered) return answer;
     const { events: _events, ...rest } = answer;
-    return {
-      ...rest,
-      recovered: false,
-      posts: replay(usable.posts, answer.events ?? [], limit),
+    const limit = limits.get(answer.channel) ?? 10;
+    return { ...rest, recovered: false, posts: replay(usable.posts, answer.events ?? [], limit) };
+  }
+
+  async function subscribe(ms: number, request: SubscribeRequest): Promise<SubscribeAnswer> {
+    const { sent, usable } = prepare(request);
+    const answer = (await socket.timeout(ms).emitWithAck('subscribe', sent)) as SubscribeAnswer;
+    return answer.ok ? complete(answer, usable) : answer;
+  }
+
+  /** The feed client's `auth`, with each handshake subscribe prepared as an emitted one is. */
+  function resumingAuth(auth: HandshakeAuth | undefined): KhabarSocket['auth'] {
+    if (typeof auth !== 'function') return auth ?? {};
+    return (cb) => {
+      auth((data: PublicAuth) => {
+        inHandshake.clear();
+        const subscribe = data.subscribe?.map((request) => {
+          const { sent, usable } = prepare(request);
+          inHandshake.set(request.channel, usable);
+          return sent;
+        });
+        cb(subscribe ? { ...data, subscribe } : data);
+      });
     };
+  }
+
+  function completeHandshake(answer: HandshakeSubscribeAnswer): HandshakeSubscribeAnswer {
+    if (!answer.ok) return answer;
+    const usable = inHandshake.get(answer.channel);
+    inHandshake.delete(answer.channel);
+    return complete(answer, usable);
   }
 
   const feedSocket: FeedSocket = {
     get connected() {
       return socket.connected;
     },
+    get auth() {
+      return socket.auth;
+    },
+    set auth(auth) {
+      socket.auth = resumingAuth(auth);
+    },
     on(event: string, listener: (...args: never[]) => void) {
-      socket.on(event as 'connect', listener);
+      if (event === 'subscribed') {
+        const completing = (answer: HandshakeSubscribeAnswer): void => {
+          (listener as (answer: HandshakeSubscribeAnswer) => void)(completeHandshake(answer));
+        };
+        answerListeners.set(listener, completing);
+        socket.on('subscribed', completing);
+      } else {
+        socket.on(event as 'connect', listener);
+      }
       return feedSocket;
     },
     off(event: string, listener: (...args: never[]) => void) {
-      socket.off(event as 'connect', listener);
+      if (event === 'subscribed') {
+        const completing = answerListeners.get(listener);
+        answerListeners.delete(listener);
+        if (completing) socket.off('subscribed', completing);
+      } else {
+        socket.off(event as 'connect', listener);
+      }
       return feedSocket;
     },
     timeout(ms) {
@@ -122,7 +178,10 @@ export function connect(server: string): Connection {
   }
   const socket: KhabarSocket = io(server, { transports: ['websocket', 'polling'] });
   const limits = new Map<string, number>();
-  const client = createFeedClient({ socket: resumingSocket(socket, server, limits) });
+  const client = createFeedClient({
+    socket: resumingSocket(socket, server, limits),
+    subscribeInHandshake: true,
+  });
   const listeners = new Set<(reconnecting: boolean) => void>();
   let downTimer: ReturnType<typeof setTimeout> | undefined;
 

@@ -1,0 +1,63 @@
+import type { ChannelState } from './channel-cache.js';
+import type { Encoded } from './room-writer.js';
+
+/**
+ * Subscribe answers that many connections share, encoded once.
+ *
+ * When a node restarts or the network blips, a page's readers all come back within a second or
+ * two, each with the same request: the same channel, limit and locale, and the same last cursor.
+ * Their answers are the same too, byte for byte, but for `serverTime` and the `ago` labels, which
+ * move with the clock. So an answer, once encoded, is reused for identical requests while the
+ * channel is where it was (the same state at the same position) and for at most `maxAgeMs`: its
+ * `serverTime` is then that much older than the moment it is written, which is less than the time
+ * it waits in a busy node's write queue anyway, and its minute-grained labels are the same.
+ * Building, encoding and converting the answer to bytes was about a sixth of a reconnect storm's
+ * server time (`npm run bench`, `storm`).
+ */
+export interface SharedAnswers {
+  /** The answer to `request` at `state`'s position: reused if fresh, else made by `encode`. */
+  get(state: ChannelState, request: string, at: number, encode: () => Encoded): Encoded;
+}
+
+interface Generation {
+  epoch: string;
+  seq: number;
+  /** A repair may replace the posts at the same position: they are part of the key too. */
+  posts: ChannelState['posts'];
+  madeAt: number;
+  answers: Map<string, Encoded>;
+}
+
+export function createSharedAnswers(maxAgeMs = 250, maxPerChannel = 64): SharedAnswers {
+  // Keyed by the state object: a channel dropped from the cache takes its answers with it.
+  const generations = new WeakMap<ChannelState, Generation>();
+
+  return {
+    get(state, request, at, encode) {
+      let generation = generations.get(state);
+      if (
+        !generation ||
+        generation.epoch !== state.epoch ||
+        generation.seq !== state.seq ||
+        generation.posts !== state.posts ||
+        at - generation.madeAt > maxAgeMs ||
+        at < generation.madeAt
+      ) {
+        generation = {
+          epoch: state.epoch,
+          seq: state.seq,
+          posts: state.posts,
+          madeAt: at,
+          answers: new Map(),
+        };
+        generations.set(state, generation);
+      }
+      const known = generation.answers.get(request);
+      if (known) return known;
+      const encoded = encode();
+      // Requests that vary (many cursors, limits, locales) are answered each on its own.
+      if (generation.answers.size < maxPerChannel) generation.answers.set(request, encoded);
+      return encoded;
+    },
+  };
+}
