@@ -17,7 +17,7 @@ import type { RedisHealth } from '../../shared/infra/redis-health.js';
 import { resolveLocale } from '../../shared/contract/relative-time.js';
 import { channelField } from '../validation.js';
 import { createChannelCache, type ChannelCache, type ChannelState } from './channel-cache.js';
-import { createRoomWriter, encodeEvent, writeEncoded } from './room-writer.js';
+import { createRoomWriter, encodeEvent, holdWrites, writeEncoded } from './room-writer.js';
 import { createSharedAnswers } from './shared-answers.js';
 
 /**
@@ -442,14 +442,21 @@ export function attachPublicNamespace({
     socketLog(this).debug({ event: 'socket.disconnected', reason }, 'socket disconnected');
   }
 
-  // The handshake's subscribes, from the middleware (which sees `auth`) to the connection.
-  const handshakeSubscribes = new WeakMap<PublicSocket, unknown[]>();
+  /**
+   * The handshake's subscribes, from the middleware (which sees `auth`) to the connection, and
+   * the hold on the connection's writes that sends its CONNECT and their answers together.
+   */
+  const handshakeSubscribes = new WeakMap<
+    PublicSocket,
+    { requests: unknown[]; release: () => void }
+  >();
   nsp.use((socket, next) => {
     const requests = (socket.handshake.auth as { subscribe?: unknown }).subscribe;
     if (requests === undefined) {
       next();
     } else if (Array.isArray(requests) && requests.length <= maxChannelsPerSocket) {
-      handshakeSubscribes.set(socket, requests);
+      // Socket.IO writes the CONNECT on the next tick, before the connection handler runs.
+      handshakeSubscribes.set(socket, { requests, release: holdWrites(socket.conn) });
       next();
     } else {
       // As the newsroom refuses a handshake: the code as the message, the sentence in `data`.
@@ -475,16 +482,17 @@ export function attachPublicNamespace({
     }
     socket.on('subscribe', onSubscribe);
     socket.on('unsubscribe', onUnsubscribe);
-    const requests = handshakeSubscribes.get(socket);
-    if (!requests) return;
+    const handshake = handshakeSubscribes.get(socket);
+    if (!handshake) return;
     handshakeSubscribes.delete(socket);
-    for (const request of requests) {
+    const answering = handshake.requests.map((request) =>
       subscribeFromHandshake(socket, request).catch((err: unknown) => {
         if (!health.absorb('socket', err))
           socketLog(socket).warn({ event: 'socket.subscribe_failed', err }, 'subscribe failed');
         tell(socket, failed('unavailable', { what: 'storage' }));
-      });
-    }
+      }),
+    );
+    void Promise.all(answering).then(handshake.release);
   });
 
   /** Whether a fan-out read is being applied: listeners flush once, when it ends. */

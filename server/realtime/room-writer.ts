@@ -39,6 +39,8 @@ interface RawSocket {
   destroyed: boolean;
   writable: boolean;
   write(data: Buffer): boolean;
+  cork(): void;
+  uncork(): void;
 }
 
 export interface Encoded {
@@ -73,6 +75,21 @@ function directSocket(conn: EngineConnection): RawSocket | null {
   if (conn.transport.name !== 'websocket') return null;
   const raw = conn.transport.socket?._socket;
   return raw && !raw.destroyed && raw.writable ? raw : null;
+}
+
+/**
+ * Holds what is written to a websocket connection in its TCP socket until the returned function
+ * is called, so that it leaves in one system call: a handshake's CONNECT and the answers to its
+ * subscribes. Nothing is reordered (every write waits alike); other transports are left alone.
+ */
+export function holdWrites(connection: unknown): () => void {
+  const conn = connection as EngineConnection;
+  const raw = conn.transport.name === 'websocket' ? conn.transport.socket?._socket : undefined;
+  if (!raw || raw.destroyed) return () => undefined;
+  raw.cork();
+  return () => {
+    raw.uncork();
+  };
 }
 
 /** Encodes `event` once, as Socket.IO would for an emit to `nsp` (protocol v5, no ack). */

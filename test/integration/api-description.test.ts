@@ -443,6 +443,31 @@ describe('API description (GET /api/openapi.json, GET /api/asyncapi.json)', func
     assertPayload('public', 'subscribe', { channel: 'delhi', limit: 5 });
     assert.equal(asyncApiMessage('public', 'subscribe')({ limit: 5 }), false);
 
+    const auth = { subscribe: [{ channel: 'delhi', locale: 'hi' }, { channel: 'Not a channel' }] };
+    const channels = asyncApi.channels as Record<string, Json>;
+    const handshakeAuth = asyncApiChecker.compile(channels.public?.['x-handshake-auth'] as Json);
+    const [valid] = auth.subscribe;
+    assert.ok(
+      handshakeAuth({ subscribe: [valid] }),
+      asyncApiChecker.errorsText(handshakeAuth.errors),
+    );
+    assert.equal(handshakeAuth(auth), false);
+    assert.equal(handshakeAuth({ subscribe: 'delhi' }), false);
+    const handshaken: Socket = connectClient(khabar.url, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      auth,
+    });
+    const answers: unknown[] = [];
+    handshaken.on('subscribed', (answer: unknown) => answers.push(answer));
+    try {
+      await eventually(() => (answers.length === 2 ? true : undefined));
+      for (const answer of answers) assertPayload('public', 'subscribed', answer);
+    } finally {
+      handshaken.disconnect();
+    }
+
     const dashboard: Socket = connectClient(`${khabar.url}/newsroom`, {
       transports: ['websocket'],
       forceNew: true,

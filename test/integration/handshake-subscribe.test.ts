@@ -37,9 +37,9 @@ describe('subscribing in the Socket.IO handshake (PublicAuth)', function () {
   });
 
   /** Connects with `auth` (listening before the connect, as the answers follow it at once). */
-  function handshake(auth: unknown): Handshaken {
+  function handshake(auth: unknown, transport: 'websocket' | 'polling' = 'websocket'): Handshaken {
     const socket: FeedSocket = io(khabar.url, {
-      transports: ['websocket'],
+      transports: [transport],
       forceNew: true,
       reconnection: false,
       auth: auth as PublicAuth,
@@ -129,6 +129,20 @@ describe('subscribing in the Socket.IO handshake (PublicAuth)', function () {
       ],
     );
     assert.equal(answer.cursor, last);
+  });
+
+  it('answers over long-polling as over websocket, and pushes live after the answer', async () => {
+    const cursor = await publish(1, 'top', 2);
+    await publish(2, 'top', 1);
+    const { socket, answered } = handshake(
+      { subscribe: [{ channel: 'top', since: cursor }] },
+      'polling',
+    );
+    const answer = ok((await answered(1))[0]);
+    assert.equal(answer.events?.length, 1);
+    const live = nextEvent(socket, 'post:new');
+    const last = await publish(3, 'top');
+    assert.equal((await live).cursor, last);
   });
 
   it('refuses one bad subscribe with ok: false, naming its channel when it can, and keeps the rest', async () => {

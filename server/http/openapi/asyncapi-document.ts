@@ -5,8 +5,10 @@
  * same events as Server-Sent Events. Client requests are the schemas the namespace validates
  * with; everything Khabar sends is held to the contract types (protocol-schemas.ts).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
+import type { PublicAuth } from '../../../shared/contract/protocol.js';
 import { subscribeRequest, unsubscribeRequest } from '../../realtime/public-namespace.js';
+import { inStep } from './same-type.js';
 import { jsonSchemaOf, type JsonSchema } from './json-schema.js';
 import type { ApiInfo } from './openapi-document.js';
 import { postsAnswer } from './answers.js';
@@ -18,6 +20,7 @@ import {
   postEvent,
   presence,
   queueStats,
+  handshakeSubscribeAnswer,
   removedEvent,
   sourcePolled,
   subscribeAnswer,
@@ -83,6 +86,13 @@ const PUBLIC_REQUESTS = {
     payload: subscribeAnswer,
     io: 'output',
   },
+  subscribed: {
+    name: 'subscribed',
+    summary:
+      "The answer to one subscribe of the handshake's `auth.subscribe`, as `subscribe`'s ack; a refusal names its channel when it can.",
+    payload: handshakeSubscribeAnswer,
+    io: 'output',
+  },
   unsubscribe: {
     name: 'unsubscribe',
     summary: 'Stop watching a channel.',
@@ -96,6 +106,15 @@ const PUBLIC_REQUESTS = {
     io: 'output',
   },
 } as const satisfies Record<string, MessageSpec>;
+
+/** What a public client may put in its handshake: `io(url, { auth: { subscribe: […] } })`. */
+const publicAuth = z.object({
+  subscribe: z.array(subscribeRequest).max(50).optional().meta({
+    description:
+      'Subscribes made with the connection, each answered by a `subscribed` event: one round trip sooner than emitting `subscribe`. A value that is not a list of at most 50 fails the connection with `connect_error` "invalid_request" and `data: { message }`.',
+  }),
+});
+inStep<z.input<typeof publicAuth>, PublicAuth>();
 
 const NEWSROOM_EVENTS = {
   ingestAccepted: {
@@ -206,9 +225,10 @@ export function buildAsyncApiDocument(options: AsyncApiOptions): JsonSchema {
         address: '/',
         title: 'Public namespace',
         description:
-          'Anyone may connect. A socket watches the channels it subscribes to (each in the locale asked), and gets their post events.',
+          'Anyone may connect. A socket watches the channels it subscribes to (each in the locale asked), by `subscribe` or in its handshake (`x-handshake-auth`), and gets their post events.',
         servers: [{ $ref: '#/servers/socketio' }],
         messages: messagesOf({ ...PUBLIC_REQUESTS, ...POST_EVENTS }),
+        'x-handshake-auth': jsonSchemaOf(publicAuth, { io: 'input', target: 'draft-7' }),
       },
       newsroom: {
         address: '/newsroom',
@@ -235,6 +255,12 @@ export function buildAsyncApiDocument(options: AsyncApiOptions): JsonSchema {
         ['subscribe'],
         'A client subscribes to a channel.',
         'subscribeAck',
+      ),
+      subscribedInHandshake: operation(
+        'send',
+        'public',
+        ['subscribed'],
+        "Khabar answers each subscribe of a connection's handshake.",
       ),
       unsubscribe: operation(
         'receive',

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type {
   FieldProblem,
+  HandshakeSubscribeAnswer,
   IngestAcceptedEvent,
   IngestFailedEvent,
   IngestRejectedEvent,
@@ -94,6 +95,16 @@ inStep<z.output<typeof requestFailed>, RequestFailed>();
 
 export const subscribeAnswer = z.union([subscribeOk, requestFailed]);
 inStep<z.output<typeof subscribeAnswer>, SubscribeAnswer>();
+
+export const handshakeSubscribeAnswer = z.union([
+  subscribeOk,
+  requestFailed.extend({
+    channel: channelName
+      .optional()
+      .meta({ description: 'The channel asked for, when the request named a valid one.' }),
+  }),
+]);
+inStep<z.output<typeof handshakeSubscribeAnswer>, HandshakeSubscribeAnswer>();
 
 export const unsubscribeAnswer = z.union([z.object({ ok: z.literal(true) }), requestFailed]);
 inStep<z.output<typeof unsubscribeAnswer>, UnsubscribeAnswer>();
