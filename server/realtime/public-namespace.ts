@@ -385,15 +385,12 @@ export function attachPublicNamespace({
   async function subscribeFromHandshake(socket: PublicSocket, raw: unknown): Promise<void> {
     const request = admit(socket, raw);
     if ('ok' in request) {
-      const channel = subscribeRequest.shape.channel.safeParse(
-        (raw as { channel?: unknown } | null)?.channel,
-      );
-      tell(socket, channel.success ? { ...request, channel: channel.data } : request);
+      tell(socket, request, raw);
       return;
     }
     const opened = await openState(request, () => socket.disconnected, joining(socket, request));
     if (!opened) {
-      tell(socket, { ...failed('unavailable', { what: 'channel' }), channel: request.channel });
+      tell(socket, failed('unavailable', { what: 'channel' }), raw);
       return;
     }
     const { locale, limit, since } = request;
@@ -405,7 +402,14 @@ export function attachPublicNamespace({
     if (!writeEncoded(socket.conn, [encoded])) onBehind?.(socket.conn);
   }
 
-  function tell(socket: PublicSocket, answer: HandshakeSubscribeAnswer): void {
+  /** Answers a handshake subscribe that failed, naming its channel when `raw` has a valid one. */
+  function tell(socket: PublicSocket, failure: RequestFailed, raw: unknown): void {
+    const channel = subscribeRequest.shape.channel.safeParse(
+      (raw as { channel?: unknown } | null)?.channel,
+    );
+    const answer: HandshakeSubscribeAnswer = channel.success
+      ? { ...failure, channel: channel.data }
+      : failure;
     socket.emit('subscribed', answer);
   }
 
@@ -489,7 +493,7 @@ export function attachPublicNamespace({
       subscribeFromHandshake(socket, request).catch((err: unknown) => {
         if (!health.absorb('socket', err))
           socketLog(socket).warn({ event: 'socket.subscribe_failed', err }, 'subscribe failed');
-        tell(socket, failed('unavailable', { what: 'storage' }));
+        tell(socket, failed('unavailable', { what: 'storage' }), request);
       }),
     );
     void Promise.all(answering).then(handshake.release);
