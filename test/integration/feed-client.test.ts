@@ -178,6 +178,19 @@ describe('feed client over a real Khabar', function () {
     publishedAt: new Date(Date.now() - minutesAgo * MINUTE).toISOString(),
   });
 
+  /**
+   * Drops the connection, publishes stories `first` … `first + count - 1` to `top` meanwhile
+   * (the last the newest), reconnects: the channel's ids, newest first.
+   */
+  async function publishWhileAway(first: number, count: number): Promise<string[]> {
+    socket.disconnect();
+    const last = first + count - 1;
+    for (let n = first; n <= last; n++) await publish(article(n, last + 1 - n, 'top'));
+    const ids = await stored('top', last);
+    socket.connect();
+    return ids;
+  }
+
   it('hands the listener the snapshot, then each change live: new posts newest first, updates in place, removals gone', async () => {
     const now = Date.now();
     const at = (minutesAgo: number) => new Date(now - minutesAgo * MINUTE).toISOString();
@@ -235,10 +248,7 @@ describe('feed client over a real Khabar', function () {
     const cursor = client.cursors().top;
     assert.ok(cursor);
 
-    socket.disconnect();
-    for (let n = 1; n <= 3; n++) await publish(article(n, 4 - n, 'top'));
-    const ids = await stored('top', 3);
-    socket.connect();
+    const ids = await publishWhileAway(1, 3);
 
     const after = await viewOf('top', (posts) => posts.length === 3);
     assert.deepEqual(before, []);
@@ -407,10 +417,7 @@ describe('feed client over a real Khabar', function () {
       const cursor = client.cursors().top;
       assert.ok(cursor);
 
-      socket.disconnect();
-      for (let n = 2; n <= 4; n++) await publish(article(n, 5 - n, 'top'));
-      const ids = await stored('top', 4);
-      socket.connect();
+      const ids = await publishWhileAway(2, 3);
 
       const after = await viewOf('top', (posts) => posts.length === 4);
       assert.deepEqual(
