@@ -35,6 +35,7 @@ import {
 } from './realtime/public-namespace.js';
 import { createSlowConsumerGuard } from './realtime/slow-consumers.js';
 import { leaveOwnRooms, shareHandshakes, slimConnections } from './realtime/slim-connections.js';
+import { coalesceUpgradeWrites } from './realtime/upgrade-writes.js';
 import { createStreams } from './realtime/sse.js';
 import { createServerMetrics } from './metrics.js';
 import { metricsRouter } from './http/metrics.js';
@@ -131,6 +132,7 @@ export function createApp(deps: AppDeps): App {
   // (2.5% of the server's samples in the bench's storm). Node's randomUUID keeps its own
   // batch, and its 122 random bits are as unguessable.
   io.engine.generateId = () => randomUUID();
+  coalesceUpgradeWrites(io);
   slimConnections(io);
   shareHandshakes(io.of('/'));
   leaveOwnRooms(io.of('/'));
