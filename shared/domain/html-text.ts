@@ -198,6 +198,21 @@ function trimBlanks(text: string): string {
 }
 
 /**
+ * True when `text` is printable ASCII with single spaces between words and none at the ends:
+ * what {@link tidyText} would hand back unchanged (ASCII is its own NFC). Most English
+ * headlines and summaries are, and this loop costs a fraction of the regular expressions.
+ */
+function isTidyAscii(text: string): boolean {
+  let previous = 0x20; // as if a space came before: a leading space fails
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e || (code === 0x20 && previous === 0x20)) return false;
+    previous = code;
+  }
+  return previous !== 0x20 || text.length === 0;
+}
+
+/**
  * Tidy text that is already plain: lone surrogates become U+FFFD, control characters go, every
  * run of whitespace becomes one space, the ends are trimmed and the result is NFC.
  *
@@ -207,6 +222,7 @@ function trimBlanks(text: string): string {
  * and other scripts.
  */
 function tidyText(text: string): string {
+  if (isTidyAscii(text)) return text;
   const collapsed = text
     .replace(LONE_SURROGATE, '\uFFFD')
     .replace(CONTROLS, '')

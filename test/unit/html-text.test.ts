@@ -96,6 +96,14 @@ describe('htmlToText', () => {
     assert.equal(htmlToText('a &lt;b&gt; c'), 'a <b> c');
   });
 
+  it('hands tidy printable ASCII back as it is, and tidies ASCII with spaces to spare', () => {
+    const tidy = 'Flood alert: 12 districts (Patna, Gaya) on "red" ~ #1';
+    assert.equal(htmlToText(tidy), tidy);
+    assert.equal(htmlToText(' a  b '), 'a b');
+    assert.equal(htmlToText('a\u007Fb'), 'ab');
+    assert.equal(htmlToText(''), '');
+  });
+
   it('collapses every run of Unicode whitespace to one space and trims', () => {
     assert.equal(htmlToText('  a\t\n b\u00A0\u00A0c\u3000d\u2028e\u0085f  \r\n'), 'a b c d e f');
   });

@@ -355,13 +355,26 @@ function checkPublishedTime(time: number, now: number, report: Report): string |
   return iso;
 }
 
+/** Tags already canonicalised (ICU's answer costs microseconds, and every article has one). */
+const canonicalTags = new Map<string, string | undefined>();
+const CANONICAL_TAGS_KEPT = 256;
+
 /** The canonical form of a BCP-47 tag, or undefined if it is not one. */
 export function canonicalLanguageTag(tag: string): string | undefined {
+  const known = canonicalTags.get(tag);
+  if (known !== undefined || canonicalTags.has(tag)) return known;
+  let canonical: string | undefined;
   try {
-    return Intl.getCanonicalLocales(tag)[0];
+    canonical = Intl.getCanonicalLocales(tag)[0];
   } catch {
-    return undefined;
+    canonical = undefined;
   }
+  // A newsroom uses a handful of tags; anything else only refills the map, which holds at most
+  // CANONICAL_TAGS_KEPT tags, none longer than a tag may be.
+  if (tag.length > ARTICLE_LIMITS.lang) return canonical;
+  if (canonicalTags.size >= CANONICAL_TAGS_KEPT) canonicalTags.clear();
+  canonicalTags.set(tag, canonical);
+  return canonical;
 }
 
 /** Reads `lang` (optional): a BCP-47 tag, in canonical form. */

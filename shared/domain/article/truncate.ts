@@ -23,6 +23,12 @@ function graphemeHead(text: string, max: number): string {
     cut += unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
   }
   if (cut >= text.length) return text;
+  // Two ASCII characters always have a cluster boundary between them, CR LF excepted: no ICU.
+  const before = text.charCodeAt(cut - 1);
+  const after = text.charCodeAt(cut);
+  if (before < 0x80 && after < 0x80 && !(before === 0x0d && after === 0x0a)) {
+    return text.slice(0, cut);
+  }
   const straddling = graphemes.segment(text).containing(cut);
   return text.slice(0, straddling ? straddling.index : cut);
 }

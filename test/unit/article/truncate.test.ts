@@ -11,3 +11,12 @@ describe('cutAtWordBoundary', () => {
     }
   });
 });
+
+describe('cutAtSpace', () => {
+  it('cuts one long word between two characters, never between a letter and its combining mark', () => {
+    assert.equal(cutAtSpace('x'.repeat(600), 500), `${'x'.repeat(499)}…`);
+    // An "é" written as e + U+0301 across the cut stays whole: the cut moves before it.
+    const accented = `${'x'.repeat(498)}e\u0301${'x'.repeat(100)}`;
+    assert.equal(cutAtSpace(accented, 500), `${'x'.repeat(498)}…`);
+  });
+});
