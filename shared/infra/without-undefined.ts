@@ -11,7 +11,10 @@ export function withoutUndefined<T extends object>(value: T): T {
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     const field: unknown = (value as Record<string, unknown>)[key];
-    if (field !== undefined) copy[key] = field;
+    if (field === undefined) continue;
+    // An own "__proto__" (JSON.parse makes one) stays a key, as fromEntries would keep it.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: field, enumerable: true });
+    else copy[key] = field;
   }
   return copy as T;
 }
