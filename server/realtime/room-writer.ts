@@ -38,9 +38,16 @@ interface EngineConnection {
 interface RawSocket {
   destroyed: boolean;
   writable: boolean;
+  writableCorked: number;
   write(data: Buffer): boolean;
   cork(): void;
   uncork(): void;
+}
+
+/** The TCP socket under an engine.io connection on the websocket transport, if it has one. */
+export function websocketTcpSocket(connection: unknown): RawSocket | undefined {
+  const conn = connection as EngineConnection;
+  return conn.transport.name === 'websocket' ? conn.transport.socket?._socket : undefined;
 }
 
 export interface Encoded {
@@ -72,8 +79,7 @@ export function textFrame(payload: Buffer): Buffer {
 /** The TCP socket to write to directly, or null when engine.io must take the packet. */
 function directSocket(conn: EngineConnection): RawSocket | null {
   if (conn.readyState !== 'open' || conn.writeBuffer.length > 0) return null;
-  if (conn.transport.name !== 'websocket') return null;
-  const raw = conn.transport.socket?._socket;
+  const raw = websocketTcpSocket(conn);
   return raw && !raw.destroyed && raw.writable ? raw : null;
 }
 
@@ -83,8 +89,7 @@ function directSocket(conn: EngineConnection): RawSocket | null {
  * subscribes. Nothing is reordered (every write waits alike); other transports are left alone.
  */
 export function holdWrites(connection: unknown): () => void {
-  const conn = connection as EngineConnection;
-  const raw = conn.transport.name === 'websocket' ? conn.transport.socket?._socket : undefined;
+  const raw = websocketTcpSocket(connection);
   if (!raw || raw.destroyed) return () => undefined;
   raw.cork();
   return () => {

@@ -1,13 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import type { Socket as NetSocket } from 'node:net';
 import type { Server } from 'socket.io';
-
-interface EngineConnection {
-  transport: { socket?: { _socket?: NetSocket } };
-}
+import { websocketTcpSocket } from './room-writer.js';
 
 /** Writes out what a corked socket holds; a no-op on one that is not corked. */
-function release(socket: NetSocket | undefined): void {
+function release(socket: { writableCorked: number; uncork(): void } | undefined): void {
   if (socket && socket.writableCorked > 0) socket.uncork();
 }
 
@@ -30,8 +26,8 @@ export function coalesceUpgradeWrites(io: Server): void {
       release(socket);
     });
   });
-  io.engine.on('connection', (conn: EngineConnection) => {
-    release(conn.transport.socket?._socket);
+  io.engine.on('connection', (conn: unknown) => {
+    release(websocketTcpSocket(conn));
   });
   io.engine.on('connection_error', ({ req }: { req: IncomingMessage }) => {
     release(req.socket);

@@ -13,8 +13,14 @@ export function withoutUndefined<T extends object>(value: T): T {
     const field: unknown = (value as Record<string, unknown>)[key];
     if (field === undefined) continue;
     // An own "__proto__" (JSON.parse makes one) stays a key, as fromEntries would keep it.
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: field, enumerable: true });
-    else copy[key] = field;
+    if (key === '__proto__') {
+      Object.defineProperty(copy, key, {
+        value: field,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else copy[key] = field;
   }
   return copy as T;
 }

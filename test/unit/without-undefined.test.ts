@@ -14,5 +14,9 @@ describe('withoutUndefined', () => {
     assert.equal(Object.getPrototypeOf(copy), Object.prototype);
     assert.deepEqual(Object.keys(copy), ['__proto__', 'a']);
     assert.equal((copy as { polluted?: boolean }).polluted, undefined);
+    assert.deepEqual(
+      Object.getOwnPropertyDescriptor(copy, '__proto__'),
+      Object.getOwnPropertyDescriptor(Object.fromEntries(Object.entries(parsed)), '__proto__'),
+    );
   });
 });
