@@ -4,15 +4,21 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedisProcess, type RedisProcess } from '../../server/launch/redis-process.js';
 
-/** A throwaway redis-server on a free port, with its files in a temp folder removed on stop. */
+/**
+ * A throwaway redis-server on a free port, with its files in a temp folder removed on stop.
+ * `fsyncAlways` makes every acknowledged write reach the disk before its reply: with Redis's
+ * default (`appendfsync everysec`) a write may wait up to 2 s for a slow background fsync and
+ * be lost to a SIGKILL meanwhile, as it happened once on a busy CI machine.
+ */
 export async function startTestRedis(
-  options: { appendOnly?: boolean; port?: number; dir?: string } = {},
+  options: { appendOnly?: boolean; fsyncAlways?: boolean; port?: number; dir?: string } = {},
 ): Promise<RedisProcess> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'khabar-redis-'));
   const server = await startRedisProcess({
     dir,
     appendOnly: options.appendOnly ?? false,
     port: options.port,
+    extraArgs: options.fsyncAlways ? ['--appendfsync', 'always'] : [],
   });
   return {
     ...server,

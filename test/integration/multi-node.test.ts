@@ -358,7 +358,8 @@ describe('several server and worker processes on one Redis', function () {
 
   it('keeps sockets connected through a Redis SIGKILL and AOF restart; a POST is accepted and delivered within 15 s', async () => {
     ownDir = mkdtempSync(join(tmpdir(), 'khabar-aof-'));
-    ownRedis = await startTestRedis({ appendOnly: true, dir: ownDir });
+    // A SIGKILL keeps what Redis has written, and only `always` writes before every reply.
+    ownRedis = await startTestRedis({ appendOnly: true, fsyncAlways: true, dir: ownDir });
     const port = ownRedis.port;
     cluster = startCluster({ redisUrl: ownRedis.url });
     const server = await cluster.startServer();
@@ -374,7 +375,7 @@ describe('several server and worker processes on one Redis', function () {
     assert.match(cursor, /-1$/);
 
     await ownRedis.kill();
-    ownRedis = await startTestRedis({ appendOnly: true, port, dir: ownDir });
+    ownRedis = await startTestRedis({ appendOnly: true, fsyncAlways: true, port, dir: ownDir });
     const restartedAt = Date.now();
     const arrivals = new Map<string, { at: number; event: PostEvent }>();
     socket.on('post:new', (event) => arrivals.set(event.post.id, { at: Date.now(), event }));
