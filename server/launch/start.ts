@@ -99,7 +99,14 @@ async function findRedis(): Promise<{ url: string; owned?: RedisProcess }> {
     process.stderr.write(`${NO_REDIS_HELP}\n`);
     process.exit(1);
   }
-  const owned = await startRedisProcess({ dir: '.data/redis', appendOnly: true, binary });
+  // No replica holds a 202's job here, so the append-only file must: `always` writes it to disk
+  // before Redis replies, where the default (`everysec`) may let a crash take the last seconds.
+  const owned = await startRedisProcess({
+    dir: '.data/redis',
+    appendOnly: true,
+    binary,
+    extraArgs: ['--appendfsync', 'always'],
+  });
   logger.info(
     { event: 'start.redis', url: owned.url, dir: owned.dir },
     `started a private redis-server on port ${owned.port}`,

@@ -37,7 +37,7 @@ async function composeConfig(...args: string[]): Promise<string> {
 describe('deployment files', function () {
   this.timeout(60_000);
 
-  it('docker-compose.yml is valid Compose: by default Redis, a server and a worker, publishing on loopback only', async () => {
+  it('docker-compose.yml is valid Compose: by default Redis (fsync before every reply), a server and a worker, publishing on loopback only', async () => {
     const config = await composeConfig();
     // docker-compose 1.x prints the services of every profile here too; the plugin does not.
     const always = composeServices(config).filter((service) => service.profiles.length === 0);
@@ -49,6 +49,9 @@ describe('deployment files', function () {
     for (const host of hosts) assert.equal(host, '127.0.0.1', config);
     // Not 6379: a Redis already running on this machine must not stop `docker compose up`.
     assert.ok(!ports.includes('6379'), config);
+    // No replica holds a 202's job, so Redis writes it to its append-only file before replying.
+    const redis = always.find((service) => service.name === 'redis')?.text ?? '';
+    assert.match(redis, /- --appendonly - ['"]?yes['"]? - --appendfsync - always /, redis);
   });
 
   it('the "ha" profile adds HAProxy, 3 server nodes, 2 workers, a Redis master, 2 replicas and 3 sentinels; only HAProxy publishes, on loopback', async () => {
