@@ -40,6 +40,13 @@ export interface RedisHealthOptions {
    * before) then belong to the outage they came from instead of opening a new one.
    */
   settleMs?: number;
+  /**
+   * How long the `redis.unavailable` line waits after the first failure, so that it names every
+   * connection the outage took: when Redis goes away, each connection of the process hears of it
+   * on its own, and the first to speak (a BullMQ worker's own connection, say) is often not one
+   * this component follows.
+   */
+  announceAfterMs?: number;
   now?: () => number;
 }
 
@@ -121,11 +128,14 @@ interface Outage {
   failures: Map<string, number>;
   /** Followed connections that failed during the outage. */
   lost: Set<string>;
+  /** The first failure, for the `redis.unavailable` line; undefined once that line is out. */
+  unannounced?: { source: string; err: { message: string; code?: string } };
 }
 
 export function createRedisHealth({
   logger,
   settleMs = 1000,
+  announceAfterMs = 100,
   now = Date.now,
 }: RedisHealthOptions): RedisHealth {
   const connections = new Map<string, RedisClient>();
@@ -139,6 +149,21 @@ export function createRedisHealth({
   const down = (): string[] =>
     [...connections].filter(([, c]) => c.status !== 'ready' && c.status !== 'end').map(([n]) => n);
 
+  function announce(): void {
+    if (!outage?.unannounced || closed) return;
+    const { source, err } = outage.unannounced;
+    outage.unannounced = undefined;
+    logger.warn(
+      {
+        event: 'redis.unavailable',
+        source,
+        connections: [...new Set([...down(), ...outage.lost])],
+        err,
+      },
+      'Redis is unreachable; retrying quietly until it is back',
+    );
+  }
+
   function check(): void {
     timer = undefined;
     if (!outage || closed || !allReady()) return; // a connection's 'ready' checks again
@@ -147,6 +172,7 @@ export function createRedisHealth({
       schedule(settleMs - quietMs);
       return;
     }
+    announce();
     const { startedAt, lastFailureAt, lastReadyAt, failedAttempts, failures, lost } = outage;
     outage = undefined;
     logger.info(
@@ -178,11 +204,9 @@ export function createRedisHealth({
         failedAttempts: 0,
         failures: new Map(),
         lost: new Set(),
+        unannounced: { source, err: brief(err) },
       };
-      logger.warn(
-        { event: 'redis.unavailable', source, connections: down(), err: brief(err) },
-        'Redis is unreachable; retrying quietly until it is back',
-      );
+      setTimeout(announce, announceAfterMs).unref();
     }
     outage.lastFailureAt = at;
     outage.failedAttempts += 1;

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import type { ErrorAnswer } from '../../shared/contract/http.js';
+import { createLogger } from '../../shared/infra/logger.js';
+import { createRedisHealth } from '../../shared/infra/redis-health.js';
 import type { RedisProcess } from '../../server/launch/redis-process.js';
 import {
   acceptedOf,
@@ -11,7 +14,7 @@ import {
   startCluster,
   type Cluster,
 } from '../helpers/cluster.js';
-import { eventually, nextEvent, subscribe } from '../helpers/khabar.js';
+import { captureLogs, eventually, nextEvent, subscribe, type LogLine } from '../helpers/khabar.js';
 import type { KhabarProcess } from '../helpers/processes.js';
 import { startTestRedis } from '../helpers/redis.js';
 
@@ -138,5 +141,32 @@ describe('a Redis outage in the logs', function () {
       Number((serverBack.failures as Record<string, number> | undefined)?.http) > 0,
       'the refused requests should be counted',
     );
+  });
+
+  it('names in its redis.unavailable line the connections that went down, whichever failure came first', async () => {
+    redis = await startTestRedis();
+    const lines: LogLine[] = [];
+    const logger = createLogger({ level: 'info', role: 'test', destination: captureLogs(lines) });
+    const health = createRedisHealth({ logger, announceAfterMs: 500 });
+    const data = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    try {
+      await data.ping();
+      health.watch(data, 'khabar:test:data');
+      // What happened in CI: a connection this component does not follow (a BullMQ worker's
+      // own) spoke first, while the followed ones were still 'ready'.
+      const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      health.absorb('worker:ingest', reset);
+      await redis.stop();
+      redis = undefined;
+      const unavailable = await eventually(() =>
+        lines.find((l) => l.event === 'redis.unavailable'),
+      );
+      assert.equal(unavailable.source, 'worker:ingest');
+      assert.deepEqual(unavailable.connections, ['khabar:test:data']);
+      assert.equal(lines.length, 1, JSON.stringify(lines));
+    } finally {
+      health.close();
+      data.disconnect();
+    }
   });
 });
