@@ -13,6 +13,7 @@ import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
 import type { ReplicaBarrier } from '../../shared/infra/replica-barrier.js';
 import type { AcceptedJournal } from './accepted-journal.js';
 import { splitBatch } from './article-batch.js';
+import { createGroupCommit } from './group-commit.js';
 import { orUnavailable } from './unavailable.js';
 
 export interface ArticlesRouteDeps {
@@ -58,6 +59,7 @@ export function articlesRouter(deps: ArticlesRouteDeps): Router {
   const { queue, replicas, journal, channelLog, guard, removeGuard, announce, count } = deps;
   const now = deps.now ?? Date.now;
   const router = Router();
+  const singles = createGroupCommit(queue, { source: 'api' });
 
   router.post(
     '/api/articles',
@@ -95,14 +97,17 @@ export function articlesRouter(deps: ArticlesRouteDeps): Router {
       if (articles.length === 0) throw rejectedAnswer(rejected, batch);
 
       const written = replicas.mark();
-      // One job a request: a batch is stored by one job, in its order (BATCH_JOB), so BullMQ's
-      // cost of a job is paid once a POST, and the batch is queued whole or not at all.
-      const data: IngestJobData =
-        articles.length === 1
-          ? { article: articles[0] as NormalizedArticle, acceptedAt, source: 'api' }
-          : { articles, acceptedAt, source: 'api' };
+      // A batch is stored by one job of its own, in its order (BATCH_JOB), so BullMQ's cost of
+      // a job is paid once a POST, and the batch is queued whole or not at all. A single article
+      // shares its job with those accepted while the previous add was in flight (group-commit.ts).
+      const [single] = articles.length === 1 ? articles : [];
+      const data: IngestJobData = single
+        ? { article: single, acceptedAt, source: 'api' }
+        : { articles, acceptedAt, source: 'api' };
       const { name, opts } = ingestJob(data);
-      const job = await orUnavailable(queue.add(name, data, opts));
+      const job = await orUnavailable(
+        single ? singles.add(single, acceptedAt) : queue.add(name, data, opts),
+      );
       // Only what a replica holds survives a failover: until then the job is not accepted. A
       // retry is safe: the post id and content hash make a second job of the same article a no-op.
       if (!(await orUnavailable(replicas.reached(written)))) {

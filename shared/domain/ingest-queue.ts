@@ -15,11 +15,17 @@ export interface ArticleJobData extends AcceptedArticles {
 }
 
 /**
- * The articles of one batch POST, stored in their order by one job: BullMQ's own cost (adding,
- * taking, locking, completing a job) is then paid once a request, not once an article.
+ * The articles of one batch POST, or of single-article POSTs accepted together, stored in their
+ * order by one job: BullMQ's own cost (adding, taking, locking, completing a job) is then paid
+ * once a job, not once an article.
  */
 export interface BatchJobData extends AcceptedArticles {
   articles: NormalizedArticle[];
+  /**
+   * Each article's own accepted time, when the job groups single-article POSTs
+   * (server/http/group-commit.ts); without it every article was accepted at `acceptedAt`.
+   */
+  acceptedAts?: number[];
 }
 
 /** What the API hands the workers. */

@@ -305,6 +305,75 @@ describe('ingest API', function () {
     await queue.close();
   });
 
+  it('shares a job among single-article POSTs sent at once, and stores each article with its own accepted time', async () => {
+    const channels = ['group-commit'];
+    const count = 24;
+    const answers = await Promise.all(
+      Array.from({ length: count }, (_, n) =>
+        khabar.postArticles({
+          url: `https://example.com/group-post/${n}`,
+          title: `G${n}`,
+          channels,
+        }),
+      ),
+    );
+    assert.ok(
+      answers.every((a) => a.status === 202),
+      JSON.stringify(answers.map((a) => a.status)),
+    );
+    const accepted = answers.map((a) => (a.body as ArticlesAccepted).accepted[0]!);
+    const jobs = new Set(accepted.map((a) => a.jobId));
+    assert.ok(jobs.size < count, `${jobs.size} jobs for ${count} POSTs sent at once`);
+    const page = await eventually(async () => {
+      const answer = await khabar.request('GET', '/api/posts?channel=group-commit&limit=50', {
+        token: null,
+      });
+      const { posts } = answer.body as PostsAnswer;
+      return posts.length === count ? posts : undefined;
+    });
+    assert.deepEqual(new Set(page.map((p) => p.id)), new Set(accepted.map((a) => a.id)));
+
+    // Each article keeps the time it was accepted at (its publishedAt, here), not its group's.
+    const queue = createIngestQueue(khabar.redis, khabar.keys);
+    const at = Date.parse('2026-01-02T03:04:05.000Z');
+    const grouped = [1, 2].map((n) =>
+      accept({ url: `https://example.com/group-times/${n}`, title: `T${n}`, channels }, at),
+    );
+    const job = await queue.add(BATCH_JOB, {
+      articles: grouped,
+      acceptedAt: at,
+      acceptedAts: [at, at + 60_000],
+      source: 'test',
+    });
+    await eventually(() =>
+      khabar.logs.find((l) => l.event === 'job.completed' && l.jobId === job.id),
+    );
+    const posts = (
+      (await khabar.request('GET', '/api/posts?channel=group-commit&limit=50', { token: null }))
+        .body as PostsAnswer
+    ).posts;
+    assert.deepEqual(
+      grouped.map((a) => posts.find((p) => p.id === a.id)?.publishedAt),
+      ['2026-01-02T03:04:05.000Z', '2026-01-02T03:05:05.000Z'],
+    );
+
+    // Times that do not match the articles fail the job for good.
+    for (const acceptedAts of [[at], [at, 'soon'], 'now']) {
+      const forged = await queue.add(BATCH_JOB, {
+        articles: grouped,
+        acceptedAt: at,
+        acceptedAts: acceptedAts as never,
+        source: 'test',
+      });
+      const line = await eventually(() =>
+        khabar.logs.find((l) => l.event === 'job.failed' && l.jobId === forged.id),
+      );
+      assert.equal(line.final, true);
+      assert.match(String((line.err as { message?: string }).message), /^invalid acceptedAts/);
+    }
+    await queue.close();
+  });
+
   it('fails a batch with a forged article for good, after storing the others, naming its index', async () => {
     const queue = createIngestQueue(khabar.redis, khabar.keys);
     const stored = accept(

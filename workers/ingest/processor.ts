@@ -5,6 +5,7 @@ import { validateNormalizedArticle } from '../../shared/domain/article/stored.js
 import {
   isBatch,
   isCanary,
+  type BatchJobData,
   type IngestJobResult,
   type IngestQueueData,
   type IngestQueueResult,
@@ -23,8 +24,28 @@ export function createIngestProcessor(
     if (isCanary(data)) return null; // being taken at all is the canary's whole point
     if (!Number.isSafeInteger(data.acceptedAt)) throw new UnrecoverableError('invalid acceptedAt');
     if (!isBatch(data)) return storeChecked(store, data.article, data.acceptedAt);
-    return { posts: await storeBatch(store, data.articles, data.acceptedAt) };
+    return { posts: await storeBatch(store, data.articles, acceptedTimes(data)) };
   };
+}
+
+/**
+ * When each article of a batch was accepted: its own time in a group of single-article POSTs
+ * (`acceptedAts`), else the batch's. Checked like `acceptedAt`, and as long as `articles`.
+ */
+function acceptedTimes(data: BatchJobData): (index: number) => number {
+  const { acceptedAt, acceptedAts, articles } = data;
+  // Without articles the batch is refused for that (storeBatch).
+  if (acceptedAts === undefined || !Array.isArray(articles)) return () => acceptedAt;
+  if (
+    !Array.isArray(acceptedAts) ||
+    acceptedAts.length !== articles.length ||
+    !acceptedAts.every((at) => Number.isSafeInteger(at))
+  ) {
+    throw new UnrecoverableError(
+      'invalid acceptedAts: one whole number of ms per article expected',
+    );
+  }
+  return (index) => acceptedAts[index] ?? acceptedAt;
 }
 
 /** Checks what the API checked already: a job is data in Redis, which anyone with access can write. */
@@ -50,13 +71,13 @@ async function storeChecked(
 async function storeBatch(
   store: StoreArticle,
   articles: unknown,
-  acceptedAt: number,
+  acceptedAt: (index: number) => number,
 ): Promise<IngestJobResult[]> {
   if (!Array.isArray(articles) || articles.length === 0 || articles.length > ARTICLE_LIMITS.batch) {
     throw new UnrecoverableError(`invalid batch: 1 to ${ARTICLE_LIMITS.batch} articles expected`);
   }
   const outcomes = await Promise.allSettled(
-    articles.map((article: unknown) => storeChecked(store, article, acceptedAt)),
+    articles.map((article: unknown, index) => storeChecked(store, article, acceptedAt(index))),
   );
   const stored: IngestJobResult[] = [];
   const invalid: string[] = [];
