@@ -5,7 +5,7 @@ import type { ChannelLog } from '../../shared/domain/channel-log.js';
 import type { ArticleRejection, ArticlesAccepted } from '../../shared/contract/http.js';
 import { appError, type AppError, type ErrorDetail } from '../../shared/infra/errors.js';
 import {
-  ingestJob,
+  addIngestJob,
   type IngestJobData,
   type IngestQueue,
 } from '../../shared/domain/ingest-queue.js';
@@ -104,9 +104,8 @@ export function articlesRouter(deps: ArticlesRouteDeps): Router {
       const data: IngestJobData = single
         ? { article: single, acceptedAt, source: 'api' }
         : { articles, acceptedAt, source: 'api' };
-      const { name, opts } = ingestJob(data);
       const job = await orUnavailable(
-        single ? singles.add(single, acceptedAt) : queue.add(name, data, opts),
+        single ? singles.add(single, acceptedAt) : addIngestJob(queue, data),
       );
       // Only what a replica holds survives a failover: until then the job is not accepted. A
       // retry is safe: the post id and content hash make a second job of the same article a no-op.

@@ -2,7 +2,7 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { normalizeArticle } from '../../shared/domain/article/normalize.js';
 import type { DemoSampleAccepted } from '../../shared/contract/http.js';
 import { appError } from '../../shared/infra/errors.js';
-import { ingestJob, type IngestQueue } from '../../shared/domain/ingest-queue.js';
+import { addIngestJob, type IngestQueue } from '../../shared/domain/ingest-queue.js';
 import type { NewsroomMessage } from '../../shared/domain/newsroom-events.js';
 import { sampleArticle } from './demo-samples.js';
 import { orUnavailable } from './unavailable.js';
@@ -63,8 +63,7 @@ export function demoRouter(deps: DemoRouteDeps): Router {
       throw appError('internal_error', { sampleArticle: true });
     }
     const { article } = result;
-    const { name, data, opts } = ingestJob({ article, acceptedAt, source: 'demo' });
-    const job = await orUnavailable(queue.add(name, data, opts));
+    const job = await orUnavailable(addIngestJob(queue, { article, acceptedAt, source: 'demo' }));
     const jobId = job.id ?? '';
     req.log.info(
       { event: 'job.added', queue: queue.name, jobId, postId: article.id, source: 'demo' },

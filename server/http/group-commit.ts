@@ -1,12 +1,10 @@
-import type { Job } from 'bullmq';
 import { ARTICLE_LIMITS } from '../../shared/domain/article/limits.js';
 import type { NormalizedArticle } from '../../shared/domain/article/normalize.js';
 import {
-  ingestJob,
+  addIngestJob,
   type IngestJobData,
   type IngestQueue,
-  type IngestQueueData,
-  type IngestQueueResult,
+  type IngestQueueJob,
 } from '../../shared/domain/ingest-queue.js';
 
 /**
@@ -21,10 +19,7 @@ import {
  */
 export interface GroupCommit {
   /** Queues one accepted article; resolves with the job that holds it once the job is in Redis. */
-  add(
-    article: NormalizedArticle,
-    acceptedAt: number,
-  ): Promise<Job<IngestQueueData, IngestQueueResult>>;
+  add(article: NormalizedArticle, acceptedAt: number): Promise<IngestQueueJob>;
 }
 
 export interface GroupCommitOptions {
@@ -37,7 +32,7 @@ export interface GroupCommitOptions {
 interface Waiting {
   article: NormalizedArticle;
   acceptedAt: number;
-  resolve: (job: Job<IngestQueueData, IngestQueueResult>) => void;
+  resolve: (job: IngestQueueJob) => void;
   reject: (err: unknown) => void;
 }
 
@@ -65,9 +60,7 @@ export function createGroupCommit(
     const group = waiting;
     waiting = [];
     adding++;
-    const { name, data, opts } = ingestJob(groupData(group, source));
-    queue
-      .add(name, data, opts)
+    addIngestJob(queue, groupData(group, source))
       .then(
         (job) => {
           for (const w of group) w.resolve(job);

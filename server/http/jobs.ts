@@ -1,14 +1,12 @@
 import type express from 'express';
 import { Router } from 'express';
-import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { appError } from '../../shared/infra/errors.js';
 import {
   articlesOf,
   isCanary,
   type IngestQueue,
-  type IngestQueueData,
-  type IngestQueueResult,
+  type IngestQueueJob,
 } from '../../shared/domain/ingest-queue.js';
 import type { FailedJob, FailedJobsAnswer, JobRetried } from '../../shared/contract/http.js';
 import { parseOr400 } from '../validation.js';
@@ -24,8 +22,6 @@ export interface JobsRouteDeps {
   /** Runs first: ingest or newsroom token, then the rate limit. */
   guard: express.RequestHandler[];
 }
-
-type IngestJob = Job<IngestQueueData, IngestQueueResult>;
 
 /** BullMQ's own ids are counters; anything else is not one of ours. */
 export const JOB_ID = /^[A-Za-z0-9:_-]{1,64}$/;
@@ -43,7 +39,7 @@ export const jobsQuery = z.object({
     .default(50),
 });
 
-function describeFailed(job: IngestJob): FailedJob {
+function describeFailed(job: IngestQueueJob): FailedJob {
   const view: FailedJob = {
     id: job.id ?? '',
     source: isCanary(job.data) ? 'canary' : job.data.source,
@@ -64,7 +60,7 @@ export function jobsRouter({ queue, guard }: JobsRouteDeps): Router {
   const router = Router();
 
   /** The failed job `id`, or a 404 / 409 a person can act on. */
-  async function failedJob(id: string): Promise<IngestJob> {
+  async function failedJob(id: string): Promise<IngestQueueJob> {
     const job = JOB_ID.test(id) ? await orUnavailable(queue.getJob(id)) : undefined;
     if (!job) {
       throw appError('not_found', { job: id });
@@ -77,7 +73,7 @@ export function jobsRouter({ queue, guard }: JobsRouteDeps): Router {
   }
 
   /** Runs `work` on a failed job; when it fails because the job moved on meanwhile, a 409. */
-  async function whileFailed(job: IngestJob, work: () => Promise<unknown>): Promise<void> {
+  async function whileFailed(job: IngestQueueJob, work: () => Promise<unknown>): Promise<void> {
     try {
       await orUnavailable(work());
     } catch (err) {

@@ -4,6 +4,8 @@
  * for browsers.
  */
 
+import { BoundedCache } from './bounded-cache.js';
+
 /** Ages below this read as "now": second-level precision would make every label churn. */
 export const NOW_THRESHOLD_MS = 60_000;
 
@@ -73,29 +75,6 @@ interface Formatters {
  * oldest entry going first costs a busy node nothing.
  */
 export const LOCALE_CACHE_LIMIT = 256;
-
-/** A Map that forgets its oldest entry past `limit` entries. */
-class BoundedCache<V> {
-  private readonly entries = new Map<string, V>();
-  constructor(private readonly limit: number) {}
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  get(key: string): V | undefined {
-    return this.entries.get(key);
-  }
-
-  set(key: string, value: V): V {
-    if (this.entries.size >= this.limit && !this.entries.has(key)) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(key, value);
-    return value;
-  }
-}
 
 /** Constructing Intl formatters is costly and labels are rendered for every feed item. */
 const formatters = new BoundedCache<Formatters>(LOCALE_CACHE_LIMIT);

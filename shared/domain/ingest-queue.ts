@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import type { NormalizedArticle } from './article/normalize.js';
 import { INGEST_QUEUE, type Keys } from './keys.js';
 
@@ -114,6 +114,15 @@ export interface IngestBatchResult {
 export type IngestQueueResult = IngestJobResult | IngestBatchResult | null;
 
 export type IngestQueue = Queue<IngestQueueData, IngestQueueResult>;
+
+/** A job of the ingest queue, as BullMQ hands it back. */
+export type IngestQueueJob = Job<IngestQueueData, IngestQueueResult>;
+
+/** Queues `data` as its job ({@link ingestJob}); resolves once the job is in Redis. */
+export function addIngestJob(queue: IngestQueue, data: IngestJobData): Promise<IngestQueueJob> {
+  const { name, opts } = ingestJob(data);
+  return queue.add(name, data, opts);
+}
 
 export function createIngestQueue(connection: ConnectionOptions, keys: Keys): IngestQueue {
   return new Queue<IngestQueueData, IngestQueueResult>(INGEST_QUEUE, {

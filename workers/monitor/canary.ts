@@ -1,10 +1,8 @@
-import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import {
   CANARY_JOB,
   type IngestQueue,
-  type IngestQueueData,
-  type IngestQueueResult,
+  type IngestQueueJob,
 } from '../../shared/domain/ingest-queue.js';
 import { runPeriodically } from '../../shared/infra/periodic.js';
 import type { RedisHealth } from '../../shared/infra/redis-health.js';
@@ -42,7 +40,7 @@ export function startCanary({
   restartWorker,
   now = Date.now,
 }: CanaryDeps): () => void {
-  let pending: Job<IngestQueueData, IngestQueueResult> | undefined;
+  let pending: IngestQueueJob | undefined;
 
   async function check(): Promise<void> {
     if (pending) {

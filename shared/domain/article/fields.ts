@@ -3,7 +3,9 @@
  * it, reports its own problems (a sentence naming the rule, with an example of a good value), and
  * returns the normalised value, or undefined when the field is absent or invalid.
  */
+import { BoundedCache } from '../../contract/bounded-cache.js';
 import { CHANNEL_PATTERN, DEFAULT_CHANNEL } from '../../contract/channel.js';
+import { LOCALE_CACHE_LIMIT } from '../../contract/relative-time.js';
 import { htmlToText } from '../html-text.js';
 import { dateTimeHint, parseDateTime } from './dates.js';
 import { ARTICLE_LIMITS, charCount } from './limits.js';
@@ -355,26 +357,22 @@ function checkPublishedTime(time: number, now: number, report: Report): string |
   return iso;
 }
 
-/** Tags already canonicalised (ICU's answer costs microseconds, and every article has one). */
-const canonicalTags = new Map<string, string | undefined>();
-const CANONICAL_TAGS_KEPT = 256;
+/**
+ * Tags already canonicalised (ICU's answer costs microseconds, and every article has one). A
+ * newsroom uses a handful; tags longer than a tag may be are never kept.
+ */
+const canonicalTags = new BoundedCache<string | undefined>(LOCALE_CACHE_LIMIT);
 
 /** The canonical form of a BCP-47 tag, or undefined if it is not one. */
 export function canonicalLanguageTag(tag: string): string | undefined {
-  const known = canonicalTags.get(tag);
-  if (known !== undefined || canonicalTags.has(tag)) return known;
+  if (canonicalTags.has(tag)) return canonicalTags.get(tag);
   let canonical: string | undefined;
   try {
     canonical = Intl.getCanonicalLocales(tag)[0];
   } catch {
     canonical = undefined;
   }
-  // A newsroom uses a handful of tags; anything else only refills the map, which holds at most
-  // CANONICAL_TAGS_KEPT tags, none longer than a tag may be.
-  if (tag.length > ARTICLE_LIMITS.lang) return canonical;
-  if (canonicalTags.size >= CANONICAL_TAGS_KEPT) canonicalTags.clear();
-  canonicalTags.set(tag, canonical);
-  return canonical;
+  return tag.length > ARTICLE_LIMITS.lang ? canonical : canonicalTags.set(tag, canonical);
 }
 
 /** Reads `lang` (optional): a BCP-47 tag, in canonical form. */
