@@ -10,7 +10,13 @@ import { runIngest } from './scenarios/ingest.js';
 import { parseScaleoutPlan, runScaleout } from './scenarios/scaleout.js';
 import { runSse } from './scenarios/sse.js';
 import { runStorm } from './scenarios/storm.js';
-import { startBaseline, startBenchRedis, startKhabar, type System } from './systems.js';
+import {
+  startBaseline,
+  startBenchRedis,
+  startKhabar,
+  startQueueFloor,
+  type System,
+} from './systems.js';
 
 /**
  * `npm run bench`: Khabar against its baselines in the same run, interleaved (B0, B1, B2,
@@ -93,6 +99,18 @@ const FANOUT_ENV = { [HEARTBEAT_ENV]: String(10 * 60_000) };
  * and `--only` runs measure it in every round.
  */
 const measuresB0 = (round: number): boolean => args.full || only !== undefined || round <= 1;
+/**
+ * B3, the floor of SPEC §7's path, answers one question: how much of the 1k row's accept →
+ * receipt is the queue that SPEC §7 puts on the path. It runs that step's single posts only
+ * (about 8 s a round).
+ */
+function queueFloorPlan(of: FanoutPlan): FanoutPlan {
+  return {
+    steps: of.steps
+      .filter((s) => s.clients === 1000)
+      .map(({ clients, singles }) => ({ clients, singles, bursts: 0 })),
+  };
+}
 const warmupPlan: FanoutPlan = {
   steps: [{ clients: 1000, singles: [{ rate: 4, posts: 4 }], bursts: 1 }],
 };
@@ -178,17 +196,22 @@ async function main(): Promise<void> {
       const plan = warmup ? warmupPlan : fanoutPlan;
       const result: RoundResults = { round, warmup, fanout: [], memory: [] };
       if (wanted('fanout') || wanted('memory')) {
-        for (const name of ['B0', 'B1', 'B2', 'Khabar'] as const) {
+        for (const name of ['B0', 'B1', 'B2', 'B3', 'Khabar'] as const) {
           if (name === 'B0' && !measuresB0(round)) continue;
+          const systemPlan = name === 'B3' ? queueFloorPlan(plan) : plan;
+          if (systemPlan.steps.length === 0) continue;
           const run = `r${round}${name}`;
           const system: System =
             name === 'Khabar'
               ? await startKhabar(redis.url, run, FANOUT_ENV)
-              : await startBaseline(name, run, FANOUT_ENV);
+              : name === 'B3'
+                ? await startQueueFloor(redis.url, run)
+                : await startBaseline(name, run, FANOUT_ENV);
           try {
-            const { measures, memory } = await runFanout(system, generator, plan, next);
+            const { measures, memory } = await runFanout(system, generator, systemPlan, next);
             result.fanout.push(...measures);
-            result.memory.push(memory);
+            // B3 is there for the 1k row's latency; the memory rows compare at the largest N.
+            if (name !== 'B3') result.memory.push(memory);
             const last = measures.filter((m) => m.kind === 'single').at(-1);
             progress(
               `round ${round}${warmup ? ' (warm-up)' : ''} ${name}: ${last?.clients ?? 0} clients, p99 ${last?.fromAccept.p99.toFixed(1) ?? '?'} ms, ${last?.cpuPerDeliveryUs.toFixed(2) ?? '?'} µs/delivery`,

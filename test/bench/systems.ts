@@ -14,7 +14,7 @@ import { cpuMicrosOf, pin, PINNING, startChild, type Child } from './proc.js';
  * core; Khabar's Redis and worker process share it, so the generator's core stays its own.
  */
 
-export type SystemName = 'B0' | 'B1' | 'B2' | 'Khabar';
+export type SystemName = 'B0' | 'B1' | 'B2' | 'B3' | 'Khabar';
 
 export interface System {
   readonly name: SystemName;
@@ -72,6 +72,39 @@ export async function startBaseline(
     cpuMicros: () => cpuMicrosOf(child),
     memory: () => memoryOf(child),
     stop: () => child.stop(),
+  };
+}
+
+/**
+ * B3, the floor of SPEC §7's path (servers/queue-floor.ts): its server and its worker, both on
+ * the server core as Khabar's are, on the run's Redis. Posts go over HTTP, as Khabar's do.
+ */
+export async function startQueueFloor(redisUrl: string, run: string): Promise<System> {
+  const start = (role: 'server' | 'worker'): ReturnType<typeof startChild> =>
+    startChild(
+      script('servers/queue-floor.js'),
+      [role, redisUrl, run],
+      PINNING.serverCore,
+      {},
+      EXEC_ARGV,
+    );
+  const [server, worker] = await Promise.all([start('server'), start('worker')]);
+  const port = server.hello.port as number;
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64 });
+  return {
+    name: 'B3',
+    mode: 'ws',
+    url: `ws://127.0.0.1:${port}/`,
+    async publish(n, count) {
+      const articles = Array.from({ length: count }, (_, i) => benchArticle(n + i, run));
+      await postArticles(pool, count === 1 ? articles[0] : { articles });
+    },
+    cpuMicros: () => cpuMicrosOf(server.child),
+    memory: () => memoryOf(server.child),
+    async stop() {
+      await pool.close();
+      await Promise.all([server.child.stop(), worker.child.stop()]);
+    },
   };
 }
 

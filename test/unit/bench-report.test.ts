@@ -77,6 +77,35 @@ describe('the benchmark report', () => {
     assert.ok(vsB1.ratio.value > 2.9);
   });
 
+  it("puts the 1k row's p99 beside B3's, the floor of a queued path, where B3 ran", () => {
+    const at1k = (m: FanoutMeasure): FanoutMeasure => ({ ...m, clients: 1000, rate: 2 });
+    const rounds = [1, 2, 3].map((n) => {
+      const r = round(n, 10, 18);
+      // 10k is the largest step, with its own targets; B3 ran at 1k only.
+      return { ...r, fanout: [...r.fanout, ...[...r.fanout, measure('B3', 11, 50 * n)].map(at1k)] };
+    });
+    const p99 = (of: string) =>
+      buildReport(rounds).find(
+        (r) =>
+          r.scenario.startsWith('fanout N=1000 ') &&
+          r.metric === 'p99 accept → receipt (ms)' &&
+          r.ratio?.of === of,
+      );
+    assert.equal(p99('÷ B1')?.target, '≤ 1.0');
+    const vsB3 = p99('÷ B3');
+    assert.ok(vsB3?.ratio);
+    assert.equal(vsB3.b3, 100);
+    assert.equal(vsB3.target, undefined); // the floor explains the mark; it is not one
+    assert.equal(vsB3.ratio.value, 155 / 100); // rounds 3.1, 1.55, 1.03
+    assert.deepEqual(vsB3.ratio.spread, { min: 155 / 150, max: 155 / 50 });
+    // Without B3 (a run from before it, or --steps without 1000) there is no such row.
+    const without = buildReport([1, 2, 3].map((n) => round(n, 10, 18)));
+    assert.equal(
+      without.some((r) => r.ratio?.of === '÷ B3'),
+      false,
+    );
+  });
+
   it("reports ingest against the Express → BullMQ floor and addBulk, and where an article's CPU goes", () => {
     const ingest = (
       khabar: number,
