@@ -7,7 +7,7 @@ import type { System } from '../systems.js';
 
 /**
  * `fanout`: articles published on a fixed schedule reach N subscribers of one channel.
- * Clients are added in steps (1k, then up to 5k, then 10k) on the same server, and at each
+ * Clients are added in steps (1k, then up to 10k; 5k between them in the grid) on the same server, and at each
  * step the same measurements run: single posts at `rate` per second, then bursts of 10
  * posts published together (as a feed poll produces them). Latency is measured from each
  * article's scheduled time (so a late publish counts against the system, not for it);
