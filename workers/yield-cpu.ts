@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { constants, getPriority, setPriority } from 'node:os';
 
 /**
@@ -11,10 +12,34 @@ import { constants, getPriority, setPriority } from 'node:os';
  */
 export const WORKER_NICENESS = constants.priority.PRIORITY_BELOW_NORMAL;
 
-/** Lowers this process's priority to WORKER_NICENESS; returns the niceness it runs at. */
+/**
+ * The process's threads. On Linux a niceness belongs to a thread, and `setPriority(0, …)` sets
+ * only the calling one's; the threads Node started before (V8's garbage collector and
+ * compiler helpers, libuv's pool) keep theirs. Elsewhere the priority is the process's own.
+ */
+function threadIds(): number[] {
+  try {
+    return readdirSync('/proc/self/task').map(Number);
+  } catch {
+    return [0];
+  }
+}
+
+/**
+ * Lowers every thread of this process to WORKER_NICENESS (threads started later inherit it from
+ * the main thread); returns the main thread's niceness.
+ */
 export function yieldCpuToServers(): number {
   try {
+    // The main thread first: if this is refused, the others are left as they are too.
     if (getPriority() < WORKER_NICENESS) setPriority(WORKER_NICENESS);
+    for (const thread of threadIds()) {
+      try {
+        if (getPriority(thread) < WORKER_NICENESS) setPriority(thread, WORKER_NICENESS);
+      } catch {
+        // A thread that ended since the listing.
+      }
+    }
     return getPriority();
   } catch {
     // Not allowed here (a sandbox without setpriority): the worker runs as it was started.
