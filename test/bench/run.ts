@@ -84,12 +84,6 @@ function plan(): FanoutPlan {
   };
 }
 const fanoutPlan = plan();
-/**
- * The idle row's plain window is idling at the floor of this machine's wake-ups (BENCHMARKS.md
- * "Idle CPU at 10k"): the quick run reads it in the first round only, as it runs the `idle`
- * scenario, which keeps it under ten minutes; `--full` and `--only` read it in every round.
- */
-const readsIdleWindow = (round: number): boolean => args.full || only !== undefined || round <= 1;
 const withoutIdleWindow = (of: FanoutPlan): FanoutPlan => ({
   steps: of.steps.map(({ idleWindowMs: _, ...step }) => step),
 });
@@ -108,11 +102,13 @@ const scaleoutPlan = parseScaleoutPlan({
  */
 const FANOUT_ENV = { [HEARTBEAT_ENV]: String(10 * 60_000) };
 /**
- * B0, the floor, has no target: the quick run measures it in the warm-up and the first round
- * only (a minute less, which keeps the run under ten), so its column has no spread; `--full`
- * and `--only` runs measure it in every round.
+ * What the quick run measures in its first round only (and B0 in the warm-up too), so that it
+ * stays under ten minutes; `--full` and `--only` runs measure them in every round:
+ * - B0, the floor, which no target uses (a minute), so its column has no spread;
+ * - the idle row's plain window (about 10 s a round), idling at the floor of this machine's
+ *   wake-ups (BENCHMARKS.md "Idle CPU at 10k"), as the `idle` scenario runs once.
  */
-const measuresB0 = (round: number): boolean => args.full || only !== undefined || round <= 1;
+const measuredInRound = (round: number): boolean => args.full || only !== undefined || round <= 1;
 /**
  * B3, the floor of SPEC §7's path, answers one question: how much of the 1k row's accept →
  * receipt is the queue that SPEC §7 puts on the path. It runs that step's single posts only
@@ -209,13 +205,13 @@ async function main(): Promise<void> {
       const warmup = round === 0;
       const plan = warmup
         ? warmupPlan
-        : readsIdleWindow(round)
+        : measuredInRound(round)
           ? fanoutPlan
           : withoutIdleWindow(fanoutPlan);
       const result: RoundResults = { round, warmup, fanout: [], memory: [] };
       if (wanted('fanout') || wanted('memory')) {
         for (const name of ['B0', 'B1', 'B2', 'B3', 'Khabar'] as const) {
-          if (name === 'B0' && !measuresB0(round)) continue;
+          if (name === 'B0' && !measuredInRound(round)) continue;
           const systemPlan = name === 'B3' ? queueFloorPlan(plan) : plan;
           if (systemPlan.steps.length === 0) continue;
           const run = `r${round}${name}`;
