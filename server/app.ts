@@ -13,7 +13,7 @@ import type { RedisHealth } from '../shared/infra/redis-health.js';
 import { createSourceStore, type PollQueue } from '../shared/domain/sources.js';
 import type { PublicClientEvents, PublicServerEvents } from '../shared/contract/protocol.js';
 import { articlesRouter } from './http/articles.js';
-import { corsFor } from './http/cors.js';
+import { corsFor, pollingCors } from './http/cors.js';
 import { demoRouter } from './http/demo.js';
 import { embedRouter } from './http/embed.js';
 import { requireBearerToken } from './http/auth.js';
@@ -117,7 +117,6 @@ export function createApp(deps: AppDeps): App {
     httpServer,
     {
       serveClient: false,
-      cors: { origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins] },
       // Public clients only send small subscribe requests.
       maxHttpBufferSize: 16 * 1024,
       // engine.io's default, stated because the room writer's frames are not compressed.
@@ -132,6 +131,7 @@ export function createApp(deps: AppDeps): App {
   // (2.5% of the server's samples in the bench's storm). Node's randomUUID keeps its own
   // batch, and its 122 random bits are as unguessable.
   io.engine.generateId = () => randomUUID();
+  io.engine.use(pollingCors(config.corsOrigins));
   coalesceUpgradeWrites(io);
   slimConnections(io);
   shareHandshakes(io.of('/'));
