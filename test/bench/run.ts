@@ -75,8 +75,9 @@ function plan(): FanoutPlan {
       : clients === largest
         ? { clients, singles: [{ rate: 1, posts: 10 }], bursts: 2 }
         : { clients, singles: [{ rate: 2, posts: 4 }], bursts: 0 };
-  // The idle row's plain window, at the largest N only: 5 s, a whole period of Khabar's presence
-  // report (and two of its 2 s failover checks), on the Socket.IO servers (see FanoutStep.idleWindowMs).
+  // The idle row's plain windows, at the largest N only: 5 s each, a whole period of Khabar's
+  // presence report (and two of its 2 s failover checks), on the Socket.IO servers; the lower of
+  // two is kept (see FanoutStep.idleWindowMs).
   return {
     steps: sizes.map((clients) =>
       clients === largest ? { ...step(clients), idleWindowMs: 5000 } : step(clients),
@@ -105,7 +106,7 @@ const FANOUT_ENV = { [HEARTBEAT_ENV]: String(10 * 60_000) };
  * What the quick run measures in its first round only (and B0 in the warm-up too), so that it
  * stays under ten minutes; `--full` and `--only` runs measure them in every round:
  * - B0, the floor, which no target uses (a minute), so its column has no spread;
- * - the idle row's plain window (about 10 s a round), idling at the floor of this machine's
+ * - the idle row's plain windows (about 20 s a round), idling at the floor of this machine's
  *   wake-ups (BENCHMARKS.md "Idle CPU at 10k"), as the `idle` scenario runs once.
  */
 const measuredInRound = (round: number): boolean => args.full || only !== undefined || round <= 1;
