@@ -36,6 +36,7 @@ import {
 import { createSlowConsumerGuard } from './realtime/slow-consumers.js';
 import { leaveOwnRooms, shareHandshakes, slimConnections } from './realtime/slim-connections.js';
 import { coalesceUpgradeWrites } from './realtime/upgrade-writes.js';
+import { encodedAnswerParser } from './realtime/encoded-acks.js';
 import { createStreams } from './realtime/sse.js';
 import { createServerMetrics } from './metrics.js';
 import { metricsRouter } from './http/metrics.js';
@@ -117,6 +118,8 @@ export function createApp(deps: AppDeps): App {
     httpServer,
     {
       serveClient: false,
+      // Acks that carry an answer encoded once for many sockets (subscribe storms).
+      parser: encodedAnswerParser,
       // Public clients only send small subscribe requests.
       maxHttpBufferSize: 16 * 1024,
       // engine.io's default, stated because the room writer's frames are not compressed.

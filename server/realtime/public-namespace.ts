@@ -17,7 +17,14 @@ import type { RedisHealth } from '../../shared/infra/redis-health.js';
 import { resolveLocale } from '../../shared/contract/relative-time.js';
 import { channelField } from '../validation.js';
 import { createChannelCache, type ChannelCache, type ChannelState } from './channel-cache.js';
-import { createRoomWriter, encodeEvent, holdWrites, writeEncoded } from './room-writer.js';
+import { EncodedAnswer } from './encoded-acks.js';
+import {
+  createRoomWriter,
+  encodeEvent,
+  holdWrites,
+  writeEncoded,
+  type Encoded,
+} from './room-writer.js';
 import { createSharedAnswers } from './shared-answers.js';
 
 /**
@@ -216,7 +223,9 @@ export function attachPublicNamespace({
   /** channel → locale → room, for the rooms that exist on this node. */
   const roomsByChannel = new Map<string, Map<string, string>>();
   const writer = createRoomWriter(nsp, onBehind);
-  const answers = createSharedAnswers();
+  /** Identical subscribes' answers, encoded once: as handshake events, and as acks. */
+  const handshakeAnswers = createSharedAnswers<Encoded>();
+  const ackAnswers = createSharedAnswers<EncodedAnswer>();
   const listeners: AppliedEventListener[] = [];
   const watched = (channel: string): boolean =>
     roomsByChannel.has(channel) || listeners.some((l) => l.watches(channel));
@@ -368,14 +377,26 @@ export function attachPublicNamespace({
       join(socket, channel, locale);
     };
 
+  /** What makes two subscribes to one channel position get the same answer. */
+  const answerKey = ({ locale, limit, since }: OpenRequest): string =>
+    `${locale}\n${limit}\n${since ? formatCursor(since.epoch, since.seq) : ''}`;
+
+  /** A `subscribe` event's answer (its ack), which identical requests share (encoded-acks.ts). */
   async function subscribe(
     socket: PublicSocket,
     raw: unknown,
-  ): Promise<SubscribeOk | RequestFailed> {
+  ): Promise<EncodedAnswer | RequestFailed> {
     const request = admit(socket, raw);
     if ('ok' in request) return request;
-    const answer = await open(request, () => socket.disconnected, joining(socket, request));
-    return answer ?? failed('unavailable', { what: 'channel' });
+    const opened = await openState(request, () => socket.disconnected, joining(socket, request));
+    if (!opened) return failed('unavailable', { what: 'channel' });
+    const at = now();
+    return ackAnswers.get(
+      opened.current,
+      answerKey(request),
+      at,
+      () => new EncodedAnswer(JSON.stringify(answerOf(request, opened, at))),
+    );
   }
 
   /**
@@ -393,10 +414,8 @@ export function attachPublicNamespace({
       tell(socket, failed('unavailable', { what: 'channel' }), raw);
       return;
     }
-    const { locale, limit, since } = request;
-    const key = `${locale}\n${limit}\n${since ? formatCursor(since.epoch, since.seq) : ''}`;
     const at = now();
-    const encoded = answers.get(opened.current, key, at, () =>
+    const encoded = handshakeAnswers.get(opened.current, answerKey(request), at, () =>
       encodeEvent(nsp, 'subscribed', answerOf(request, opened, at)),
     );
     if (!writeEncoded(socket.conn, [encoded])) onBehind?.(socket.conn);
@@ -421,7 +440,8 @@ export function attachPublicNamespace({
   // at 10k idle subscribers, per-socket closures are a measurable share of the memory.
   function onSubscribe(this: PublicSocket, request: unknown, ack: unknown): void {
     if (typeof ack !== 'function') return;
-    const answer = ack as (answer: SubscribeOk | RequestFailed) => void;
+    // Socket.IO's ack, whose encoder (encoded-acks.ts) writes an EncodedAnswer as it is.
+    const answer = ack as (answer: EncodedAnswer | RequestFailed) => void;
     subscribe(this, request).then(answer, (err: unknown) => {
       if (!health.absorb('socket', err))
         socketLog(this).warn({ event: 'socket.subscribe_failed', err }, 'subscribe failed');

@@ -1,5 +1,4 @@
 import type { ChannelState } from './channel-cache.js';
-import type { Encoded } from './room-writer.js';
 
 /**
  * Subscribe answers that many connections share, encoded once.
@@ -13,25 +12,29 @@ import type { Encoded } from './room-writer.js';
  * it waits in a busy node's write queue anyway, and its minute-grained labels are the same.
  * In `npm run bench`'s storm (5,000 readers of one channel back at once, 5 posts missed) the
  * reconnection took 1.29–1.43× the baseline's without sharing and 1.03–1.20× with it (3 rounds
- * each, `--only storm`).
+ * each, `--only storm`). What is kept is the encoded form, whichever it is: a `subscribed` event's
+ * frame (a subscribe in the handshake), or an ack's JSON (encoded-acks.ts).
  */
-export interface SharedAnswers {
+export interface SharedAnswers<Answer> {
   /** The answer to `request` at `state`'s position: reused if fresh, else made by `encode`. */
-  get(state: ChannelState, request: string, at: number, encode: () => Encoded): Encoded;
+  get(state: ChannelState, request: string, at: number, encode: () => Answer): Answer;
 }
 
-interface Generation {
+interface Generation<Answer> {
   epoch: string;
   seq: number;
   /** A repair may replace the posts at the same position: they are part of the key too. */
   posts: ChannelState['posts'];
   madeAt: number;
-  answers: Map<string, Encoded>;
+  answers: Map<string, Answer>;
 }
 
-export function createSharedAnswers(maxAgeMs = 250, maxPerChannel = 64): SharedAnswers {
+export function createSharedAnswers<Answer>(
+  maxAgeMs = 250,
+  maxPerChannel = 64,
+): SharedAnswers<Answer> {
   // Keyed by the state object: a channel dropped from the cache takes its answers with it.
-  const generations = new WeakMap<ChannelState, Generation>();
+  const generations = new WeakMap<ChannelState, Generation<Answer>>();
 
   return {
     get(state, request, at, encode) {

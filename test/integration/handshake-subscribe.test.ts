@@ -183,4 +183,31 @@ describe('subscribing in the Socket.IO handshake (PublicAuth)', function () {
       ['Story 2', 'Story 1'],
     );
   });
+
+  it('shares one encoded answer among identical `subscribe` events, and never one from before a new post', async () => {
+    const cursor = await publish(1, 'top');
+    await publish(2, 'top');
+    const [one, two] = [handshake({}), handshake({})];
+    await Promise.all([one, two].map(({ socket }) => eventually(() => socket.connected)));
+    const request = { channel: 'top', since: cursor, limit: 5 };
+    const first = ok(await one.socket.emitWithAck('subscribe', request));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = ok(await two.socket.emitWithAck('subscribe', request));
+    // Shared: the same answer, serverTime included, though made 20 ms apart.
+    assert.deepEqual(second, first);
+    assert.equal(first.recovered, true);
+    assert.deepEqual(
+      first.events?.map((e) => e.type === 'post:new' && e.post.title),
+      ['Story 2'],
+    );
+    // Once this node has the new post (pushed to the subscribed sockets), the answer has it too.
+    const live = nextEvent(one.socket, 'post:new', (e) => e.post.title === 'Story 3');
+    await publish(3, 'top');
+    await live;
+    const third = ok(await two.socket.emitWithAck('subscribe', request));
+    assert.deepEqual(
+      third.events?.map((e) => e.type === 'post:new' && e.post.title),
+      ['Story 2', 'Story 3'],
+    );
+  });
 });

@@ -18,7 +18,7 @@ describe('shared subscribe answers', () => {
   });
 
   it('encodes an identical request once while the channel stays where it was', () => {
-    const answers = createSharedAnswers(250);
+    const answers = createSharedAnswers<Encoded>(250);
     const top = state();
     const first = answers.get(top, 'en\n10\n', 1000, encode);
     assert.equal(answers.get(top, 'en\n10\n', 1200, encode), first);
@@ -27,7 +27,7 @@ describe('shared subscribe answers', () => {
   });
 
   it('makes a new answer once the channel moves, is repaired, or the answer is too old', () => {
-    const answers = createSharedAnswers(250);
+    const answers = createSharedAnswers<Encoded>(250);
     const top = state();
     const request = 'en\n10\n';
     answers.get(top, request, 1000, encode);
@@ -44,7 +44,7 @@ describe('shared subscribe answers', () => {
   });
 
   it('keeps at most maxPerChannel answers, and answers the rest each on its own', () => {
-    const answers = createSharedAnswers(250, 2);
+    const answers = createSharedAnswers<Encoded>(250, 2);
     const top = state();
     for (const cursor of ['a', 'b', 'c', 'c']) answers.get(top, `en\n10\n${cursor}`, 1000, encode);
     assert.equal(made, 4);
