@@ -2,6 +2,12 @@ import cors from 'cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 
+/** CORS_ORIGINS: `*`, or the listed origins. */
+type Origins = '*' | readonly string[];
+
+/** Who may read what anyone may read: the public socket and `/api/posts` follow CORS_ORIGINS. */
+const publicOrigin = (origins: Origins): '*' | string[] => (origins === '*' ? '*' : [...origins]);
+
 /**
  * Which browser pages may call the HTTP API (CORS_ORIGINS), with the `cors` middleware that
  * Express apps use. The public reads (`/api/posts`, `/api/channels`) follow CORS_ORIGINS as
@@ -9,12 +15,12 @@ import type { RequestHandler } from 'express';
  * listed origins: with `*`, no page on another origin may send an editor's token, as on the
  * newsroom socket. Preflights are answered before any token check.
  */
-export function corsFor(origins: '*' | readonly string[]): {
+export function corsFor(origins: Origins): {
   publicReads: RequestHandler;
   guarded: RequestHandler;
 } {
   return {
-    publicReads: cors({ origin: origins === '*' ? '*' : [...origins], methods: ['GET'] }),
+    publicReads: cors({ origin: publicOrigin(origins), methods: ['GET'] }),
     guarded: cors({
       origin: origins === '*' ? false : [...origins],
       methods: ['GET', 'POST', 'DELETE'],
@@ -32,9 +38,9 @@ export function corsFor(origins: '*' | readonly string[]): {
  * reconnect storm, 2% of the server's samples for headers nobody reads).
  */
 export function pollingCors(
-  origins: '*' | readonly string[],
+  origins: Origins,
 ): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
-  const policy = cors({ origin: origins === '*' ? '*' : [...origins] });
+  const policy = cors({ origin: publicOrigin(origins) });
   return (req, res, next) => {
     if (req.headers.upgrade !== undefined) next();
     else policy(req, res, next);
